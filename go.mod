@@ -1,0 +1,3 @@
+module github.com/vmext/vmext
+
+go 1.26
