@@ -1,0 +1,68 @@
+// Package atomicfile replaces files so that a concurrent reader sees either the old content or
+// the new, never a mix: the data goes to a temporary file, is flushed to disk, and is renamed
+// over the target.
+package atomicfile
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile writes data to path atomically with permission perm. The temporary file is created
+// in the folder of path with a name that starts with a dot and ends in ".tmp", so the guest
+// agent's globs for *.status, *.settings and \d+.json never match it.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return WriteFileVia(filepath.Dir(path), path, data, perm)
+}
+
+// WriteFileVia is WriteFile with the temporary file created in tmpDir, which must be on the same
+// file system as path. The telemetry events folder needs this: the agent deletes every file it
+// finds in that folder, temporary ones included.
+func WriteFileVia(tmpDir, path string, data []byte, perm os.FileMode) (err error) {
+	tmp, err := create(tmpDir, filepath.Base(path), perm)
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", name, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", name, err)
+	}
+	if err = replace(name, path); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+func create(dir, base string, perm os.FileMode) (*os.File, error) {
+	var b [6]byte
+	for range 10 {
+		rand.Read(b[:])
+		name := filepath.Join(dir, "."+base+"."+hex.EncodeToString(b[:])+".tmp")
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create temporary file for %s: %w", base, err)
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("create temporary file for %s in %s: too many collisions", base, dir)
+}

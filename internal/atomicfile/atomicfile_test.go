@@ -1,0 +1,66 @@
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+func TestWriteFileReplacesAndLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "0.status")
+	for _, content := range []string{"first", "second, longer content", "3"} {
+		if err := WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != content {
+			t.Fatalf("content = %q, want %q", got, content)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("folder holds %d entries, want only the target", len(entries))
+	}
+	if runtime.GOOS != "windows" {
+		fi, _ := os.Stat(path)
+		if fi.Mode().Perm() != 0o600 {
+			t.Fatalf("mode = %v, want 0600", fi.Mode().Perm())
+		}
+	}
+}
+
+func TestWriteFileViaUsesOtherFolder(t *testing.T) {
+	root := t.TempDir()
+	events := filepath.Join(root, "events")
+	os.Mkdir(events, 0o700)
+	target := filepath.Join(events, "1.json")
+	if err := WriteFileVia(root, target, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "{}" {
+		t.Fatalf("target = %q", b)
+	}
+}
+
+func TestWriteFileFailsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no-such-folder", "0.status")
+	if err := WriteFile(missing, []byte("x"), 0o600); err == nil {
+		t.Fatal("write into a missing folder succeeded")
+	}
+	// A target that is a non-empty folder cannot be replaced: the temp file must be removed.
+	blocker := filepath.Join(dir, "1.status")
+	os.MkdirAll(filepath.Join(blocker, "x"), 0o700)
+	if err := WriteFile(blocker, []byte("x"), 0o600); err == nil {
+		t.Fatal("replacing a folder succeeded")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("a temporary file was left behind: %v", entries)
+	}
+}

@@ -1,0 +1,75 @@
+// Package lock serializes a handler's operations with an exclusive OS file lock (flock on Unix,
+// LockFileEx on Windows). The lock belongs to the open file, so it is released when the holder
+// exits, however it exits, and it can be handed to a child process by passing the file on.
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// ErrTimeout is returned by Acquire when another process held the lock for the whole wait.
+var ErrTimeout = errors.New("lock is held by another process")
+
+// Lock is a held lock. Release it with Release.
+type Lock struct {
+	f *os.File
+}
+
+// Acquire opens (creating it 0600 if needed) the lock file at path and waits up to wait for
+// the exclusive lock, polling with a growing interval. ctx cancels the wait.
+func Acquire(ctx context.Context, path string, wait time.Duration) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	deadline := time.Now().Add(wait)
+	interval := 10 * time.Millisecond
+	for {
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if ok {
+			return &Lock{f: f}, nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			f.Close()
+			return nil, fmt.Errorf("%s: waited %s: %w", path, wait, ErrTimeout)
+		}
+		t := time.NewTimer(min(interval, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, ctx.Err())
+		case <-t.C:
+		}
+		interval = min(interval*2, 250*time.Millisecond)
+	}
+}
+
+// Adopt wraps a file whose lock this process already holds, such as one inherited from the
+// parent process that took it.
+func Adopt(f *os.File) *Lock { return &Lock{f: f} }
+
+// File returns the locked file, to pass to a child process that takes the lock over.
+func (l *Lock) File() *os.File { return l.f }
+
+// Release unlocks and closes the file. It is safe to call more than once.
+func (l *Lock) Release() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := unlock(l.f)
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	l.f = nil
+	return err
+}
