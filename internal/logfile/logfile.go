@@ -1,0 +1,105 @@
+// Package logfile is an append-only log file that rotates by size: when a write would take
+// it past the limit, name is renamed to name.1 (name.1 to name.2, and so on, the oldest
+// dropped) and a new file is started.
+//
+// Several processes may append to the same file (an operation and its detached worker):
+// each Write is one append, and a process that finds the file rotated under it by another
+// reopens it.
+package logfile
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+)
+
+// File is a rotating log file. It is safe for concurrent use.
+type File struct {
+	path     string
+	maxBytes int64
+	keep     int
+
+	mu sync.Mutex
+	f  *os.File
+}
+
+// Open opens (creating it 0600) the log file at path. maxBytes is the size that triggers a
+// rotation (at least 4 KiB); keep is how many rotated files to keep.
+func Open(path string, maxBytes int64, keep int) (*File, error) {
+	l := &File{path: path, maxBytes: max(maxBytes, 4096), keep: max(keep, 0)}
+	if err := l.open(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *File) open() error {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open log file: %w", err)
+	}
+	l.f = f
+	return nil
+}
+
+// Write appends p, rotating first if the file would grow past its limit.
+func (l *File) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return 0, os.ErrClosed
+	}
+	if l.moved() {
+		l.f.Close()
+		if err := l.open(); err != nil {
+			l.f = nil
+			return 0, err
+		}
+	}
+	if fi, err := l.f.Stat(); err == nil && fi.Size() > 0 && fi.Size()+int64(len(p)) > l.maxBytes {
+		l.rotate()
+		if l.f == nil {
+			return 0, os.ErrClosed
+		}
+	}
+	return l.f.Write(p)
+}
+
+// moved reports whether the open file is no longer the one at path (another process rotated).
+func (l *File) moved() bool {
+	a, err1 := l.f.Stat()
+	b, err2 := os.Stat(l.path)
+	return err1 != nil || err2 != nil || !os.SameFile(a, b)
+}
+
+func (l *File) rotate() {
+	l.f.Close()
+	if l.keep == 0 {
+		os.Remove(l.path)
+	} else {
+		for i := l.keep - 1; i >= 1; i-- {
+			os.Rename(l.name(i), l.name(i+1))
+		}
+		os.Rename(l.path, l.name(1))
+	}
+	if err := l.open(); err != nil {
+		// Keep logging somewhere rather than nowhere: reopen the same path fails only if
+		// the folder went away, and then every write reports the error.
+		l.f = nil
+	}
+}
+
+func (l *File) name(i int) string { return l.path + "." + strconv.Itoa(i) }
+
+// Close closes the file.
+func (l *File) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}

@@ -1,0 +1,117 @@
+package seqnum
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/vmext/vmext/internal/atomicfile"
+)
+
+// ErrCorrupt means a record file exists but does not hold a sequence number.
+var ErrCorrupt = errors.New("corrupt sequence number record")
+
+// Store is the sequence bookkeeping of one extension in the handler's root folder: the mrseq
+// record, a marker left by a successful disable, and a marker held while an enable runs (left
+// behind only when that run was interrupted).
+type Store struct {
+	Root          string // the handler's root folder (where HandlerEnvironment.json is)
+	ExtensionName string // "" for a single-config handler
+}
+
+// RecordPath returns the path of the mrseq record.
+func (s Store) RecordPath() string { return RecordPath(s.Root, s.ExtensionName) }
+
+func (s Store) marker(kind string) string { return s.RecordPath() + "." + kind }
+
+// Recorded returns the last recorded sequence number. ok is false when there is no record.
+// A record that does not parse returns ErrCorrupt; callers treat it as no record.
+func (s Store) Recorded() (n int, ok bool, err error) {
+	return readNumber(s.RecordPath())
+}
+
+// Record writes n as the last processed sequence number, atomically, as plain decimal text
+// without a newline (what other SDKs and the agent's own tooling expect).
+func (s Store) Record(n int) error {
+	return atomicfile.WriteFile(s.RecordPath(), []byte(strconv.Itoa(n)), 0o600)
+}
+
+// Disabled reports whether a disable succeeded after the last enable.
+func (s Store) Disabled() bool {
+	_, err := os.Stat(s.marker("disabled"))
+	return err == nil
+}
+
+// SetDisabled sets or clears the disabled marker.
+func (s Store) SetDisabled(on bool) error {
+	if on {
+		return atomicfile.WriteFile(s.marker("disabled"), nil, 0o600)
+	}
+	return removeIfExists(s.marker("disabled"))
+}
+
+// Running returns the sequence number of an enable that started and never finished: its
+// marker is still there, although the operation lock, which the caller holds, is free.
+func (s Store) Running() (n int, ok bool) {
+	n, ok, err := readNumber(s.marker("running"))
+	if err != nil {
+		return -1, true // a marker was being written when the run died
+	}
+	return n, ok
+}
+
+// SetRunning marks an enable of sequence number n as started.
+func (s Store) SetRunning(n int) error {
+	return atomicfile.WriteFile(s.marker("running"), []byte(strconv.Itoa(n)), 0o600)
+}
+
+// ClearRunning removes the running marker.
+func (s Store) ClearRunning() error { return removeIfExists(s.marker("running")) }
+
+// Migrate copies the records of this extension from another version's root folder when this
+// root has none. The agent copies only the single-config "mrseq" itself on an update.
+func (s Store) Migrate(oldRoot string) (bool, error) {
+	if oldRoot == "" || filepath.Clean(oldRoot) == filepath.Clean(s.Root) {
+		return false, nil
+	}
+	if _, err := os.Stat(s.RecordPath()); err == nil {
+		return false, nil
+	}
+	old := Store{Root: oldRoot, ExtensionName: s.ExtensionName}
+	n, ok, err := old.Recorded()
+	if err != nil || !ok {
+		return false, err
+	}
+	return true, s.Record(n)
+}
+
+func readNumber(path string) (int, bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	n, err := Parse(string(b))
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: %w: %q", path, ErrCorrupt, truncate(string(b)))
+	}
+	return n, true, nil
+}
+
+func truncate(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "..."
+	}
+	return s
+}
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}

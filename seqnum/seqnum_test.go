@@ -1,0 +1,178 @@
+package seqnum
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func touch(t *testing.T, dir, name string, mtime time.Time) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCurrent(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		env   string
+		ext   string
+		files map[string]time.Duration // name → offset from base
+		want  int
+		err   error
+	}{
+		{name: "env wins over files", env: "7", files: map[string]time.Duration{"9.settings": 0}, want: 7},
+		{name: "env with white space", env: " 3\n", want: 3},
+		{name: "env zero", env: "0", want: 0},
+		{name: "no env, no files", err: ErrNone},
+		{name: "newest file, not highest number", files: map[string]time.Duration{"10.settings": 0, "2.settings": time.Second}, want: 2},
+		{name: "tie: highest among the tied only", files: map[string]time.Duration{
+			"3.settings": time.Minute, "5.settings": time.Minute, "10.settings": 0}, want: 5},
+		{name: "single-config ignores other names", files: map[string]time.Duration{
+			"1.settings": 0, "ext.9.settings": time.Hour, "HandlerState": time.Hour, "x.settings": time.Hour}, want: 1},
+		{name: "multi-config picks its own", ext: "RunCmd1", files: map[string]time.Duration{
+			"RunCmd1.4.settings": 0, "RunCmd2.9.settings": time.Hour, "9.settings": time.Hour}, want: 4},
+		{name: "multi-config does not match a longer name", ext: "cmd", files: map[string]time.Duration{
+			"mycmd.3.settings": 0}, err: ErrNone},
+		{name: "empty 0.settings", files: map[string]time.Duration{"0.settings": 0}, want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, off := range tt.files {
+				touch(t, dir, name, base.Add(off))
+			}
+			got, err := Current(tt.env, dir, tt.ext)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if err == nil && got != tt.want {
+				t.Fatalf("Current = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCurrentBadEnv(t *testing.T) {
+	for _, env := range []string{"abc", "-1", "1.5", "+3", "99999999999999999999999"} {
+		if _, err := Current(env, t.TempDir(), ""); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Current(%q) err = %v, want ErrInvalid", env, err)
+		}
+	}
+}
+
+func TestMissingFolderIsNone(t *testing.T) {
+	if _, err := Current("", filepath.Join(t.TempDir(), "nope"), ""); !errors.Is(err, ErrNone) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStore(t *testing.T) {
+	root := t.TempDir()
+	s := Store{Root: root}
+	if _, ok, err := s.Recorded(); ok || err != nil {
+		t.Fatalf("fresh store: ok=%v err=%v", ok, err)
+	}
+	for _, content := range []string{"1\n", " 1 ", "1\r\n"} {
+		os.WriteFile(s.RecordPath(), []byte(content), 0o600)
+		if n, ok, err := s.Recorded(); n != 1 || !ok || err != nil {
+			t.Errorf("record %q: n=%d ok=%v err=%v", content, n, ok, err)
+		}
+	}
+	for _, content := range []string{"", "garbage", "-4", "\x00\x01"} {
+		os.WriteFile(s.RecordPath(), []byte(content), 0o600)
+		if _, ok, err := s.Recorded(); ok || !errors.Is(err, ErrCorrupt) {
+			t.Errorf("corrupt record %q: ok=%v err=%v", content, ok, err)
+		}
+	}
+	if err := s.Record(12); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "mrseq")); string(b) != "12" {
+		t.Fatalf("mrseq content %q, want plain decimal", b)
+	}
+	mc := Store{Root: root, ExtensionName: "RunCmd1"}
+	mc.Record(3)
+	if n, _, _ := mc.Recorded(); n != 3 {
+		t.Fatal("multi-config record")
+	}
+	if n, _, _ := s.Recorded(); n != 12 {
+		t.Fatal("multi-config record overwrote the single-config one")
+	}
+
+	if s.Disabled() {
+		t.Fatal("fresh store is disabled")
+	}
+	s.SetDisabled(true)
+	if !s.Disabled() || mc.Disabled() {
+		t.Fatal("disabled marker not per extension")
+	}
+	s.SetDisabled(false)
+	s.SetDisabled(false)
+	if s.Disabled() {
+		t.Fatal("disabled marker not cleared")
+	}
+
+	if _, ok := s.Running(); ok {
+		t.Fatal("fresh store is running")
+	}
+	s.SetRunning(5)
+	if n, ok := s.Running(); !ok || n != 5 {
+		t.Fatalf("Running = %d, %v", n, ok)
+	}
+	s.ClearRunning()
+	if _, ok := s.Running(); ok {
+		t.Fatal("running marker not cleared")
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	old, cur := t.TempDir(), t.TempDir()
+	Store{Root: old, ExtensionName: "RunCmd1"}.Record(8)
+	s := Store{Root: cur, ExtensionName: "RunCmd1"}
+	if moved, err := s.Migrate(old); !moved || err != nil {
+		t.Fatalf("moved=%v err=%v", moved, err)
+	}
+	if n, ok, _ := s.Recorded(); !ok || n != 8 {
+		t.Fatalf("after migration: %d %v", n, ok)
+	}
+	Store{Root: old, ExtensionName: "RunCmd1"}.Record(9)
+	if moved, _ := s.Migrate(old); moved {
+		t.Fatal("migration overwrote an existing record")
+	}
+	if moved, err := s.Migrate(""); moved || err != nil {
+		t.Fatal("migration from nowhere")
+	}
+}
+
+func TestDecide(t *testing.T) {
+	tests := []struct {
+		name string
+		f    Facts
+		run  bool
+	}{
+		{"first enable at seq 0", Facts{Seq: 0}, true},
+		{"same seq", Facts{Seq: 0, Recorded: 0, HasRecord: true}, false},
+		{"newer seq", Facts{Seq: 1, Recorded: 0, HasRecord: true}, true},
+		{"smaller seq is new too", Facts{Seq: 0, Recorded: 4, HasRecord: true}, true},
+		{"after disable", Facts{Seq: 1, Recorded: 1, HasRecord: true, Disabled: true}, true},
+		{"after update", Facts{Seq: 1, Recorded: 1, HasRecord: true, AfterUpdate: true}, true},
+		{"interrupted", Facts{Seq: 1, Recorded: 1, HasRecord: true, Interrupted: true}, true},
+		{"always", Facts{Seq: 1, Recorded: 1, HasRecord: true, Policy: Always}, true},
+		{"at most once, same seq", Facts{Seq: 1, Recorded: 1, HasRecord: true, Policy: AtMostOnce}, false},
+	}
+	for _, tt := range tests {
+		d := Decide(tt.f)
+		if d.Run != tt.run || d.Reason == "" {
+			t.Errorf("%s: Decide = %+v, want run=%v with a reason", tt.name, d, tt.run)
+		}
+	}
+}
