@@ -1,0 +1,93 @@
+package events
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-kit/log"
+)
+
+// LevelKey is the key whose value picks an event's Level in a Logger; it is the key the
+// github.com/go-kit/log/level package uses.
+const LevelKey = "level"
+
+// Logger returns a github.com/go-kit/log Logger that turns each Log call into one event with
+// the given task name.
+//
+// The first LevelKey pair picks the Level and is left out of the message: go-kit's level values
+// debug, info, warn and error map to Verbose, Informational, Warning and Error; the strings
+// "critical", "crit" and "fatal" map to Critical; anything else, or no level at all, to
+// Informational. The other pairs become the message in logfmt, as log.NewLogfmtLogger would
+// write them; a call with no other pairs gets EmptyMessage. Redaction and size limits apply as
+// for Emit.
+//
+// A logger must not fail its handler, and telemetry is best effort by nature, so an event
+// dropped because the budget is spent is not an error: Log returns nil. Other failures (the
+// folder cannot be written, the lock stays busy) are returned, for callers that look; the
+// event is lost either way. On a disabled Writer Log does nothing and returns nil.
+func (w *Writer) Logger(task string) log.Logger {
+	return eventLogger{w: w, task: task}
+}
+
+type eventLogger struct {
+	w    *Writer
+	task string
+}
+
+func (l eventLogger) Log(keyvals ...any) error {
+	if !l.w.Enabled() {
+		return nil
+	}
+	lvl, rest := splitLevel(keyvals)
+	err := l.w.Emit(lvl, l.task, logfmt(rest))
+	if errors.Is(err, ErrBudgetExceeded) {
+		return nil
+	}
+	return err
+}
+
+// splitLevel finds the first LevelKey pair, maps its value to a Level and returns the other
+// pairs. A dangling key at the end is kept, so that logfmt can report its missing value.
+func splitLevel(keyvals []any) (Level, []any) {
+	for i := 0; i+1 < len(keyvals); i += 2 {
+		if k, ok := keyvals[i].(string); !ok || k != LevelKey {
+			continue
+		}
+		rest := make([]any, 0, len(keyvals)-2)
+		rest = append(rest, keyvals[:i]...)
+		rest = append(rest, keyvals[i+2:]...)
+		return levelOf(keyvals[i+1]), rest
+	}
+	return Informational, keyvals
+}
+
+// levelOf maps a go-kit level value (or any value whose text is a level name) to a Level.
+func levelOf(v any) Level {
+	switch strings.ToLower(fmt.Sprint(v)) {
+	case "debug", "trace", "verbose":
+		return Verbose
+	case "warn", "warning":
+		return Warning
+	case "error", "err":
+		return Error
+	case "critical", "crit", "fatal":
+		return Critical
+	default:
+		return Informational
+	}
+}
+
+// logfmt renders keyvals as one logfmt line without its newline. If go-kit cannot encode them
+// (an unusable key), they are printed with fmt instead, so that nothing is lost.
+func logfmt(keyvals []any) string {
+	if len(keyvals) == 0 {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := log.NewLogfmtLogger(&buf).Log(keyvals...); err != nil {
+		return fmt.Sprint(keyvals...)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}

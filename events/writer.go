@@ -1,0 +1,318 @@
+package events
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vmext/vmext/internal/atomicfile"
+)
+
+// DefaultLimit is the agent's cap on the events it collects per handler in one pass.
+const DefaultLimit = 360
+
+// DefaultWindow is the agent's collection period.
+const DefaultWindow = 5 * time.Minute
+
+// DefaultLockWait is how long Emit waits for the budget lock by default.
+const DefaultLockWait = 2 * time.Second
+
+// StateFile is the name of the budget file in Options.TempDir. It is the lock file too.
+const StateFile = ".events-budget"
+
+// turnFile is the turnstile lock beside StateFile; see Writer.acquire.
+const turnFile = ".events-budget.turn"
+
+// ErrBudgetExceeded is returned by Emit when Options.Limit events have already been written
+// within the last Options.Window. The event is dropped.
+var ErrBudgetExceeded = errors.New("events: event budget exceeded")
+
+// Options configure a Writer. The zero value gives a disabled Writer.
+type Options struct {
+	// Folder is eventsFolder from HandlerEnvironment.json. "" disables events: Emit is then a
+	// no-op that returns nil. It is created (0700) when missing.
+	Folder string
+	// TempDir holds the temporary files and the budget state (StateFile). It must be on the
+	// same file system as Folder, must not be Folder or inside it (the agent deletes every file
+	// it finds there), and should serve one Folder only. "" means the parent of Folder, which
+	// for the agent's layout is the handler's log folder. It is created (0700) when missing.
+	TempDir string
+	// Version is the extension version, written in every event. At most MaxFieldChars.
+	Version string
+	// OperationID is written in every event. "" means a random UUID-like id, one per Writer.
+	// At most MaxFieldChars.
+	OperationID string
+	// Redact is applied to Message and TaskName before they are cut to size, and should
+	// replace secrets with a marker such as [REDACTED]. nil leaves them as they are.
+	Redact func(string) string
+	// Now is the clock for timestamps, file names and the budget. nil means time.Now.
+	Now func() time.Time
+	// Limit is how many events may be written in any interval of length Window, by all the
+	// processes writing into Folder together. 0 means DefaultLimit; at most 10000.
+	Limit int
+	// Window is the interval Limit applies to. 0 means DefaultWindow.
+	Window time.Duration
+	// LockWait bounds how long Emit waits for other goroutines and processes that are writing
+	// events, before it drops the event and returns an error wrapping ErrBusy. 0 means
+	// DefaultLockWait.
+	LockWait time.Duration
+}
+
+// Writer writes telemetry events into the agent's events folder, within the agent's limits.
+// It is safe for concurrent use, and several processes may write into one folder at once. A
+// nil *Writer is a disabled one.
+type Writer struct {
+	folder    string // "" when disabled
+	tempDir   string
+	statePath string
+	turnPath  string
+
+	version     string
+	operationID string
+	pid         string
+	redact      func(string) string
+	now         func() time.Time
+	limit       int
+	window      time.Duration
+	lockWait    time.Duration
+
+	// turn admits one Emit at a time per Writer, so that goroutines queue here (in order:
+	// channel senders are served first come, first served) rather than polling the file lock.
+	turn chan struct{}
+}
+
+// New checks opts and returns a Writer. It does no I/O beyond resolving paths; folders are
+// created on the first Emit.
+func New(opts Options) (*Writer, error) {
+	w := &Writer{
+		version:     opts.Version,
+		operationID: opts.OperationID,
+		pid:         strconv.Itoa(os.Getpid()),
+		redact:      opts.Redact,
+		now:         opts.Now,
+		limit:       opts.Limit,
+		window:      opts.Window,
+		lockWait:    opts.LockWait,
+		turn:        make(chan struct{}, 1),
+	}
+	if w.redact == nil {
+		w.redact = func(s string) string { return s }
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	switch {
+	case w.limit == 0:
+		w.limit = DefaultLimit
+	case w.limit < 0 || w.limit > maxLimit:
+		return nil, fmt.Errorf("events: limit %d is outside 1..%d", w.limit, maxLimit)
+	}
+	switch {
+	case w.window == 0:
+		w.window = DefaultWindow
+	case w.window < 0:
+		return nil, fmt.Errorf("events: negative window %s", w.window)
+	}
+	switch {
+	case w.lockWait == 0:
+		w.lockWait = DefaultLockWait
+	case w.lockWait < 0:
+		return nil, fmt.Errorf("events: negative lock wait %s", w.lockWait)
+	}
+	if w.operationID == "" {
+		w.operationID = newOperationID()
+	}
+	for _, f := range []struct{ name, v string }{{"version", w.version}, {"operation id", w.operationID}} {
+		if !utf8.ValidString(f.v) || utf8.RuneCountInString(f.v) > MaxFieldChars {
+			return nil, fmt.Errorf("events: %s is not valid UTF-8 of at most %d characters", f.name, MaxFieldChars)
+		}
+	}
+	if opts.Folder == "" {
+		return w, nil
+	}
+	folder, err := filepath.Abs(opts.Folder)
+	if err != nil {
+		return nil, fmt.Errorf("events: events folder: %w", err)
+	}
+	tempDir := filepath.Dir(folder)
+	if opts.TempDir != "" {
+		if tempDir, err = filepath.Abs(opts.TempDir); err != nil {
+			return nil, fmt.Errorf("events: temp dir: %w", err)
+		}
+	}
+	if within(resolve(tempDir), resolve(folder)) {
+		return nil, fmt.Errorf("events: temp dir %s must be outside the events folder %s: the agent deletes every file there", tempDir, folder)
+	}
+	w.folder, w.tempDir = folder, tempDir
+	w.statePath = filepath.Join(tempDir, StateFile)
+	w.turnPath = filepath.Join(tempDir, turnFile)
+	return w, nil
+}
+
+// resolve follows symbolic links in as much of path as exists, so that two spellings of one
+// folder compare equal.
+func resolve(path string) string {
+	rest := ""
+	for {
+		if r, err := filepath.EvalSymlinks(path); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(path)
+		if parent == path {
+			return filepath.Join(path, rest)
+		}
+		rest = filepath.Join(filepath.Base(path), rest)
+		path = parent
+	}
+}
+
+// within reports whether path is dir or lies inside it. Both are absolute and clean.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	if err != nil {
+		return false
+	}
+	return rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)))
+}
+
+// newOperationID returns a random version-4 UUID in its usual text form.
+func newOperationID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Enabled reports whether events are written, that is whether Options.Folder was set.
+func (w *Writer) Enabled() bool {
+	return w != nil && w.folder != ""
+}
+
+// OperationID returns the operation id written in every event.
+func (w *Writer) OperationID() string {
+	if w == nil {
+		return ""
+	}
+	return w.operationID
+}
+
+// Emit writes one event with the given level, task name and message.
+//
+// The message and task name are redacted, made valid UTF-8 and cut to the agent's limits (see
+// MaxMessageChars, MaxTaskNameChars and MaxEventChars); an empty message becomes EmptyMessage.
+// The event is written to a temporary file in TempDir and renamed into Folder, so the agent
+// never sees a partial file, under a 19-digit name that is unique across processes and larger
+// than every name written before it.
+//
+// When the budget is spent, the event is dropped and Emit returns ErrBudgetExceeded. Emit waits
+// at most LockWait in all for other goroutines and processes writing events; when that is not
+// enough, the event is dropped and Emit returns an error that wraps ErrBusy. A level other than
+// the six declared ones is an error. On a disabled Writer Emit does nothing and returns nil.
+func (w *Writer) Emit(level Level, task, message string) error {
+	if !w.Enabled() {
+		return nil
+	}
+	if !level.Valid() {
+		return fmt.Errorf("events: unknown level %q", level)
+	}
+	e := fit(Event{
+		Version:     w.version,
+		Timestamp:   FormatTimestamp(w.now()),
+		TaskName:    task,
+		EventLevel:  string(level),
+		Message:     message,
+		EventPid:    w.pid,
+		EventTid:    strconv.Itoa(threadID()),
+		OperationID: w.operationID,
+	}, w.redact)
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("events: encode event: %w", err)
+	}
+	deadline := time.Now().Add(w.lockWait)
+	timer := time.NewTimer(w.lockWait)
+	select {
+	case w.turn <- struct{}{}:
+		timer.Stop()
+	case <-timer.C:
+		return fmt.Errorf("%w: other goroutines of this process are emitting", ErrBusy)
+	}
+	defer func() { <-w.turn }()
+	return w.write(data, deadline)
+}
+
+// write stores one encoded event under the budget lock. The whole exchange (check the budget,
+// pick the name, write the event, record it) happens under the lock, and the event is recorded
+// at the time it became visible, after the rename. So for any interval of length Window, the
+// files that appeared in Folder during it number at most Limit.
+func (w *Writer) write(data []byte, deadline time.Time) error {
+	for _, dir := range []string{w.tempDir, w.folder} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("events: create folder: %w", err)
+		}
+	}
+	l, err := w.acquire(deadline)
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	f := l.File()
+
+	raw, err := io.ReadAll(io.NewSectionReader(f, 0, maxStateBytes+1))
+	if err != nil {
+		return fmt.Errorf("events: read budget state: %w", err)
+	}
+	now := w.now().UnixNano()
+	st, err := parseState(raw)
+	if err != nil {
+		// Missing (a new, empty lock file) or corrupt: start again from the folder.
+		if st, err = rebuild(w.folder, now, int64(w.window), w.limit); err != nil {
+			return err
+		}
+	}
+	st.prune(now, int64(w.window), w.limit)
+	if len(st.sent) >= w.limit {
+		saveState(f, st) // keep the pruned or rebuilt state; the answer is the same if this fails
+		return ErrBudgetExceeded
+	}
+	n, err := st.next(now, func(n int64) bool {
+		_, err := os.Lstat(filepath.Join(w.folder, fileName(n)))
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(w.folder, fileName(n))
+	if err := atomicfile.WriteFileVia(w.tempDir, path, data, 0o600); err != nil {
+		return fmt.Errorf("events: write event: %w", err)
+	}
+	st.sent = append(st.sent, max(now, w.now().UnixNano()))
+	if err := saveState(f, st); err != nil {
+		// Unrecorded, the event would slip past the budget: take it back.
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
+// saveState replaces the content of the budget file f. It is not synced: after a crash the
+// CRC catches a torn state, which is then rebuilt from the folder.
+func saveState(f *os.File, st budgetState) error {
+	b := st.encode()
+	if _, err := f.WriteAt(b, 0); err != nil {
+		return fmt.Errorf("events: write budget state: %w", err)
+	}
+	if err := f.Truncate(int64(len(b))); err != nil {
+		return fmt.Errorf("events: write budget state: %w", err)
+	}
+	return nil
+}
