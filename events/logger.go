@@ -16,12 +16,12 @@ const LevelKey = "level"
 // Logger returns a github.com/go-kit/log Logger that turns each Log call into one event with
 // the given task name.
 //
-// The first LevelKey pair picks the Level and is left out of the message: go-kit's level values
-// debug, info, warn and error map to Verbose, Informational, Warning and Error; the strings
-// "critical", "crit" and "fatal" map to Critical; anything else, or no level at all, to
-// Informational. The other pairs become the message in logfmt, as log.NewLogfmtLogger would
-// write them; a call with no other pairs gets EmptyMessage. Redaction and size limits apply as
-// for Emit.
+// The first LevelKey pair picks the Level (as in go-kit's level.NewFilter), and no LevelKey
+// pair goes into the message. go-kit's level values debug, info, warn and error map to Verbose,
+// Informational, Warning and Error; "critical", "crit" and "fatal" map to Critical (any case);
+// anything else, or no level at all, to Informational. The other pairs become the message in
+// logfmt, as log.NewLogfmtLogger writes them; a call with no other pairs gets EmptyMessage.
+// Redaction and size limits apply as for Emit.
 //
 // A logger must not fail its handler, and telemetry is best effort by nature, so an event
 // dropped because the budget is spent is not an error: Log returns nil. Other failures (the
@@ -48,19 +48,21 @@ func (l eventLogger) Log(keyvals ...any) error {
 	return err
 }
 
-// splitLevel finds the first LevelKey pair, maps its value to a Level and returns the other
-// pairs. A dangling key at the end is kept, so that logfmt can report its missing value.
+// splitLevel maps the value of the first LevelKey pair to a Level and returns the pairs that
+// are not LevelKey pairs. A dangling key at the end is kept, so that logfmt shows it.
 func splitLevel(keyvals []any) (Level, []any) {
-	for i := 0; i+1 < len(keyvals); i += 2 {
-		if k, ok := keyvals[i].(string); !ok || k != LevelKey {
+	lvl, found := Informational, false
+	rest := keyvals[:0:0]
+	for i := 0; i < len(keyvals); i += 2 {
+		if k, ok := keyvals[i].(string); ok && k == LevelKey && i+1 < len(keyvals) {
+			if !found {
+				lvl, found = levelOf(keyvals[i+1]), true
+			}
 			continue
 		}
-		rest := make([]any, 0, len(keyvals)-2)
-		rest = append(rest, keyvals[:i]...)
-		rest = append(rest, keyvals[i+2:]...)
-		return levelOf(keyvals[i+1]), rest
+		rest = append(rest, keyvals[i:min(i+2, len(keyvals))]...)
 	}
-	return Informational, keyvals
+	return lvl, rest
 }
 
 // levelOf maps a go-kit level value (or any value whose text is a level name) to a Level.
@@ -80,14 +82,25 @@ func levelOf(v any) Level {
 }
 
 // logfmt renders keyvals as one logfmt line without its newline. If go-kit cannot encode them
-// (an unusable key), they are printed with fmt instead, so that nothing is lost.
+// (a nil key), they are printed as key=value pairs with fmt instead, so that nothing is lost.
 func logfmt(keyvals []any) string {
 	if len(keyvals) == 0 {
 		return ""
 	}
 	var buf bytes.Buffer
-	if err := log.NewLogfmtLogger(&buf).Log(keyvals...); err != nil {
-		return fmt.Sprint(keyvals...)
+	if err := log.NewLogfmtLogger(&buf).Log(keyvals...); err == nil {
+		return strings.TrimSuffix(buf.String(), "\n")
 	}
-	return strings.TrimSuffix(buf.String(), "\n")
+	buf.Reset()
+	for i := 0; i < len(keyvals); i += 2 {
+		if i > 0 {
+			buf.WriteByte(' ')
+		}
+		var v any = log.ErrMissingValue
+		if i+1 < len(keyvals) {
+			v = keyvals[i+1]
+		}
+		fmt.Fprintf(&buf, "%v=%v", keyvals[i], v)
+	}
+	return buf.String()
 }
