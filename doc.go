@@ -1,0 +1,52 @@
+// Package vmext is a Go SDK for writing Azure VM extension handlers: the programs that the
+// Azure guest agent downloads onto a virtual machine and runs as install, enable, disable,
+// update and uninstall, on Linux and Windows.
+//
+// A handler author writes callbacks; vmext does the protocol. It finds and reads
+// HandlerEnvironment.json, reads the settings of the current sequence number and decrypts
+// their protected half in process, decides whether an enable has new work, writes status
+// files the agent accepts, logs with secrets redacted, serializes operations with a file
+// lock, and returns the exit code the agent expects.
+//
+// The packages:
+//
+//   - handler: the runtime the agent invokes (Handler, Run, Main, Context, Error).
+//   - settings: settings files and typed decoding of public and protected settings.
+//   - crypto: CMS EnvelopedData decryption of protected settings, certificate sources.
+//   - seqnum: sequence numbers, the mrseq record and the enable policies.
+//   - status: status and heartbeat files within the agent's rules and limits.
+//   - events: telemetry events for the agent's events folder.
+//
+// # Quick start
+//
+// A complete handler whose enable logs a message from its public settings:
+//
+//	package main
+//
+//	import (
+//		"context"
+//
+//		"github.com/vmext/vmext/handler"
+//	)
+//
+//	func main() {
+//		h := &handler.Handler{Enable: func(ctx context.Context, x *handler.Context) error {
+//			var pub struct {
+//				Message string `json:"message"`
+//			}
+//			if err := x.Settings.Decode(&pub, nil); err != nil {
+//				return err
+//			}
+//			x.Log.Log("event", "enable", "message", pub.Message)
+//			return nil
+//		}}
+//		h.Main()
+//	}
+//
+// Point every command of HandlerManifest.json at the binary with the operation as its
+// argument ("bin/handler enable"), and the agent runs it. The Example in this package runs
+// the same handler against a folder laid out as the agent lays it out.
+package vmext
+
+// Version is the version of this module.
+const Version = "0.1.0-dev"

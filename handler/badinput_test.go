@@ -1,0 +1,213 @@
+package handler_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/status"
+)
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"frobnicate"}, {"enable", "extra"}, {""}} {
+		var stderr strings.Builder
+		h := &handler.Handler{Stderr: &stderr}
+		if code := h.Run(context.Background(), args); code != handler.ExitUsage {
+			t.Errorf("Run(%q) = %d, want %d", args, code, handler.ExitUsage)
+		}
+		if !strings.Contains(stderr.String(), "usage:") || !strings.Contains(stderr.String(), "operation") {
+			t.Errorf("Run(%q) printed %q, want a usage message naming the problem", args, stderr.String())
+		}
+	}
+}
+
+func TestParseOperation(t *testing.T) {
+	for arg, want := range map[string]handler.Operation{
+		"install": handler.Install, "enable": handler.Enable, "disable": handler.Disable,
+		"uninstall": handler.Uninstall, "update": handler.Update, "resetstate": handler.ResetState,
+		"reset-state": handler.ResetState, "Enable": handler.Enable, "-enable": handler.Enable, "--update": handler.Update,
+	} {
+		got, err := handler.ParseOperation([]string{arg})
+		if err != nil || got != want {
+			t.Errorf("ParseOperation(%q) = %q, %v; want %q", arg, got, err, want)
+		}
+	}
+	var ue *handler.UsageError
+	if _, err := handler.ParseOperation([]string{"start"}); !errors.As(err, &ue) {
+		t.Errorf("unknown operation: err = %v, want *UsageError", err)
+	}
+}
+
+func TestEnvironmentProblems(t *testing.T) {
+	tests := []struct {
+		name    string
+		content *string // nil: no file
+		want    string
+	}{
+		{"missing", nil, "HandlerEnvironment.json not found"},
+		{"empty", ptr(""), "file is empty"},
+		{"truncated", ptr(`[{"name": "x", "handlerEnvironment": {"logFolder": "/va`), "not valid JSON"},
+		{"array of zero", ptr(`[]`), "array has 0 elements"},
+		{"object", ptr(`{"handlerEnvironment": {}}`), "top level is a JSON object"},
+		{"no handlerEnvironment", ptr(`[{"name": "x", "version": 1.0}]`), "handlerEnvironment is missing"},
+		{"no statusFolder", ptr(`[{"handlerEnvironment": {"logFolder": "/l", "configFolder": "/c"}}]`), "statusFolder is missing"},
+		{"bad version", ptr(`[{"version": [1], "handlerEnvironment": {"logFolder": "/l", "configFolder": "/c", "statusFolder": "/s"}}]`), "version is neither"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newVM(t, "")
+			v.install("1.0.0")
+			path := filepath.Join(v.base("1.0.0"), handler.EnvironmentFile)
+			if tt.content == nil {
+				os.Remove(path)
+			} else {
+				os.WriteFile(path, []byte(*tt.content), 0o600)
+			}
+			called := false
+			h := &handler.Handler{Install: func(context.Context, *handler.Context) error { called = true; return nil }}
+			r := v.runInProcess(h, "1.0.0", "install", 0)
+			if r.exit != handler.ExitFailure || called {
+				t.Fatalf("exit = %d, called = %v; want exit 1 without calling the callback", r.exit, called)
+			}
+			if !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "HandlerEnvironment.json") {
+				t.Fatalf("stderr = %q, want it to name the file and say %q", r.stderr, tt.want)
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestEnvironmentVariants(t *testing.T) {
+	v := newVM(t, "")
+	v.install("1.0.0")
+	path := filepath.Join(v.base("1.0.0"), handler.EnvironmentFile)
+	base := v.base("1.0.0")
+	content := "\ufeff" + `[{"name": "Contoso.Test.Handler", "version": "1", "handlerEnvironment": {` +
+		`"logFolder": "` + filepath.ToSlash(v.logs) + `", "configFolder": "` + filepath.ToSlash(filepath.Join(base, "config")) +
+		`", "statusFolder": "` + filepath.ToSlash(filepath.Join(base, "status")) + `", "heartbeatFile": "hb",` +
+		`"eventsFolder_preview": "/preview/events", "deploymentid": "dep", "rolename": "role", "instance": "inst", "hostResolverAddress": "1.2.3.4"}}]`
+	os.WriteFile(path, []byte(content), 0o600)
+	var got handler.Environment
+	h := &handler.Handler{Install: func(_ context.Context, x *handler.Context) error { got = x.Env; return nil }}
+	if r := v.runInProcess(h, "1.0.0", "install", 0); r.exit != 0 {
+		t.Fatalf("%+v", r)
+	}
+	if got.Version != "1" || got.EventsFolder != "/preview/events" || got.DeploymentID != "dep" || got.RoleName != "role" ||
+		got.Instance != "inst" || got.HostResolverAddress != "1.2.3.4" || got.Name != "Contoso.Test.Handler" || got.Root() != base {
+		t.Fatalf("environment = %+v", got)
+	}
+}
+
+func TestSettingsProblems(t *testing.T) {
+	tests := []struct {
+		name, content, want string
+	}{
+		{"not JSON", "runtimeSettings: yes", "not valid JSON"},
+		{"runtimeSettings empty", `{"runtimeSettings": []}`, "runtimeSettings is empty"},
+		{"two elements", `{"runtimeSettings": [{"handlerSettings": {}}, {"handlerSettings": {}}]}`, "has 2 elements"},
+		{"public settings of the wrong type", `{"runtimeSettings": [{"handlerSettings": {"publicSettings": {"message": ["a"]}}}]}`,
+			`field "message" must be a string, not a JSON array`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newVM(t, "")
+			v.install("1.0.0")
+			os.WriteFile(filepath.Join(v.base("1.0.0"), "config", "0.settings"), []byte(tt.content), 0o600)
+			h := &handler.Handler{Enable: func(_ context.Context, x *handler.Context) error {
+				var pub struct {
+					Message string `json:"message"`
+				}
+				return x.Settings.Decode(&pub, nil)
+			}}
+			r := v.runInProcess(h, "1.0.0", "enable", 0)
+			if r.exit != handler.CodeBadConfig {
+				t.Fatalf("exit = %d, want 53; stderr %q", r.exit, r.stderr)
+			}
+			v.wantStatus("1.0.0", 0, status.Error, handler.CodeBadConfig, "Enable", tt.want)
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to say %q", r.stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestCorruptRecord(t *testing.T) {
+	v := newVM(t, "")
+	v.install("1.0.0")
+	v.settings("1.0.0", 0, map[string]any{})
+	os.WriteFile(filepath.Join(v.base("1.0.0"), "mrseq"), []byte("\x00garbage"), 0o600)
+	ran := 0
+	h := &handler.Handler{Enable: func(context.Context, *handler.Context) error { ran++; return nil }}
+	for _, op := range []string{"install", "enable", "uninstall"} {
+		if r := v.runInProcess(h, "1.0.0", op, 0); r.exit != 0 {
+			t.Fatalf("%s with a corrupt mrseq: %+v", op, r)
+		}
+	}
+	if ran != 1 {
+		t.Fatalf("enable ran %d times, want once (a corrupt record counts as none)", ran)
+	}
+	if b, _ := os.ReadFile(filepath.Join(v.base("1.0.0"), "mrseq")); string(b) != "0" {
+		t.Fatalf("mrseq = %q, want it rewritten", b)
+	}
+}
+
+func TestCallbackFailures(t *testing.T) {
+	tests := []struct {
+		name       string
+		fn         func(context.Context, *handler.Context) error
+		exit, code int
+		want       string
+	}{
+		{"plain error", func(context.Context, *handler.Context) error { return errors.New("disk full") }, 1, 1, "Enable failed: disk full"},
+		{"bad config", func(context.Context, *handler.Context) error {
+			return handler.BadConfig(errors.New("commandToExecute is empty"))
+		}, 53, 53, "commandToExecute is empty"},
+		{"unsupported OS", func(context.Context, *handler.Context) error {
+			return handler.UnsupportedOS(errors.New("not on this distro"))
+		}, 51, 51, "not on this distro"},
+		{"missing dependency", func(context.Context, *handler.Context) error {
+			return handler.MissingDependency(errors.New("no systemd"))
+		}, 52, 52, "no systemd"},
+		{"custom codes", func(context.Context, *handler.Context) error {
+			return &handler.Error{Code: 1009, ExitCode: 7, Err: errors.New("x")}
+		}, 7, 1009, "x"},
+		{"panic", func(context.Context, *handler.Context) error { panic("told to panic") }, 1, 1, "Enable failed: panic: told to panic"},
+		{"nil Enable", nil, 1, 1, "no Enable callback"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newVM(t, "")
+			v.install("1.0.0")
+			v.settings("1.0.0", 0, map[string]any{})
+			h := &handler.Handler{Enable: tt.fn}
+			r := v.runInProcess(h, "1.0.0", "enable", 0)
+			if r.exit != tt.exit {
+				t.Fatalf("exit = %d, want %d (stderr %q)", r.exit, tt.exit, r.stderr)
+			}
+			v.wantStatus("1.0.0", 0, status.Error, tt.code, "Enable", tt.want)
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr = %q, want %q", r.stderr, tt.want)
+			}
+			if _, err := os.Stat(filepath.Join(v.base("1.0.0"), "mrseq")); err == nil {
+				t.Errorf("a failed enable was recorded as processed")
+			}
+		})
+	}
+}
+
+func TestMissingCallbacksAreNoOps(t *testing.T) {
+	v := newVM(t, "")
+	v.install("1.0.0")
+	v.settings("1.0.0", 0, map[string]any{})
+	h := &handler.Handler{Enable: func(context.Context, *handler.Context) error { return nil }}
+	for _, op := range []string{"install", "disable", "update", "resetstate", "uninstall"} {
+		if r := v.runInProcess(h, "1.0.0", op, 0); r.exit != 0 {
+			t.Fatalf("%s without a callback: %+v", op, r)
+		}
+	}
+}

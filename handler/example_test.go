@@ -1,0 +1,68 @@
+package handler_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/seqnum"
+)
+
+// A handler with an install step, an enable that validates its settings, and at-most-once
+// enables: a failed enable is not retried for the same sequence number.
+func ExampleHandler() {
+	type settings struct {
+		Port int `json:"port"`
+	}
+	h := &handler.Handler{
+		Policy:         seqnum.AtMostOnce,
+		StrictSettings: true, // unknown keys in the settings are an error (code 53)
+		Install: func(ctx context.Context, x *handler.Context) error {
+			x.Log.Log("msg", "installing", "version", x.Agent.ExtensionVersion)
+			return nil
+		},
+		Enable: func(ctx context.Context, x *handler.Context) error {
+			var s settings
+			if err := x.Settings.Decode(&s, nil); err != nil {
+				return err // reported with code 53
+			}
+			if s.Port <= 0 || s.Port > 65535 {
+				return handler.BadConfig(fmt.Errorf("port %d is out of range", s.Port))
+			}
+			x.Status.Progress(50, "configuring the service")
+			return nil
+		},
+	}
+	_ = h // h.Main() in a real handler
+}
+
+func ExampleParseOperation() {
+	op, err := handler.ParseOperation([]string{"reset-state"})
+	fmt.Println(op, err)
+	_, err = handler.ParseOperation([]string{"start"})
+	var ue *handler.UsageError
+	fmt.Println(errors.As(err, &ue))
+	// Output:
+	// resetstate <nil>
+	// true
+}
+
+func ExampleBadConfig() {
+	err := handler.BadConfig(errors.New("commandToExecute and script are both empty"))
+	fmt.Println(err.Code, err.ExitCode, err)
+	// Output: 53 53 commandToExecute and script are both empty
+}
+
+func ExampleParseEnvironment() {
+	env, err := handler.ParseEnvironment([]byte(`[{"name": "Contoso.Ext", "version": 1.0, "handlerEnvironment": {
+		"logFolder": "/var/log/azure/Contoso.Ext", "configFolder": "/var/lib/waagent/Contoso.Ext-1.0/config",
+		"statusFolder": "/var/lib/waagent/Contoso.Ext-1.0/status", "eventsFolder_preview": "/var/log/azure/Contoso.Ext/events"}}]`))
+	fmt.Println(err)
+	fmt.Println(env.Version, env.StatusFolder)
+	fmt.Println(env.EventsFolder)
+	// Output:
+	// <nil>
+	// 1.0 /var/lib/waagent/Contoso.Ext-1.0/status
+	// /var/log/azure/Contoso.Ext/events
+}

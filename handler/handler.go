@@ -1,0 +1,104 @@
+// Package handler is the runtime the Azure guest agent invokes: a Handler holds one callback
+// per operation, and Run does the protocol around them.
+//
+// Run parses the operation from the arguments, finds and reads HandlerEnvironment.json,
+// opens the log, determines the sequence number, takes the operation lock, loads the
+// settings, writes a transitioning status, calls the callback, writes the terminal status
+// and returns the exit code. For enable it first decides whether there is new work (see
+// seqnum.Policy): a skipped enable keeps the terminal status it finds, or writes one.
+//
+// A callback that is nil is a successful no-op, for every operation but enable: install,
+// uninstall, disable, update and resetstate need no code unless the handler has something to
+// do. A Handler without Enable fails every enable with a clear error.
+//
+// A callback error becomes an error status and a non-zero exit code; see Error for the
+// codes. A panic in a callback is recovered and reported the same way, with its stack in the
+// log. Errors are also printed to standard error, which the agent shows to the user when a
+// command fails.
+package handler
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/vmext/vmext/seqnum"
+	"github.com/vmext/vmext/settings"
+)
+
+// Handler is an extension handler: its callbacks and options. The zero value of every option
+// is a sensible default. A Handler must not be changed while Run runs.
+type Handler struct {
+	Install, Enable, Disable, Uninstall, Update, ResetState func(ctx context.Context, x *Context) error
+
+	// Policy says when enable does its work; the default is seqnum.AtLeastOnce.
+	Policy seqnum.Policy
+
+	// StrictSettings makes Settings.Decode reject keys the target types do not have.
+	StrictSettings bool
+
+	// Decryptor decrypts protected settings; the default is crypto.Default: the agent's
+	// certificate files on Linux, the LocalMachine\My store on Windows.
+	Decryptor settings.Decryptor
+
+	// LogFile is the log's name inside the log folder; the default is "handler.log".
+	LogFile string
+	// LogMaxBytes is the size at which the log rotates (default 10 MiB); LogKeep is how many
+	// rotated files are kept (default 3).
+	LogMaxBytes int64
+	LogKeep     int
+
+	// LockWait bounds the wait for another operation of this handler to finish; the default
+	// is 2 minutes, well inside the agent's 5-minute limit for enable.
+	LockWait time.Duration
+
+	// Seams for tests and for running under a fake agent. Nil means the real thing.
+	LookupEnv  func(string) (string, bool) // os.LookupEnv
+	Executable func() (string, error)      // os.Executable
+	WorkDir    func() (string, error)      // os.Getwd
+	Stderr     io.Writer                   // os.Stderr
+	Now        func() time.Time            // time.Now
+	// RetryWait is the first wait before re-reading a file the agent may be rewriting
+	// (doubled on each of 5 retries); the default is 50ms.
+	RetryWait time.Duration
+}
+
+// Main runs the handler for the process's arguments with a context that is cancelled on
+// SIGTERM or interrupt, and exits with the exit code Run returns.
+func (h *Handler) Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := h.Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// Run runs the operation named by args (the arguments after the program name) and returns
+// the process exit code. It never exits the process.
+func (h *Handler) Run(ctx context.Context, args []string) int {
+	r := newRun(h)
+	op, err := ParseOperation(args)
+	if err != nil {
+		r.printf("%s: %v\nusage: %s {install|enable|disable|update|uninstall|resetstate}\n", progName(), err, progName())
+		return ExitUsage
+	}
+	return r.run(ctx, op)
+}
+
+func progName() string {
+	if len(os.Args) > 0 && os.Args[0] != "" {
+		return baseName(os.Args[0])
+	}
+	return "handler"
+}
+
+func baseName(p string) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' || p[i] == '\\' {
+			return p[i+1:]
+		}
+	}
+	return p
+}

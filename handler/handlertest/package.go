@@ -1,0 +1,102 @@
+package handlertest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vmext/vmext/crypto"
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/settings"
+)
+
+// pkg is one version of the handler: a package folder run as processes, or a Handler run in
+// this process.
+type pkg struct {
+	dir      string
+	h        *handler.Handler
+	manifest Manifest
+}
+
+// AddPackage registers a handler package folder (holding HandlerManifest.json at its root)
+// as a version of the handler. Its commands run as processes, as the agent runs them.
+func (vm *VM) AddPackage(version, dir string) error {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	vm.packages[version] = &pkg{dir: abs, manifest: m}
+	return nil
+}
+
+// AddHandler registers h as a version of the handler, run in this process with
+// DefaultManifest. h is copied for each command with the agent's variables, working folder
+// and standard error filled in; h itself is not modified.
+func (vm *VM) AddHandler(version string, h *handler.Handler) {
+	vm.packages[version] = &pkg{h: h, manifest: DefaultManifest()}
+}
+
+// SetManifest replaces the manifest of a registered version, to test manifest options
+// (updateMode, continueOnUpdateFailure, reportHeartbeat) with an in-process handler.
+func (vm *VM) SetManifest(version string, m Manifest) error {
+	p, ok := vm.packages[version]
+	if !ok {
+		return fmt.Errorf("no package for version %s", version)
+	}
+	p.manifest = m
+	return nil
+}
+
+// Manifest returns the manifest of a registered version.
+func (vm *VM) Manifest(version string) (Manifest, bool) {
+	p, ok := vm.packages[version]
+	if !ok {
+		return Manifest{}, false
+	}
+	return p.manifest, true
+}
+
+// WriteSettings writes a settings file into a version's config folder as the agent does:
+// config/<seq>.settings, or <ext>.<seq>.settings for an extension of a multi-config handler.
+// public is written as publicSettings (nil: null). protected, when not nil, is marshalled to
+// JSON (a []byte or json.RawMessage is taken as it is), encrypted to the tenant certificate
+// and written with its thumbprint. With both nil the file is empty, as for a handler without
+// settings.
+func (vm *VM) WriteSettings(version, ext string, seq int, public, protected any) error {
+	path := filepath.Join(vm.ConfigDir(version), settings.FileName(ext, seq))
+	if public == nil && protected == nil {
+		return os.WriteFile(path, nil, 0o600)
+	}
+	hs := map[string]any{"publicSettings": public, "protectedSettings": nil, "protectedSettingsCertThumbprint": nil}
+	if protected != nil {
+		var plain []byte
+		switch p := protected.(type) {
+		case []byte:
+			plain = p
+		case json.RawMessage:
+			plain = p
+		default:
+			var err error
+			if plain, err = json.Marshal(protected); err != nil {
+				return fmt.Errorf("protected settings: %w", err)
+			}
+		}
+		der, err := crypto.Encrypt(plain, vm.Cert, &crypto.EncryptOptions{Cipher: vm.opts.Cipher, OAEP: vm.opts.OAEP})
+		if err != nil {
+			return err
+		}
+		hs["protectedSettings"] = base64.StdEncoding.EncodeToString(der)
+		hs["protectedSettingsCertThumbprint"] = vm.Thumbprint
+	}
+	b, err := json.Marshal(map[string]any{"runtimeSettings": []any{map[string]any{"handlerSettings": hs}}})
+	if err != nil {
+		return fmt.Errorf("public settings: %w", err)
+	}
+	return os.WriteFile(path, b, 0o600)
+}

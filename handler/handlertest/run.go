@@ -1,0 +1,178 @@
+package handlertest
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vmext/vmext/crypto"
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/status"
+)
+
+// Command is one handler command the agent runs.
+type Command struct {
+	Version   string            // the version whose command runs
+	Op        handler.Operation // the operation
+	Seq       int               // ConfigSequenceNumber
+	Extension string            // ConfigExtensionName, for a multi-config handler
+	Env       []string          // more variables ("K=V"), after the agent's own
+}
+
+// Result is what the agent learns from one command.
+type Result struct {
+	Command     Command
+	CommandLine string        // what the agent runs: <base>/<manifest command>
+	ExitCode    int           // -1 when the command could not start or was killed
+	TimedOut    bool          // killed after the operation's timeout (the agent's error 1011)
+	Duration    time.Duration //
+	Stdout      string        // the first 3200 bytes of standard output, as the agent decodes them
+	Stderr      string        // the same for standard error
+	Output      string        // both combined and trimmed as the agent does for its messages
+	// AgentCode and AgentMessage are the handler status the agent reports when the command
+	// fails (0 and "" when it succeeds): 1007 install, 1008 update, 1009 enable, 1010 disable,
+	// 1000 uninstall, 1011 timeout.
+	AgentCode    int
+	AgentMessage string
+	// Status is the agent's view of the status file for the command's sequence number after
+	// the command (not Present when the sequence number is negative).
+	Status status.Verdict
+	// Err is set when the command could not be run at all.
+	Err error
+}
+
+// Failed reports whether the agent counts the command as failed.
+func (r Result) Failed() bool { return r.Err != nil || r.TimedOut || r.ExitCode != 0 }
+
+func (r Result) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (seq %d): exit %d in %s", r.Command.Version, r.Command.Op, r.Command.Seq, r.ExitCode, r.Duration.Round(time.Millisecond))
+	if r.TimedOut {
+		b.WriteString(" (timed out)")
+	}
+	if r.Err != nil {
+		fmt.Fprintf(&b, " error: %v", r.Err)
+	}
+	if r.Status.Present {
+		fmt.Fprintf(&b, "; status %s code %d %q", r.Status.State, r.Status.Code, r.Status.Message)
+	}
+	return b.String()
+}
+
+// agentCodes are the handler-level error codes the agent reports for a failed command.
+var agentCodes = map[handler.Operation]int{
+	handler.Install: 1007, handler.Update: 1008, handler.Enable: 1009,
+	handler.Disable: 1010, handler.Uninstall: 1000, handler.ResetState: 1000,
+}
+
+// timeout returns the agent's limit for an operation.
+func (vm *VM) timeout(op handler.Operation) time.Duration {
+	if d, ok := vm.opts.Timeouts[op]; ok && d > 0 {
+		return d
+	}
+	return DefaultTimeouts[op]
+}
+
+// Env returns the variables the agent sets for a command (reference: agent-protocol §4.2),
+// without the ones a scenario adds for updates.
+func (vm *VM) Env(c Command) []string {
+	env := []string{
+		handler.EnvExtensionPath + "=" + vm.Base(c.Version),
+		handler.EnvExtensionVersion + "=" + c.Version,
+		handler.EnvWireProtocolAddress + "=168.63.129.16",
+		handler.EnvSequenceNumber + "=" + strconv.Itoa(max(c.Seq, 0)),
+		handler.EnvSupportedFeatures + `=[{"Key": "ExtensionTelemetryPipeline", "Value": "1.0"}]`,
+	}
+	if c.Extension != "" {
+		env = append(env, handler.EnvExtensionName+"="+c.Extension)
+	}
+	if (c.Op == handler.Install || c.Op == handler.Enable) && !hasVar(c.Env, handler.EnvUninstallExitCode) {
+		env = append(env, handler.EnvUninstallExitCode+"="+handler.NotRun)
+	}
+	env = append(env, vm.opts.Env...)
+	return append(env, c.Env...)
+}
+
+func hasVar(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// Run runs one command as the agent does and reads its result. The version must have been
+// set up by a scenario or by Setup.
+func (vm *VM) Run(c Command) Result {
+	r := Result{Command: c, ExitCode: -1}
+	p, ok := vm.packages[c.Version]
+	if !ok {
+		r.Err = fmt.Errorf("no package for version %s", c.Version)
+		return r
+	}
+	line, ok := p.manifest.Commands[c.Op]
+	if !ok {
+		r.Err = fmt.Errorf("the manifest of %s has no command for %s", c.Version, c.Op)
+		return r
+	}
+	base := vm.Base(c.Version)
+	r.CommandLine = filepath.Join(base, strings.TrimLeft(line, "/"))
+	start := time.Now()
+	var stdout, stderr []byte
+	if p.h != nil {
+		stdout, stderr, r.ExitCode, r.TimedOut = vm.runInProcess(p.h, c)
+	} else {
+		stdout, stderr, r.ExitCode, r.TimedOut, r.Err = runProcess(r.CommandLine, base, append(os.Environ(), vm.Env(c)...), vm.timeout(c.Op))
+	}
+	r.Duration = time.Since(start)
+	r.Stdout, r.Stderr = captured(stdout), captured(stderr)
+	r.Output = FormatOutput(r.Stdout, r.Stderr)
+	switch {
+	case r.TimedOut:
+		r.AgentCode = 1011
+		r.AgentMessage = fmt.Sprintf("Timeout(%d): %s\n%s", int(vm.timeout(c.Op).Seconds()), r.CommandLine, r.Output)
+	case r.Err != nil || r.ExitCode != 0:
+		r.AgentCode = agentCodes[c.Op]
+		r.AgentMessage = fmt.Sprintf("Non-zero exit code: %d, %s\n%s", r.ExitCode, r.CommandLine, r.Output)
+	}
+	if c.Seq >= 0 {
+		r.Status = status.InspectFile(status.Path(vm.StatusDir(c.Version), c.Extension, c.Seq))
+	}
+	return r
+}
+
+// runInProcess runs a Handler with what the agent would give its process.
+func (vm *VM) runInProcess(h *handler.Handler, c Command) (stdout, stderr []byte, exit int, timedOut bool) {
+	vars := map[string]string{}
+	for _, kv := range vm.Env(c) {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	base := vm.Base(c.Version)
+	var errb bytes.Buffer
+	hc := *h
+	hc.LookupEnv = func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	hc.Executable = func() (string, error) { return filepath.Join(base, "bin", "handler"), nil }
+	hc.WorkDir = func() (string, error) { return base, nil }
+	hc.Stderr = io.MultiWriter(&errb, cmpWriter(h.Stderr))
+	if hc.RetryWait == 0 {
+		hc.RetryWait = time.Millisecond
+	}
+	if hc.Decryptor == nil && vm.opts.Layout == Windows {
+		hc.Decryptor = crypto.Files{Dir: vm.CertDir()}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), vm.timeout(c.Op))
+	defer cancel()
+	exit = hc.Run(ctx, []string{string(c.Op)})
+	return nil, errb.Bytes(), exit, ctx.Err() == context.DeadlineExceeded
+}
+
+func cmpWriter(w io.Writer) io.Writer { return cmp.Or[io.Writer](w, io.Discard) }

@@ -1,0 +1,378 @@
+package handler
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
+	"github.com/vmext/vmext/crypto"
+	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/redact"
+	"github.com/vmext/vmext/internal/retry"
+	"github.com/vmext/vmext/seqnum"
+	"github.com/vmext/vmext/settings"
+	"github.com/vmext/vmext/status"
+)
+
+// LockFile is the name of the operation lock in the handler's root folder.
+const LockFile = ".vmext.lock"
+
+// run is one invocation of Run.
+type run struct {
+	h        *Handler
+	lookup   func(string) (string, bool)
+	now      func() time.Time
+	stderr   io.Writer
+	redactor *redact.Redactor
+	log      log.Logger
+}
+
+func newRun(h *Handler) *run {
+	r := &run{
+		h:        h,
+		lookup:   h.LookupEnv,
+		now:      h.Now,
+		stderr:   h.Stderr,
+		redactor: new(redact.Redactor),
+		log:      log.NewNopLogger(),
+	}
+	if r.lookup == nil {
+		r.lookup = os.LookupEnv
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.stderr == nil {
+		r.stderr = os.Stderr
+	}
+	return r
+}
+
+// printf writes a redacted message to standard error.
+func (r *run) printf(format string, args ...any) {
+	io.WriteString(r.stderr, r.redactor.String(fmt.Sprintf(format, args...)))
+}
+
+func (r *run) get(key string) string {
+	v, _ := r.lookup(key)
+	return v
+}
+
+func (r *run) backoff() retry.Backoff { return retry.Backoff{First: r.h.RetryWait} }
+
+func (r *run) environment() (Environment, error) {
+	executable, workDir := r.h.Executable, r.h.WorkDir
+	if executable == nil {
+		executable = os.Executable
+	}
+	if workDir == nil {
+		workDir = os.Getwd
+	}
+	exe, _ := executable()
+	wd, _ := workDir()
+	return findEnvironment(environmentCandidates(r.get(EnvExtensionPath), exe, wd), r.backoff())
+}
+
+func (r *run) run(ctx context.Context, op Operation) int {
+	env, err := r.environment()
+	if err != nil {
+		r.printf("%s: %v\n", op, err)
+		return ExitFailure
+	}
+	agent := readAgent(r.lookup)
+	version := cmp.Or(agent.ExtensionVersion, versionFromRoot(env.Root(), env.Name))
+	closeLog := r.openLog(env, op, version)
+	defer closeLog()
+
+	ext := r.get(EnvExtensionName)
+	if ext != "" && !seqnum.ValidExtensionName(ext) {
+		return r.fatal(op, CodeBadConfig, fmt.Errorf("%s %q is not a valid extension name: only letters, digits and underscores work", EnvExtensionName, ext))
+	}
+	seq, err := seqnum.Current(r.get(EnvSequenceNumber), env.ConfigFolder, ext)
+	switch {
+	case errors.Is(err, seqnum.ErrNone):
+		seq = -1
+	case err != nil:
+		return r.fatal(op, ExitFailure, err)
+	}
+	r.log = log.With(r.log, "seq", seq)
+	if ext != "" {
+		r.log = log.With(r.log, "ext", ext)
+	}
+
+	held, err := r.lock(ctx, env, op, seq)
+	if err != nil {
+		return r.fatal(op, ExitFailure, err)
+	}
+	defer held.Release()
+
+	statusPath := ""
+	if seq >= 0 {
+		statusPath = status.Path(env.StatusFolder, ext, seq)
+	}
+	x := &Context{
+		Env:           env,
+		Op:            op,
+		SeqNum:        seq,
+		ExtensionName: ext,
+		Settings:      r.settings(env, ext, seq),
+		Log:           r.log,
+		Agent:         agent,
+		redactor:      r.redactor,
+		Status: status.NewReporter(statusPath, status.Status{
+			Name:      env.Name,
+			Operation: op.Title(),
+			State:     status.Transitioning,
+			Message:   op.Title() + " in progress",
+		}, &status.ReporterOptions{Redact: r.redactor.String, Now: r.now}),
+	}
+	store := seqnum.Store{Root: env.Root(), ExtensionName: ext}
+	level.Info(r.log).Log("msg", "start", "pid", os.Getpid())
+	start := r.now()
+
+	var code int
+	switch op {
+	case Enable:
+		code = r.enable(ctx, x, store)
+	case Disable:
+		code = r.operation(ctx, x, r.h.Disable, func() {
+			if err := store.SetDisabled(true); err != nil {
+				level.Warn(r.log).Log("msg", "cannot record that the handler is disabled; the next enable may be skipped", "err", err)
+			}
+		})
+	case Update:
+		r.migrate(x, store, version)
+		code = r.operation(ctx, x, r.h.Update, nil)
+	case Install:
+		code = r.operation(ctx, x, r.h.Install, nil)
+	case Uninstall:
+		code = r.operation(ctx, x, r.h.Uninstall, nil)
+	case ResetState:
+		code = r.operation(ctx, x, r.h.ResetState, nil)
+	}
+	level.Info(r.log).Log("msg", "end", "exit", code, "duration", r.now().Sub(start).Round(time.Millisecond))
+	return code
+}
+
+// fatal reports a failure that happens before a callback can run.
+func (r *run) fatal(op Operation, exit int, err error) int {
+	level.Error(r.log).Log("msg", op.String()+" failed", "err", err)
+	return exit
+}
+
+// lock takes the operation lock and notes the holder in the file for whoever waits next.
+func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) (*lock.Lock, error) {
+	path := filepath.Join(env.Root(), LockFile)
+	wait := cmp.Or(r.h.LockWait, 2*time.Minute)
+	l, err := lock.Acquire(ctx, path, wait)
+	if errors.Is(err, lock.ErrTimeout) {
+		holder, _ := os.ReadFile(path)
+		return nil, fmt.Errorf("another operation of this handler is still running after %s (%s)", wait,
+			cmp.Or(strings.TrimSpace(string(holder)), "holder unknown"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := l.File()
+	if f.Truncate(0) == nil {
+		fmt.Fprintf(f, "%s of sequence number %d by pid %d since %s\n", op, seq, os.Getpid(), r.now().UTC().Format(time.RFC3339))
+	}
+	return l, nil
+}
+
+func (r *run) settings(env Environment, ext string, seq int) *settings.Settings {
+	decryptor := r.h.Decryptor
+	if decryptor == nil {
+		decryptor = crypto.Default(env.ConfigFolder)
+	}
+	opts := settings.Options{
+		Decryptor:             decryptor,
+		OnSecret:              func(s string) { r.redactor.Add(s) },
+		DisallowUnknownFields: r.h.StrictSettings,
+		RetryWait:             r.h.RetryWait,
+	}
+	if seq < 0 {
+		return settings.Empty(opts)
+	}
+	s, err := settings.Load(env.ConfigFolder, ext, seq, opts)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		level.Info(r.log).Log("msg", "no settings file for this sequence number", "file", settings.FileName(ext, seq))
+		return settings.Empty(opts)
+	case err != nil:
+		level.Warn(r.log).Log("msg", "cannot read settings", "err", err)
+		return settings.Failed(err)
+	}
+	return s
+}
+
+func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store) int {
+	if r.h.Enable == nil {
+		return r.finish(x, errors.New("the handler has no Enable callback"))
+	}
+	if x.SeqNum < 0 {
+		x.Reason = "no sequence number: the agent has sent no settings"
+		return r.operation(ctx, x, r.h.Enable, nil)
+	}
+	_, interrupted := store.Running()
+	recorded, hasRecord, err := store.Recorded()
+	if err != nil {
+		level.Warn(r.log).Log("msg", "ignoring the sequence number record", "err", err)
+		hasRecord = false
+	}
+	d := seqnum.Decide(seqnum.Facts{
+		Seq:         x.SeqNum,
+		Recorded:    recorded,
+		HasRecord:   hasRecord,
+		Disabled:    store.Disabled(),
+		AfterUpdate: x.Agent.AfterUpdate(),
+		Interrupted: interrupted,
+		Policy:      r.h.Policy,
+	})
+	x.Reason = d.Reason
+	level.Info(r.log).Log("msg", "enable decision", "run", d.Run, "reason", d.Reason, "policy", r.h.Policy)
+	if !d.Run {
+		return r.skip(x)
+	}
+	commit := func() {
+		if err := store.Record(x.SeqNum); err != nil {
+			level.Warn(r.log).Log("msg", "cannot record the sequence number", "err", err)
+		}
+		if err := store.SetDisabled(false); err != nil {
+			level.Warn(r.log).Log("msg", "cannot clear the disabled marker", "err", err)
+		}
+	}
+	if err := store.SetRunning(x.SeqNum); err != nil {
+		level.Warn(r.log).Log("msg", "cannot mark the run as started", "err", err)
+	}
+	defer store.ClearRunning()
+	if r.h.Policy == seqnum.AtMostOnce {
+		commit()
+	}
+	after := func() {
+		if r.h.Policy != seqnum.AtMostOnce {
+			commit()
+		}
+	}
+	return r.operation(ctx, x, r.h.Enable, after)
+}
+
+// skip ends an enable that has no new work. The terminal status of the sequence number stays
+// as it is; if there is none, it says why nothing ran.
+func (r *run) skip(x *Context) int {
+	if existing, err := status.Read(x.Status.Path()); err == nil && existing.State.Terminal() {
+		level.Info(r.log).Log("msg", "enable skipped; keeping the existing status", "state", existing.State)
+		return ExitSuccess
+	}
+	msg := fmt.Sprintf("Enable succeeded: %s", x.Reason)
+	if err := x.Status.Set(status.Success, 0, msg); err != nil {
+		level.Error(r.log).Log("msg", "cannot write status", "err", err)
+	}
+	level.Info(r.log).Log("msg", "enable skipped", "reason", x.Reason)
+	return ExitSuccess
+}
+
+// operation writes transitioning, runs fn and writes the terminal status. onSuccess runs
+// after a successful callback, before the terminal status is written.
+func (r *run) operation(ctx context.Context, x *Context, fn func(context.Context, *Context) error, onSuccess func()) int {
+	if fn == nil {
+		return r.finish(x, nil)
+	}
+	msg := x.Op.Title() + " in progress"
+	if x.Reason != "" {
+		msg += ": " + x.Reason
+	}
+	if err := x.Status.Set(status.Transitioning, 0, msg); err != nil {
+		level.Error(r.log).Log("msg", "cannot write status", "err", err)
+	}
+	err := r.call(ctx, x, fn)
+	if err == nil && onSuccess != nil {
+		onSuccess()
+	}
+	return r.finish(x, err)
+}
+
+// call runs a callback, turning a panic into an error.
+func (r *run) call(ctx context.Context, x *Context, fn func(context.Context, *Context) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			level.Error(r.log).Log("msg", "callback panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = &Error{Code: 1, ExitCode: ExitFailure, Err: fmt.Errorf("panic: %v", v)}
+		}
+	}()
+	return fn(ctx, x)
+}
+
+// finish writes the terminal status for the callback's result and returns the exit code.
+func (r *run) finish(x *Context, err error) int {
+	if err == nil {
+		if x.Status.Status().State != status.Success {
+			if werr := x.Status.Set(status.Success, 0, x.Op.Title()+" succeeded"); werr != nil {
+				level.Error(r.log).Log("msg", "cannot write status", "err", werr)
+			}
+		} else if werr := x.Status.Flush(); werr != nil {
+			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
+		}
+		level.Info(r.log).Log("msg", x.Op.String()+" succeeded")
+		return ExitSuccess
+	}
+	code, exit := codes(err)
+	if werr := x.Status.Set(status.Error, code, x.Op.Title()+" failed: "+err.Error()); werr != nil {
+		level.Error(r.log).Log("msg", "cannot write status", "err", werr)
+	}
+	level.Error(r.log).Log("msg", x.Op.String()+" failed", "err", err, "code", code, "exit", exit)
+	return exit
+}
+
+// migrate carries the sequence record over from the version being updated from, which the
+// agent does itself only for a single-config handler's mrseq.
+func (r *run) migrate(x *Context, store seqnum.Store, version string) {
+	old := siblingRoot(x.Env.Root(), x.Env.Name, version, x.Agent.UpdatingFromVersion)
+	if moved, err := store.Migrate(old); err != nil {
+		level.Warn(r.log).Log("msg", "cannot migrate the sequence number record", "from", old, "err", err)
+	} else if moved {
+		level.Info(r.log).Log("msg", "migrated the sequence number record", "from", old)
+	}
+}
+
+// versionFromRoot reads the handler version from its root folder's name: <Name>-<Version>
+// on Linux, <Name>\<Version> on Windows.
+func versionFromRoot(root, name string) string {
+	base := filepath.Base(root)
+	if name != "" && strings.HasPrefix(base, name+"-") {
+		return strings.TrimPrefix(base, name+"-")
+	}
+	if name != "" && filepath.Base(filepath.Dir(root)) == name {
+		return base
+	}
+	if i := strings.LastIndex(base, "-"); i >= 0 {
+		return base[i+1:]
+	}
+	return ""
+}
+
+// siblingRoot returns the root folder of another version of the handler.
+func siblingRoot(root, name, version, other string) string {
+	if other == "" || other == version || version == "" {
+		return ""
+	}
+	base := filepath.Base(root)
+	switch {
+	case strings.HasSuffix(base, "-"+version):
+		return filepath.Join(filepath.Dir(root), strings.TrimSuffix(base, version)+other)
+	case base == version:
+		return filepath.Join(filepath.Dir(root), other)
+	}
+	return ""
+}

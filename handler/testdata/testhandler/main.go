@@ -1,0 +1,81 @@
+// Command testhandler is the handler the runtime's end-to-end tests build and run as the agent
+// would. Its public settings steer it: every enable appends a line to "record", "sleep" makes
+// it slow, "fail" makes it return an error, "panic" makes it panic, and "active" counts
+// concurrently running enables (it fails if it ever sees another one).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/vmext/vmext/handler"
+)
+
+type public struct {
+	Message string `json:"message"`
+	Record  string `json:"record"`
+	Sleep   string `json:"sleep"`
+	Fail    string `json:"fail"`
+	Panic   bool   `json:"panic"`
+	Active  string `json:"active"`
+}
+
+type protected struct {
+	Secret string `json:"secret"`
+}
+
+func main() {
+	h := &handler.Handler{
+		Enable: func(ctx context.Context, x *handler.Context) error {
+			var pub public
+			var prot protected
+			if err := x.Settings.Decode(&pub, nil); err != nil {
+				return err
+			}
+			if x.Settings.HasProtected() {
+				if err := x.Settings.Decode(nil, &prot); err != nil {
+					return err
+				}
+			}
+			x.Log.Log("event", "enable", "message", pub.Message, "reason", x.Reason)
+			if pub.Active != "" {
+				f, err := os.OpenFile(pub.Active, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+				if err != nil {
+					return fmt.Errorf("another enable is running at the same time: %w", err)
+				}
+				f.Close()
+				defer os.Remove(pub.Active)
+			}
+			if pub.Sleep != "" {
+				d, err := time.ParseDuration(pub.Sleep)
+				if err != nil {
+					return handler.BadConfig(err)
+				}
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			if pub.Record != "" {
+				f, err := os.OpenFile(pub.Record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(f, "enable seq=%d reason=%q\n", x.SeqNum, x.Reason)
+				f.Close()
+			}
+			if pub.Panic {
+				panic("told to panic")
+			}
+			if pub.Fail != "" {
+				return errors.New(pub.Fail + " " + prot.Secret)
+			}
+			return nil
+		},
+	}
+	h.Main()
+}
