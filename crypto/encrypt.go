@@ -117,17 +117,14 @@ func keyTransportFor(o EncryptOptions) (keyTransport, error) {
 	return keyTransport{oaep: true, hash: h, mgfHash: h}, nil
 }
 
-// keyAlgorithm encodes the key encryption AlgorithmIdentifier.
+// algorithm encodes the key encryption AlgorithmIdentifier.
 func (kt keyTransport) algorithm() (pkix.AlgorithmIdentifier, error) {
 	if !kt.oaep {
 		return pkix.AlgorithmIdentifier{Algorithm: oidRSAEncryption, Parameters: asn1.NullRawValue}, nil
 	}
-	type explicitAlg struct {
-		Alg pkix.AlgorithmIdentifier
-	}
 	var params struct {
-		Hash explicitAlg `asn1:"optional,explicit,tag:0"`
-		MGF  explicitAlg `asn1:"optional,explicit,tag:1"`
+		Hash pkix.AlgorithmIdentifier `asn1:"optional,explicit,tag:0"`
+		MGF  pkix.AlgorithmIdentifier `asn1:"optional,explicit,tag:1"`
 	}
 	if kt.hash != stdcrypto.SHA1 || kt.mgfHash != stdcrypto.SHA1 {
 		hashOID, _ := oidForHash(kt.hash)
@@ -136,8 +133,8 @@ func (kt keyTransport) algorithm() (pkix.AlgorithmIdentifier, error) {
 		if err != nil {
 			return pkix.AlgorithmIdentifier{}, err
 		}
-		params.Hash.Alg = pkix.AlgorithmIdentifier{Algorithm: hashOID}
-		params.MGF.Alg = pkix.AlgorithmIdentifier{Algorithm: oidMGF1, Parameters: asn1.RawValue{FullBytes: mgfHash}}
+		params.Hash = pkix.AlgorithmIdentifier{Algorithm: hashOID}
+		params.MGF = pkix.AlgorithmIdentifier{Algorithm: oidMGF1, Parameters: asn1.RawValue{FullBytes: mgfHash}}
 	}
 	der, err := asn1.Marshal(params)
 	if err != nil {
