@@ -234,8 +234,12 @@ func TestDecryptErrors(t *testing.T) {
 		{"another certificate", mustEncrypt(t, plain, f.otherCert, nil), ErrNoRecipient, nil},
 		{"serial differs", flip(aes, func(_ *Envelope, r *Recipient) { r.SerialNumber = f.otherCert.SerialNumber }), ErrNoRecipient, nil},
 		{"issuer differs", flip(aes, func(_ *Envelope, r *Recipient) { r.Issuer = mustMarshal(t, pkix.RDNSequence{}) }), ErrNoRecipient, nil},
-		{"rc2 content", flip(aes, func(env *Envelope, _ *Recipient) { env.ContentAlgorithm = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2} }), ErrUnsupported, asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}},
-		{"aes-gcm content", flip(aes, func(env *Envelope, _ *Recipient) { env.ContentAlgorithm = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 46} }), ErrUnsupported, asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 46}},
+		{"rc2 content", flip(aes, func(env *Envelope, _ *Recipient) {
+			env.ContentAlgorithm = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}
+		}), ErrUnsupported, asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}},
+		{"aes-gcm content", flip(aes, func(env *Envelope, _ *Recipient) {
+			env.ContentAlgorithm = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 46}
+		}), ErrUnsupported, asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 46}},
 		{"rsassa-pss key transport", flip(aes, func(_ *Envelope, r *Recipient) { r.KeyAlgorithm = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10} }), ErrUnsupported, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}},
 		{"oaep sha-224", flip(oaep, func(_ *Envelope, r *Recipient) {
 			r.KeyParameters = oaepParams(t, &pkix.AlgorithmIdentifier{Algorithm: sha224}, nil, nil)
@@ -257,7 +261,9 @@ func TestDecryptErrors(t *testing.T) {
 		{"rsaEncryption with parameters", flip(aes, func(_ *Envelope, r *Recipient) { r.KeyParameters = mustMarshal(t, 1) }), ErrMalformed, nil},
 		{"short IV", flip(aes, func(env *Envelope, _ *Recipient) { env.ContentParameters = mustMarshal(t, make([]byte, 8)) }), ErrMalformed, nil},
 		{"missing IV", flip(aes, func(env *Envelope, _ *Recipient) { env.ContentParameters = nil }), ErrMalformed, nil},
-		{"ciphertext not whole blocks", flip(aes, func(env *Envelope, _ *Recipient) { env.EncryptedContent = env.EncryptedContent[:len(env.EncryptedContent)-1] }), ErrMalformed, nil},
+		{"ciphertext not whole blocks", flip(aes, func(env *Envelope, _ *Recipient) {
+			env.EncryptedContent = env.EncryptedContent[:len(env.EncryptedContent)-1]
+		}), ErrMalformed, nil},
 		{"empty ciphertext", flip(aes, func(env *Envelope, _ *Recipient) { env.EncryptedContent = []byte{} }), ErrMalformed, nil},
 		{"detached content", flip(aes, func(env *Envelope, _ *Recipient) { env.EncryptedContent = nil }), ErrMalformed, nil},
 		{"bad envelope version", flip(aes, func(env *Envelope, _ *Recipient) { env.Version = 1 }), ErrMalformed, nil},

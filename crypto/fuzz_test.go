@@ -1,9 +1,9 @@
 package crypto
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -88,7 +88,7 @@ func FuzzDecrypt(f *testing.F) {
 	certs := []*x509.Certificate{fx.cert, fx.skiCert}
 	seeds := fuzzSeeds(f)
 	want := map[string][]byte{} // fingerprint → plaintext
-	memo := map[string][]byte{}  // wrapped key → content key (per process; fuzz functions run sequentially)
+	memo := map[string][]byte{} // wrapped key → content key (per process; fuzz functions run sequentially)
 	for _, s := range seeds {
 		f.Add(s.der)
 		found := false
