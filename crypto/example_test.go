@@ -1,0 +1,148 @@
+package crypto_test
+
+import (
+	stdcrypto "crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"log"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vmext/vmext/crypto"
+)
+
+// newTenantCert makes a self-signed RSA-2048 certificate like the fabric's
+// tenant certificates.
+func newTenantCert() (*x509.Certificate, *rsa.PrivateKey) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		log.Fatal(err)
+	}
+	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "Windows Azure CRP Certificate Generator"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return cert, key
+}
+
+func ExampleEncrypt() {
+	cert, key := newTenantCert()
+
+	// What the fabric sends today: 3DES, RSA PKCS #1 v1.5.
+	blob, err := crypto.Encrypt([]byte(`{"storageAccountKey":"secret"}`), cert, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	plain, err := crypto.Decrypt(blob, cert, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(plain))
+
+	// The FIPS 140-3 style: AES-256-CBC with RSAES-OAEP and SHA-256.
+	blob, err = crypto.Encrypt(plain, cert, &crypto.EncryptOptions{Cipher: crypto.AES256CBC, OAEP: true, OAEPHash: stdcrypto.SHA256})
+	if err != nil {
+		log.Fatal(err)
+	}
+	plain, err = crypto.Decrypt(blob, cert, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(plain))
+	// Output:
+	// {"storageAccountKey":"secret"}
+	// {"storageAccountKey":"secret"}
+}
+
+func ExampleFiles_Decrypt() {
+	cert, key := newTenantCert()
+	dir, err := os.MkdirTemp("", "waagent")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	// On a VM the agent writes <THUMBPRINT>.crt and .prv; here Save does.
+	thumbprint, err := crypto.Files{Dir: dir}.Save(cert, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	blob, err := crypto.Encrypt([]byte(`{"password":"hunter2"}`), cert, &crypto.EncryptOptions{Cipher: crypto.AES256CBC})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// What a handler does with protectedSettingsCertThumbprint and the
+	// base64-decoded protectedSettings.
+	var d crypto.Decryptor = crypto.Files{Dir: dir}
+	plain, err := d.Decrypt(thumbprint, blob)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(plain))
+
+	_, err = d.Decrypt("../../etc/shadow", blob)
+	fmt.Println(errors.Is(err, crypto.ErrBadThumbprint))
+	_, err = d.Decrypt("0000000000000000000000000000000000000000", blob)
+	fmt.Println(errors.Is(err, crypto.ErrCertNotFound))
+	// Output:
+	// {"password":"hunter2"}
+	// true
+	// true
+}
+
+func ExampleParseEnvelope() {
+	cert, _ := newTenantCert()
+	blob, err := crypto.Encrypt([]byte("{}"), cert, &crypto.EncryptOptions{SubjectKeyID: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	env, err := crypto.ParseEnvelope(blob)
+	if err != nil {
+		log.Fatal(err)
+	}
+	r := env.Recipients[0]
+	fmt.Println("version:", env.Version)
+	fmt.Println("recipient:", r.Type, "version", r.Version, "matches:", r.Matches(cert))
+	fmt.Println("key transport:", r.KeyAlgorithm)
+	fmt.Println("content:", env.ContentAlgorithm, len(env.EncryptedContent), "bytes")
+	// Output:
+	// version: 2
+	// recipient: ktri version 2 matches: true
+	// key transport: 1.2.840.113549.1.1.1
+	// content: 1.2.840.113549.3.7 8 bytes
+}
+
+func ExampleCertDir() {
+	root, err := os.MkdirTemp("", "lib")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(root)
+	config := filepath.Join(root, "Contoso.Ext-1.0", "config")
+	if err := os.MkdirAll(config, 0o700); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(crypto.CertDir(config) == root)
+	fmt.Println(crypto.CertDir(""))
+	// Output:
+	// true
+	// /var/lib/waagent
+}
