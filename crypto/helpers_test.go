@@ -4,12 +4,10 @@ import (
 	"bytes"
 	stdcrypto "crypto"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"math/big"
@@ -274,9 +272,4 @@ func runOpenSSL(tb testing.TB, stdin []byte, args ...string) []byte {
 		tb.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return out
-}
-
-func sha1Hex(b []byte) string {
-	s := sha1.Sum(b)
-	return strings.ToUpper(hex.EncodeToString(s[:]))
 }
