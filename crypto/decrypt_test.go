@@ -300,6 +300,7 @@ func TestDecryptErrors(t *testing.T) {
 			r.EncryptedKey = append([]byte{}, r.EncryptedKey...)
 			r.EncryptedKey[100] ^= 1
 		}), ErrDecrypt, nil},
+		{"oaep key shorter than the cipher's", flip(oaep, func(env *Envelope, _ *Recipient) { env.ContentAlgorithm = oidAES256CBC }), ErrDecrypt, nil},
 		{"oaep hash changed", flip(oaep, func(_ *Envelope, r *Recipient) { r.KeyParameters = oaepParams(t, &sha256Alg, nil, nil) }), ErrDecrypt, nil},
 		{"wrapped key too short", flip(aes, func(_ *Envelope, r *Recipient) { r.EncryptedKey = r.EncryptedKey[1:] }), ErrDecrypt, nil},
 		{"wrapped key = modulus", flip(aes, func(_ *Envelope, r *Recipient) { r.EncryptedKey = f.key.N.Bytes() }), ErrDecrypt, nil},
@@ -318,6 +319,9 @@ func TestDecryptErrors(t *testing.T) {
 			}
 			if tt.want == ErrDecrypt && err != ErrDecrypt {
 				t.Errorf("got %q, want exactly ErrDecrypt (no detail)", err)
+			}
+			if strings.Contains(tt.name, "BER") && !strings.Contains(err.Error(), "constructed") {
+				t.Errorf("%q does not say the encoding is constructed", err)
 			}
 			if tt.wantOID != nil {
 				var ue *UnsupportedAlgorithmError
@@ -386,16 +390,19 @@ func TestImplicitRejection(t *testing.T) {
 // opaqueKey hides *rsa.PrivateKey behind crypto.Decrypter, as an HSM or the
 // Windows key store would.
 type opaqueKey struct {
-	k     *rsa.PrivateKey
-	calls int
-	opts  []stdcrypto.DecrypterOpts
+	k       *rsa.PrivateKey
+	calls   int
+	opts    []stdcrypto.DecrypterOpts
+	results [][]byte // what Decrypt returned, to check it was cleared
 }
 
 func (o *opaqueKey) Public() stdcrypto.PublicKey { return &o.k.PublicKey }
 func (o *opaqueKey) Decrypt(r io.Reader, msg []byte, opts stdcrypto.DecrypterOpts) ([]byte, error) {
 	o.calls++
 	o.opts = append(o.opts, opts)
-	return o.k.Decrypt(r, msg, opts)
+	out, err := o.k.Decrypt(r, msg, opts)
+	o.results = append(o.results, out)
+	return out, err
 }
 
 func TestGenericDecrypter(t *testing.T) {
@@ -406,6 +413,9 @@ func TestGenericDecrypter(t *testing.T) {
 		got, err := Decrypt(mustEncrypt(t, plain, f.cert, &v.opts), f.cert, k)
 		if err != nil || !bytes.Equal(got, plain) {
 			t.Fatalf("%s: %v", v.name, err)
+		}
+		if len(k.results) != 1 || len(k.results[0]) == 0 || !bytes.Equal(k.results[0], make([]byte, len(k.results[0]))) {
+			t.Fatalf("%s: the content key was not cleared after use", v.name)
 		}
 		switch o := k.opts[0].(type) {
 		//lint:ignore SA1019 checking what Decrypt passes to a generic Decrypter.
