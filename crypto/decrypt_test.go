@@ -578,3 +578,17 @@ func TestUnsupportedAlgorithmError(t *testing.T) {
 		t.Error("errors.Is verdicts are wrong")
 	}
 }
+
+// TestNoRecipientMessageIsBounded: identifiers come from the blob, so the
+// message must stay short and free of control characters.
+func TestNoRecipientMessageIsBounded(t *testing.T) {
+	f := fx(t)
+	der := rebuild(t, mustEncrypt(t, nil, f.cert, nil), func(_ *Envelope, r *Recipient) {
+		r.Issuer = mustMarshal(t, pkix.RDNSequence{{{Type: oidDomainComponent, Value: "line1\nline2" + strings.Repeat("x", 5000)}}})
+	})
+	_, err := Decrypt(der, f.cert, f.key)
+	checkErr(t, err, ErrNoRecipient)
+	if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || len(msg) > 600 {
+		t.Fatalf("unbounded or multi-line message (%d bytes): %q", len(msg), msg)
+	}
+}

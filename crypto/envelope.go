@@ -103,9 +103,23 @@ func (r *Recipient) String() string {
 	case r.Type != KeyTransport:
 		return r.Type.String() + " recipient"
 	case r.SerialNumber == nil:
-		return "subjectKeyId=" + hex.EncodeToString(r.SubjectKeyID)
+		return "subjectKeyId=" + clip(hex.EncodeToString(r.SubjectKeyID))
 	}
-	return "issuer=" + describeName(r.Issuer) + " serial=" + serialHex(r.SerialNumber)
+	return "issuer=" + describeName(r.Issuer) + " serial=" + clip(serialHex(r.SerialNumber))
+}
+
+// clip makes a value from a blob safe for an error message or a log line:
+// at most 128 bytes, control characters replaced.
+func clip(s string) string {
+	if len(s) > 128 {
+		s = s[:128] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // subjectKeyID returns the certificate's subjectKeyIdentifier, or the SHA-1
@@ -154,7 +168,7 @@ func describeName(der []byte) string {
 			parts = append(parts, fmt.Sprintf("%s=%v", k, atv.Value))
 		}
 	}
-	return strings.Join(parts, ",")
+	return clip(strings.Join(parts, ","))
 }
 
 // Envelope is a parsed CMS EnvelopedData (RFC 5652 §6), for diagnostics and

@@ -64,9 +64,14 @@ func (f Files) Load(thumbprint string) (*x509.Certificate, stdcrypto.Decrypter, 
 	if got := Thumbprint(cert); got != upper {
 		return nil, nil, fmt.Errorf("%w: %s holds certificate %s", ErrThumbprintMismatch, crtPath, got)
 	}
-	// The key file is looked up with the spelling that found the certificate.
+	// The key file is looked up with the spelling that found the certificate
+	// first, then with the other one.
 	base := strings.TrimSuffix(filepath.Base(crtPath), ".crt")
-	prvPath, prvPEM, err := f.read(base, thumbprint, ".prv")
+	alt := upper
+	if base == upper {
+		alt = thumbprint
+	}
+	prvPath, prvPEM, err := f.read(base, alt, ".prv")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("%w: no %s", ErrKeyNotFound, filepath.Join(f.Dir, base+".prv"))
 	}
