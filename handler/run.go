@@ -287,6 +287,9 @@ func (r *run) skip(x *Context) int {
 // after a successful callback, before the terminal status is written.
 func (r *run) operation(ctx context.Context, x *Context, fn func(context.Context, *Context) error, onSuccess func()) int {
 	if fn == nil {
+		if onSuccess != nil {
+			onSuccess()
+		}
 		return r.finish(x, nil)
 	}
 	msg := x.Op.Title() + " in progress"

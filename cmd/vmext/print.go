@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vmext/vmext/handler/handlertest"
+	"github.com/vmext/vmext/status"
+)
+
+// printer writes results for people: one block per operation, colored on a terminal.
+type printer struct {
+	w     io.Writer
+	color bool
+}
+
+func newPrinter(w io.Writer) *printer {
+	p := &printer{w: w}
+	if f, ok := w.(*os.File); ok && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb" {
+		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+			p.color = true
+		}
+	}
+	return p
+}
+
+func (p *printer) paint(code, s string) string {
+	if !p.color {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p *printer) stateColor(s status.State) string {
+	switch s {
+	case status.Success:
+		return p.paint("32", string(s))
+	case status.Error:
+		return p.paint("31", string(s))
+	}
+	return p.paint("33", string(s))
+}
+
+func (p *printer) result(r handlertest.Result) {
+	head := fmt.Sprintf("%s %s", r.Command.Op, r.Command.Version)
+	outcome := p.paint("32", "ok")
+	if r.Failed() {
+		outcome = p.paint("31", "FAILED")
+	}
+	fmt.Fprintf(p.w, "%s %s  exit %d  %s\n", p.paint("1", "== "+head), outcome, r.ExitCode, r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(p.w, "  command:  %s\n", r.CommandLine)
+	if r.TimedOut {
+		fmt.Fprintf(p.w, "  %s\n", p.paint("31", "killed by the agent's timeout (error 1011)"))
+	}
+	if r.Err != nil {
+		fmt.Fprintf(p.w, "  error:    %v\n", r.Err)
+	}
+	if strings.TrimSpace(r.Stdout) != "" || strings.TrimSpace(r.Stderr) != "" {
+		fmt.Fprintf(p.w, "  output:\n%s\n", indent(r.Output, "    "))
+	}
+	if r.AgentMessage != "" {
+		fmt.Fprintf(p.w, "  agent reports %d: %s\n", r.AgentCode, firstLine(r.AgentMessage))
+	}
+	if r.Command.Seq >= 0 {
+		p.verdict(r.Status)
+	}
+}
+
+func (p *printer) verdict(v status.Verdict) {
+	switch {
+	case v.Invalid:
+		fmt.Fprintf(p.w, "  status:   %s code %d: the agent rejects the file: %s\n", p.stateColor(v.State), v.Code, v.Problem)
+	case !v.Present:
+		fmt.Fprintf(p.w, "  status:   %s (no status file: the agent reports %s, code %d)\n", p.paint("33", "none"), v.State, v.Code)
+	default:
+		fmt.Fprintf(p.w, "  status:   %s code %d  (%s)\n", p.stateColor(v.State), v.Code, v.Operation)
+		if v.Problem != "" {
+			fmt.Fprintf(p.w, "  problem:  %s\n", v.Problem)
+		}
+		fmt.Fprintf(p.w, "  message:  %s\n", indentRest(v.Message, "            "))
+		for _, s := range v.Substatus {
+			fmt.Fprintf(p.w, "  substatus %s: %s code %d %s\n", s.Name, p.stateColor(s.State), s.Code, indentRest(s.Message, "            "))
+		}
+		if v.Truncated {
+			fmt.Fprintf(p.w, "  %s\n", p.paint("33", "the file is over 128 KiB: the agent truncated it"))
+		}
+	}
+}
+
+func indent(s, pre string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i := range lines {
+		lines[i] = pre + lines[i]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indentRest(s, pre string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+pre)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// jsonResult is the machine form of a result.
+type jsonResult struct {
+	Operation    string       `json:"operation"`
+	Version      string       `json:"version"`
+	Seq          int          `json:"seq"`
+	Command      string       `json:"command"`
+	ExitCode     int          `json:"exitCode"`
+	TimedOut     bool         `json:"timedOut"`
+	DurationMS   int64        `json:"durationMs"`
+	Stdout       string       `json:"stdout"`
+	Stderr       string       `json:"stderr"`
+	AgentCode    int          `json:"agentCode,omitempty"`
+	AgentMessage string       `json:"agentMessage,omitempty"`
+	Status       *jsonVerdict `json:"status,omitempty"`
+	Error        string       `json:"error,omitempty"`
+}
+
+type jsonVerdict struct {
+	Present   bool               `json:"present"`
+	State     string             `json:"state"`
+	Code      int                `json:"code"`
+	Operation string             `json:"operation,omitempty"`
+	Message   string             `json:"message"`
+	Invalid   bool               `json:"invalid,omitempty"`
+	Problem   string             `json:"problem,omitempty"`
+	Truncated bool               `json:"truncated,omitempty"`
+	Substatus []status.Substatus `json:"substatus,omitempty"`
+}
+
+func printJSON(w io.Writer, results []handlertest.Result) error {
+	out := make([]jsonResult, 0, len(results))
+	for _, r := range results {
+		j := jsonResult{
+			Operation: string(r.Command.Op), Version: r.Command.Version, Seq: r.Command.Seq,
+			Command: r.CommandLine, ExitCode: r.ExitCode, TimedOut: r.TimedOut,
+			DurationMS: r.Duration.Milliseconds(), Stdout: r.Stdout, Stderr: r.Stderr,
+			AgentCode: r.AgentCode, AgentMessage: r.AgentMessage,
+		}
+		if r.Err != nil {
+			j.Error = r.Err.Error()
+		}
+		if r.Command.Seq >= 0 {
+			v := r.Status
+			j.Status = &jsonVerdict{Present: v.Present, State: string(v.State), Code: v.Code, Operation: v.Operation,
+				Message: v.Message, Invalid: v.Invalid, Problem: v.Problem, Truncated: v.Truncated, Substatus: v.Substatus}
+		}
+		out = append(out, j)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/vmext/vmext/crypto"
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/handler/handlertest"
+)
+
+// defaultsFile, in a package folder, holds the settings `vmext run` uses when none are given:
+// {"public": {...}, "protected": {...}}.
+const defaultsFile = "vmext-run.json"
+
+type runFlags struct {
+	public, protected string
+	ops               string
+	seq               int
+	keep, asJSON      bool
+	upgradeFrom       string
+	name, version     string
+	timeout           time.Duration
+	aes256, oaep      bool
+}
+
+func runCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", "[flags] PACKAGE", stderr)
+	var f runFlags
+	fs.StringVar(&f.public, "public", "", "public settings: inline `JSON` or @file")
+	fs.StringVar(&f.protected, "protected", "", "protected settings: inline `JSON` or @file (encrypted to the fake VM's certificate)")
+	fs.StringVar(&f.ops, "ops", "install,enable", "comma-separated `operations` to run in order (install, enable, disable, update, uninstall, resetstate)")
+	fs.IntVar(&f.seq, "seq", 0, "the sequence `number` of the settings")
+	fs.BoolVar(&f.keep, "keep", false, "keep the fake VM's folder for inspection (its path is printed)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
+	fs.StringVar(&f.upgradeFrom, "upgrade-from", "", "install `OLD_PACKAGE` first, then upgrade to PACKAGE in the agent's order (replaces --ops)")
+	fs.StringVar(&f.name, "name", "Contoso.Test.Handler", "the handler's `name` <Publisher>.<Type>")
+	fs.StringVar(&f.version, "version", "1.0.0", "the handler's `version` (with --upgrade-from, the old one is 0.0.1)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "override the agent's timeout of every operation (e.g. 30s)")
+	fs.BoolVar(&f.aes256, "aes256", false, "encrypt protected settings with AES-256 instead of 3DES")
+	fs.BoolVar(&f.oaep, "oaep", false, "RSAES-OAEP key transport for protected settings")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	ops, err := parseOps(f.ops)
+	if err != nil {
+		return err
+	}
+
+	work, err := os.MkdirTemp("", "vmext-run-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if f.keep {
+			fmt.Fprintf(stderr, "vmext run: the fake VM is kept in %s\n", work)
+		} else {
+			os.RemoveAll(work)
+		}
+	}()
+
+	newPkg, err := preparePackage(fs.Arg(0), filepath.Join(work, "build", "new"))
+	if err != nil {
+		return err
+	}
+	public, protected, err := settingsFor(f, newPkg.src)
+	if err != nil {
+		return err
+	}
+	root := filepath.Join(work, "vm")
+	os.MkdirAll(root, 0o700)
+	opts := &handlertest.Options{Name: f.name}
+	if f.aes256 {
+		opts.Cipher = crypto.AES256CBC
+	}
+	opts.OAEP = f.oaep
+	if f.timeout > 0 {
+		opts.Timeouts = map[handler.Operation]time.Duration{}
+		for _, op := range handler.Operations {
+			opts.Timeouts[op] = f.timeout
+		}
+	}
+	vm, err := handlertest.NewAt(root, opts)
+	if err != nil {
+		return err
+	}
+	var results []handlertest.Result
+	var scenarioErr error
+	if f.upgradeFrom != "" {
+		oldPkg, err := preparePackage(f.upgradeFrom, filepath.Join(work, "build", "old"))
+		if err != nil {
+			return err
+		}
+		if err := vm.AddPackage("0.0.1", oldPkg.dir); err != nil {
+			return err
+		}
+		if err := vm.AddPackage(f.version, newPkg.dir); err != nil {
+			return err
+		}
+		results, scenarioErr = vm.FirstInstall("0.0.1", public, protected)
+		if scenarioErr == nil {
+			var more []handlertest.Result
+			more, scenarioErr = vm.Upgrade(f.version)
+			results = append(results, more...)
+		}
+	} else {
+		if err := vm.AddPackage(f.version, newPkg.dir); err != nil {
+			return err
+		}
+		if err := vm.Setup(f.version); err != nil {
+			return err
+		}
+		if err := vm.WriteSettings(f.version, "", f.seq, public, protected); err != nil {
+			return err
+		}
+		for _, op := range ops {
+			results = append(results, vm.Run(handlertest.Command{Version: f.version, Op: op, Seq: f.seq}))
+		}
+	}
+	if f.asJSON {
+		if err := printJSON(stdout, results); err != nil {
+			return err
+		}
+	} else {
+		p := newPrinter(stdout)
+		for _, r := range results {
+			p.result(r)
+		}
+	}
+	if scenarioErr != nil && !errors.Is(scenarioErr, handlertest.ErrStopped) {
+		return scenarioErr
+	}
+	for _, r := range results {
+		if r.Failed() {
+			return errFailed
+		}
+	}
+	return nil
+}
+
+func parseOps(s string) ([]handler.Operation, error) {
+	var ops []handler.Operation
+	for _, name := range strings.Split(s, ",") {
+		op, err := handler.ParseOperation([]string{strings.TrimSpace(name)})
+		if err != nil {
+			return nil, fmt.Errorf("--ops: %v", err)
+		}
+		ops = append(ops, op)
+	}
+	return ops, nil
+}
+
+// settingsFor returns the settings from the flags, or the package's defaults file.
+func settingsFor(f runFlags, src string) (public, protected any, err error) {
+	if f.public == "" && f.protected == "" {
+		b, err := os.ReadFile(filepath.Join(src, defaultsFile))
+		if err == nil {
+			var d struct{ Public, Protected json.RawMessage }
+			if err := json.Unmarshal(b, &d); err != nil {
+				return nil, nil, fmt.Errorf("%s: not valid JSON: %v", filepath.Join(src, defaultsFile), err)
+			}
+			return rawOrNil(d.Public), rawOrNil(d.Protected), nil
+		}
+	}
+	if public, err = jsonArg("--public", f.public); err != nil {
+		return nil, nil, err
+	}
+	if protected, err = jsonArg("--protected", f.protected); err != nil {
+		return nil, nil, err
+	}
+	return public, protected, nil
+}
+
+func rawOrNil(r json.RawMessage) any {
+	if len(r) == 0 || string(r) == "null" {
+		return nil
+	}
+	return r
+}
+
+// jsonArg reads inline JSON or @file; "" is nil.
+func jsonArg(flagName, v string) (any, error) {
+	if v == "" {
+		return nil, nil
+	}
+	src := flagName
+	data := []byte(v)
+	if strings.HasPrefix(v, "@") {
+		src = v[1:]
+		var err error
+		if data, err = os.ReadFile(src); err != nil {
+			return nil, fmt.Errorf("%s: %w", flagName, err)
+		}
+	}
+	if !json.Valid(data) {
+		var x any
+		err := json.Unmarshal(data, &x)
+		return nil, fmt.Errorf("%s: not valid JSON: %v", src, err)
+	}
+	return json.RawMessage(data), nil
+}
+
+// preparedPackage is a handler package folder ready for the fake agent.
+type preparedPackage struct {
+	dir string // the package folder to install
+	src string // the folder the user named
+}
+
+// preparePackage returns a package folder for arg: arg itself when it holds
+// HandlerManifest.json and no Go files; for a Go main package, a folder in out with the
+// manifest and the binary built where the manifest's commands expect it.
+func preparePackage(arg, out string) (preparedPackage, error) {
+	info, err := os.Stat(arg)
+	if err != nil {
+		return preparedPackage{}, err
+	}
+	if !info.IsDir() {
+		return preparedPackage{}, fmt.Errorf("%s: not a folder", arg)
+	}
+	goFiles, _ := filepath.Glob(filepath.Join(arg, "*.go"))
+	manifestDir, err := findManifest(arg, len(goFiles) > 0)
+	if err != nil {
+		return preparedPackage{}, err
+	}
+	m, err := handlertest.ReadManifest(manifestDir)
+	if err != nil {
+		return preparedPackage{}, err
+	}
+	if len(goFiles) == 0 {
+		return preparedPackage{dir: arg, src: arg}, nil
+	}
+	bin := strings.Fields(m.Commands[handler.Enable])[0]
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return preparedPackage{}, err
+	}
+	if err := copyFile(filepath.Join(manifestDir, handlertest.ManifestFile), filepath.Join(out, handlertest.ManifestFile)); err != nil {
+		return preparedPackage{}, err
+	}
+	target := filepath.Join(out, filepath.FromSlash(bin))
+	if runtime.GOOS == "windows" && filepath.Ext(target) == "" {
+		target += ".exe"
+	}
+	abs, _ := filepath.Abs(arg)
+	cmd := exec.Command("go", "build", "-o", target, ".")
+	cmd.Dir = abs
+	var buildOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buildOut, &buildOut
+	if err := cmd.Run(); err != nil {
+		return preparedPackage{}, fmt.Errorf("build %s: %v\n%s", arg, err, strings.TrimSpace(buildOut.String()))
+	}
+	return preparedPackage{dir: out, src: arg}, nil
+}
+
+// findManifest looks for HandlerManifest.json in dir and, for a Go package, in its parents
+// up to the module root.
+func findManifest(dir string, goPackage bool) (string, error) {
+	d, _ := filepath.Abs(dir)
+	for {
+		if _, err := os.Stat(filepath.Join(d, handlertest.ManifestFile)); err == nil {
+			return d, nil
+		}
+		_, modErr := os.Stat(filepath.Join(d, "go.mod"))
+		parent := filepath.Dir(d)
+		if !goPackage || modErr == nil || parent == d {
+			break
+		}
+		d = parent
+	}
+	return "", fmt.Errorf("%s: no %s in the package", filepath.Join(dir, handlertest.ManifestFile), handlertest.ManifestFile)
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o644)
+}

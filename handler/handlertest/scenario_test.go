@@ -1,0 +1,140 @@
+package handlertest_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vmext/vmext/crypto"
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/handler/handlertest"
+	"github.com/vmext/vmext/status"
+)
+
+// journal records the operations a handler ran, across versions.
+type journal struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (j *journal) add(format string, args ...any) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.lines = append(j.lines, fmt.Sprintf(format, args...))
+}
+
+func (j *journal) String() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return strings.Join(j.lines, " ")
+}
+
+// recording returns a handler of version that notes every operation in j.
+func recording(j *journal, version string) *handler.Handler {
+	note := func(ctx context.Context, x *handler.Context) error {
+		j.add("%s(%s)", x.Op, version)
+		return nil
+	}
+	return &handler.Handler{Install: note, Disable: note, Update: note, Uninstall: note,
+		Enable: func(ctx context.Context, x *handler.Context) error {
+			var pub struct {
+				Message string `json:"message"`
+			}
+			var prot struct {
+				Password string `json:"password"`
+			}
+			if err := x.Settings.Decode(&pub, &prot); err != nil {
+				return err
+			}
+			j.add("enable(%s,%s,%s)", version, pub.Message, prot.Password)
+			return nil
+		}}
+}
+
+func TestScenarios(t *testing.T) {
+	for _, cipher := range []crypto.Cipher{crypto.DES3CBC, crypto.AES256CBC} {
+		t.Run(cipher.String(), func(t *testing.T) {
+			var j journal
+			vm := handlertest.New(t, &handlertest.Options{Cipher: cipher})
+			vm.AddHandler("1.0", recording(&j, "1.0"))
+			vm.AddHandler("2.0", recording(&j, "2.0"))
+
+			results, err := vm.FirstInstall("1.0", map[string]any{"message": "m0"}, map[string]any{"password": "p0"})
+			if err != nil || len(results) != 2 || results[1].Failed() {
+				t.Fatalf("first install: %v %v", results, err)
+			}
+			wantStatus(t, results[1], status.Success, "Enable")
+
+			r, _ := vm.Reboot()
+			if r.Failed() {
+				t.Fatal(r)
+			}
+			r, _ = vm.NewSettings(map[string]any{"message": "m1"}, map[string]any{"password": "p1"})
+			if r.Failed() || r.Command.Seq != 1 {
+				t.Fatal(r)
+			}
+			results, err = vm.Upgrade("2.0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ops []string
+			for _, r := range results {
+				ops = append(ops, string(r.Command.Op)+"("+r.Command.Version+")")
+				if r.Failed() {
+					t.Errorf("%s", r)
+				}
+			}
+			if got := strings.Join(ops, " "); got != "disable(1.0) update(2.0) uninstall(1.0) install(2.0) enable(2.0)" {
+				t.Fatalf("upgrade order: %s", got)
+			}
+			if _, err := vm.Remove(); err != nil {
+				t.Fatal(err)
+			}
+			want := "install(1.0) enable(1.0,m0,p0) enable(1.0,m1,p1) disable(1.0) update(2.0) uninstall(1.0) install(2.0) enable(2.0,m1,p1) disable(2.0) uninstall(2.0)"
+			if j.String() != want {
+				t.Fatalf("operations:\n got %s\nwant %s", j.String(), want)
+			}
+		})
+	}
+}
+
+func wantStatus(t *testing.T, r handlertest.Result, state status.State, op string) {
+	t.Helper()
+	if !r.Status.Present || r.Status.Invalid || r.Status.State != state || r.Status.Operation != op {
+		t.Fatalf("%s: status %+v, want %s %s", r, r.Status, state, op)
+	}
+}
+
+func TestMultiConfig(t *testing.T) {
+	var j journal
+	h := recording(&j, "1.0")
+	vm := handlertest.New(t, nil)
+	vm.AddHandler("1.0", h)
+	m, _ := vm.Manifest("1.0")
+	m.SupportsMultipleExtensions = true
+	vm.SetManifest("1.0", m)
+	results, err := vm.EnableExtensions("1.0", map[string]handlertest.Extension{
+		"RunA": {Public: map[string]any{"message": "a"}},
+		"RunB": {Public: map[string]any{"message": "b"}, Protected: map[string]any{"password": "pb"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Failed() {
+			t.Fatal(r)
+		}
+	}
+	if got := results[1].Status; got.State != status.Success || results[1].Command.Extension != "RunA" {
+		t.Fatalf("RunA status %+v", got)
+	}
+	if j.String() != "install(1.0) enable(1.0,a,) enable(1.0,b,pb)" {
+		t.Fatalf("operations: %s", j.String())
+	}
+	results, err = vm.EnableExtensions("1.0", map[string]handlertest.Extension{"RunA": {Disabled: true}})
+	if err != nil || len(results) != 1 || results[0].Command.Op != handler.Disable {
+		t.Fatalf("disable RunA: %v %v", results, err)
+	}
+}

@@ -1,0 +1,46 @@
+package seqnum_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vmext/vmext/seqnum"
+)
+
+func ExampleCurrent() {
+	dir, _ := os.MkdirTemp("", "config-")
+	defer os.RemoveAll(dir)
+	os.WriteFile(filepath.Join(dir, "4.settings"), nil, 0o600)
+
+	n, err := seqnum.Current("", dir, "") // no ConfigSequenceNumber: from the files
+	fmt.Println(n, err)
+	n, err = seqnum.Current("7", dir, "") // the agent's variable wins
+	fmt.Println(n, err)
+	_, err = seqnum.Current("", filepath.Join(dir, "none"), "")
+	fmt.Println(err == seqnum.ErrNone)
+	// Output:
+	// 4 <nil>
+	// 7 <nil>
+	// true
+}
+
+func ExampleDecide() {
+	fmt.Println(seqnum.Decide(seqnum.Facts{Seq: 0}))
+	fmt.Println(seqnum.Decide(seqnum.Facts{Seq: 0, Recorded: 0, HasRecord: true}))
+	fmt.Println(seqnum.Decide(seqnum.Facts{Seq: 0, Recorded: 0, HasRecord: true, Disabled: true}))
+	// Output:
+	// {true first enable (sequence number 0)}
+	// {false sequence number 0 already processed}
+	// {true re-enabling after disable}
+}
+
+func ExampleStore() {
+	root, _ := os.MkdirTemp("", "handler-root-")
+	defer os.RemoveAll(root)
+	s := seqnum.Store{Root: root}
+	s.Record(3)
+	n, ok, err := s.Recorded()
+	fmt.Println(n, ok, err, filepath.Base(s.RecordPath()))
+	// Output: 3 true <nil> mrseq
+}
