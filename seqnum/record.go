@@ -35,7 +35,7 @@ func (s Store) Recorded() (n int, ok bool, err error) {
 // Record writes n as the last processed sequence number, atomically, as plain decimal text
 // without a newline (what other SDKs and the agent's own tooling expect).
 func (s Store) Record(n int) error {
-	return atomicfile.WriteFile(s.RecordPath(), []byte(strconv.Itoa(n)), 0o600)
+	return atomicfile.WriteFileNoSync(s.RecordPath(), []byte(strconv.Itoa(n)), 0o600)
 }
 
 // Disabled reports whether a disable succeeded after the last enable.
@@ -47,7 +47,7 @@ func (s Store) Disabled() bool {
 // SetDisabled sets or clears the disabled marker.
 func (s Store) SetDisabled(on bool) error {
 	if on {
-		return atomicfile.WriteFile(s.marker("disabled"), nil, 0o600)
+		return atomicfile.WriteFileNoSync(s.marker("disabled"), nil, 0o600)
 	}
 	return removeIfExists(s.marker("disabled"))
 }
@@ -64,7 +64,7 @@ func (s Store) Running() (n int, ok bool) {
 
 // SetRunning marks an enable of sequence number n as started.
 func (s Store) SetRunning(n int) error {
-	return atomicfile.WriteFile(s.marker("running"), []byte(strconv.Itoa(n)), 0o600)
+	return atomicfile.WriteFileNoSync(s.marker("running"), []byte(strconv.Itoa(n)), 0o600)
 }
 
 // ClearRunning removes the running marker.

@@ -16,13 +16,25 @@ import (
 // in the folder of path with a name that starts with a dot and ends in ".tmp", so the guest
 // agent's globs for *.status, *.settings and \d+.json never match it.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
-	return WriteFileVia(filepath.Dir(path), path, data, perm)
+	return write(filepath.Dir(path), path, data, perm, true)
+}
+
+// WriteFileNoSync is WriteFile without the flushes to disk: readers still see the old or the
+// new content, never a mix, but after a power failure the file may hold the old content. It
+// is for bookkeeping that is rebuilt or redone after a crash anyway, where a flush would only
+// slow every command down.
+func WriteFileNoSync(path string, data []byte, perm os.FileMode) error {
+	return write(filepath.Dir(path), path, data, perm, false)
 }
 
 // WriteFileVia is WriteFile with the temporary file created in tmpDir, which must be on the same
 // file system as path. The telemetry events folder needs this: the agent deletes every file it
 // finds in that folder, temporary ones included.
-func WriteFileVia(tmpDir, path string, data []byte, perm os.FileMode) (err error) {
+func WriteFileVia(tmpDir, path string, data []byte, perm os.FileMode) error {
+	return write(tmpDir, path, data, perm, true)
+}
+
+func write(tmpDir, path string, data []byte, perm os.FileMode, durable bool) (err error) {
 	tmp, err := create(tmpDir, filepath.Base(path), perm)
 	if err != nil {
 		return err
@@ -37,8 +49,10 @@ func WriteFileVia(tmpDir, path string, data []byte, perm os.FileMode) (err error
 	if _, err = tmp.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", name, err)
+	if durable {
+		if err = tmp.Sync(); err != nil {
+			return fmt.Errorf("sync %s: %w", name, err)
+		}
 	}
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", name, err)
@@ -46,7 +60,9 @@ func WriteFileVia(tmpDir, path string, data []byte, perm os.FileMode) (err error
 	if err = replace(name, path); err != nil {
 		return err
 	}
-	syncDir(filepath.Dir(path))
+	if durable {
+		syncDir(filepath.Dir(path))
+	}
 	return nil
 }
 
