@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vmext/vmext/handler/handlertest"
+)
+
+// runVmext runs the command in this process with TMPDIR pointed at a fresh folder, and checks
+// that nothing is left there afterwards.
+func runVmext(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	var out, errb bytes.Buffer
+	code = realMain(args, strings.NewReader(stdin), &out, &errb)
+	if !contains(args, "--keep") {
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Errorf("vmext %s left %d entries in the temp folder", args[0], len(left))
+		}
+	}
+	return code, out.String(), errb.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRunLifecycle(t *testing.T) {
+	code, out, errs := runVmext(t, "", "run", "--public", `{"message": "hi"}`, "--protected", `{"secret": "s3cr3t-canary"}`,
+		"--ops", "install,enable,enable,disable,uninstall", "./testdata/hello")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"== install 1.0.0 ok", "install of version 1.0.0",
+		"enable of version 1.0.0: hi (first enable (sequence number 0))",
+		"== enable 1.0.0 ok", "== disable 1.0.0 ok", "== uninstall 1.0.0 ok",
+		"message:  Enable succeeded", "message:  Uninstall succeeded",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "enable of version 1.0.0: hi") != 1 {
+		t.Errorf("the repeated enable (a reboot) ran the work again:\n%s", out)
+	}
+	if strings.Contains(out, "s3cr3t-canary") {
+		t.Errorf("the protected setting reached the output")
+	}
+}
+
+func TestRunUpgradeJSON(t *testing.T) {
+	code, out, errs := runVmext(t, "", "run", "--json", "--public", `{"message": "up"}`, "--upgrade-from", "./testdata/hello", "./testdata/hello")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	var results []jsonResult
+	if err := json.Unmarshal([]byte(out), &results); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	var ops []string
+	for _, r := range results {
+		ops = append(ops, r.Operation+"("+r.Version+")")
+	}
+	want := "install(0.0.1) enable(0.0.1) disable(0.0.1) update(1.0.0) uninstall(0.0.1) install(1.0.0) enable(1.0.0)"
+	if got := strings.Join(ops, " "); got != want {
+		t.Fatalf("operations %s, want %s", got, want)
+	}
+	last := results[len(results)-1]
+	if last.Status == nil || last.Status.State != "success" || !strings.Contains(last.Stdout, "first enable after an update") {
+		t.Fatalf("the new version's enable: %+v", last)
+	}
+}
+
+func TestRunFailureExitsNonZero(t *testing.T) {
+	code, out, _ := runVmext(t, "", "run", "--public", `{"message": "fail"}`, "--protected", `{"secret": "pw-canary-123"}`, "./testdata/hello")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	if !strings.Contains(out, "status:   error code 1") || !strings.Contains(out, "Enable failed: told to fail with [REDACTED]") {
+		t.Fatalf("output:\n%s", out)
+	}
+	if strings.Contains(out, "pw-canary-123") {
+		t.Fatalf("secret in the output:\n%s", out)
+	}
+}
+
+func TestRunKeep(t *testing.T) {
+	code, _, errs := runVmext(t, "", "run", "--keep", "./testdata/hello")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	_, dir, ok := strings.Cut(strings.TrimSpace(errs), "kept in ")
+	if !ok {
+		t.Fatalf("no kept folder named: %q", errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "vm")); err != nil {
+		t.Fatalf("kept folder: %v", err)
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	empty := t.TempDir()
+	notJSON := t.TempDir()
+	os.WriteFile(filepath.Join(notJSON, "HandlerManifest.json"), []byte("[{oops"), 0o644)
+	noCommand := t.TempDir()
+	os.WriteFile(filepath.Join(noCommand, "HandlerManifest.json"), []byte(`[{"handlerManifest": {"installCommand": "a", "uninstallCommand": "a", "updateCommand": "a", "disableCommand": "a"}}]`), 0o644)
+	notCert := filepath.Join(t.TempDir(), "tenant.crt")
+	os.WriteFile(notCert, []byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"), 0o644)
+	settingsFile := filepath.Join(t.TempDir(), "pub.json")
+	os.WriteFile(settingsFile, []byte("{not json"), 0o644)
+	vm := handlertest.New(t, nil)
+	certFile := filepath.Join(vm.CertDir(), vm.Thumbprint+".crt")
+
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  []string
+	}{
+		{"no manifest", "", []string{"run", empty}, []string{"HandlerManifest.json", "no HandlerManifest.json in the package"}},
+		{"manifest not JSON", "", []string{"run", notJSON}, []string{filepath.Join(notJSON, "HandlerManifest.json"), "not valid JSON"}},
+		{"manifest without enable", "", []string{"run", noCommand}, []string{"HandlerManifest.json", "enableCommand is missing"}},
+		{"public settings not JSON", "", []string{"run", "--public", "{nope", "./testdata/hello"}, []string{"--public", "not valid JSON"}},
+		{"settings file not JSON", "", []string{"run", "--public", "@" + settingsFile, "./testdata/hello"}, []string{settingsFile, "not valid JSON"}},
+		{"missing package", "", []string{"run", filepath.Join(empty, "nope")}, []string{"nope", "no such file"}},
+		{"unknown operation", "", []string{"run", "--ops", "install,start", "./testdata/hello"}, []string{"--ops", `unknown operation "start"`}},
+		{"certificate not a certificate", `{"a": 1}`, []string{"encrypt", "--cert", notCert}, []string{notCert, "not a certificate"}},
+		{"protected settings not JSON", `a=1`, []string{"encrypt", "--cert", certFile}, []string{"standard input", "must be a JSON object"}},
+		{"check a missing status", "", []string{"check-status", filepath.Join(empty, "0.status")}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runVmext(t, tt.stdin, tt.args...)
+			if code == 0 {
+				t.Fatalf("exit 0\n%s%s", out, errs)
+			}
+			if tt.want == nil {
+				return
+			}
+			line := strings.TrimSpace(errs)
+			if strings.Count(line, "\n") != 0 {
+				t.Errorf("error is not one line: %q", errs)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("error %q does not contain %q", line, w)
+				}
+			}
+		})
+	}
+}
+
+func TestEncryptRoundTrip(t *testing.T) {
+	vm := handlertest.New(t, nil)
+	certFile := filepath.Join(vm.CertDir(), vm.Thumbprint+".crt")
+	for _, flags := range [][]string{nil, {"--aes256"}, {"--3des", "--oaep"}} {
+		code, out, errs := runVmext(t, `{"password": "pw"}`, append([]string{"encrypt", "--cert", certFile}, flags...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %s", flags, code, errs)
+		}
+		if !strings.Contains(errs, vm.Thumbprint) {
+			t.Errorf("thumbprint not printed: %q", errs)
+		}
+		if _, err := exec.LookPath("openssl"); err != nil {
+			continue
+		}
+		der := filepath.Join(t.TempDir(), "blob.der")
+		cmd := exec.Command("sh", "-c", "base64 -d > "+der)
+		cmd.Stdin = strings.NewReader(out)
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		plain, err := exec.Command("openssl", "cms", "-decrypt", "-inform", "DER", "-in", der,
+			"-recip", certFile, "-inkey", filepath.Join(vm.CertDir(), vm.Thumbprint+".prv")).CombinedOutput()
+		if err != nil || string(plain) != `{"password": "pw"}` {
+			t.Fatalf("%v: openssl decrypt: %v %q", flags, err, plain)
+		}
+	}
+}
+
+func TestCheckStatus(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "0.status")
+	os.WriteFile(good, []byte(`[{"version": 1.0, "status": {"status": "success", "code": 0, "formattedMessage": {"lang": "en-US", "message": "fine"}}}]`), 0o600)
+	bad := filepath.Join(dir, "1.status")
+	os.WriteFile(bad, []byte(`[{"version": 1.0, "status": {"status": "success", "formattedMessage": {"message": "no lang"}}}]`), 0o600)
+	if code, out, _ := runVmext(t, "", "check-status", good); code != 0 || !strings.Contains(out, "status:   success code 0") {
+		t.Fatalf("good status: %d\n%s", code, out)
+	}
+	if code, out, _ := runVmext(t, "", "check-status", bad); code != 1 || !strings.Contains(out, "1012") {
+		t.Fatalf("bad status: %d\n%s", code, out)
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	if code, out, _ := runVmext(t, "", "version"); code != 0 || !strings.HasPrefix(out, "vmext ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	for _, args := range [][]string{{"--help"}, {"run", "-h"}, {"encrypt", "-h"}, {"check-status", "-h"}} {
+		code, out, errs := runVmext(t, "", args...)
+		if code != 0 || !strings.Contains(out+errs, "Usage") && !strings.Contains(out+errs, "usage") {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errs)
+		}
+	}
+	if code, _, _ := runVmext(t, "", "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+}

@@ -1,0 +1,38 @@
+// Command hello is a handler for the vmext command's tests: it prints each operation and
+// its settings' message, and fails enable when the message is "fail".
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vmext/vmext/handler"
+)
+
+func main() {
+	say := func(ctx context.Context, x *handler.Context) error {
+		fmt.Printf("%s of version %s\n", x.Op, x.Agent.ExtensionVersion)
+		return nil
+	}
+	h := &handler.Handler{
+		Install: say, Disable: say, Update: say, Uninstall: say,
+		Enable: func(ctx context.Context, x *handler.Context) error {
+			var pub struct {
+				Message string `json:"message"`
+			}
+			var prot struct {
+				Secret string `json:"secret"`
+			}
+			if err := x.Settings.Decode(&pub, &prot); err != nil {
+				return err
+			}
+			fmt.Printf("enable of version %s: %s (%s)\n", x.Agent.ExtensionVersion, pub.Message, x.Reason)
+			if pub.Message == "fail" {
+				return errors.New("told to fail with " + prot.Secret)
+			}
+			return nil
+		},
+	}
+	h.Main()
+}
