@@ -192,3 +192,20 @@ func records(t testing.TB, path string) []string {
 	}
 	return strings.Split(strings.TrimSpace(string(b)), "\n")
 }
+
+// testPackage makes a handler package folder around the test handler binary, for
+// handlertest.VM.AddPackage.
+func testPackage(t testing.TB) string {
+	bin, _ := buildTools(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "bin"), 0o755)
+	exe, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "bin", "handler"+exeSuffix()), exe, 0o755)
+	manifest := `[{"version": 1.0, "handlerManifest": {"installCommand": "bin/handler install", "uninstallCommand": "bin/handler uninstall",
+		"updateCommand": "bin/handler update", "enableCommand": "bin/handler enable", "disableCommand": "bin/handler disable"}}]`
+	os.WriteFile(filepath.Join(dir, "HandlerManifest.json"), []byte(manifest), 0o644)
+	return dir
+}
