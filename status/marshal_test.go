@@ -1,0 +1,238 @@
+package status
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var (
+	t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1 = time.Date(2025, 1, 1, 0, 0, 1, 0, time.UTC)
+)
+
+// verdictOf is the Verdict the agent should give to the file of s, for a status under the
+// size limit: everything forwarded as written.
+func verdictOf(s Status) Verdict {
+	v := Verdict{Present: true, State: s.State, Code: s.Code, Message: s.Message, Operation: s.Operation}
+	if !s.ConfigurationAppliedTime.IsZero() {
+		v.ConfigurationAppliedTime = s.ConfigurationAppliedTime.UTC().Format(time.RFC3339)
+	}
+	v.Substatus = s.Substatus
+	return v
+}
+
+func TestMarshalRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Status
+	}{
+		{"transitioning", Status{Name: "Contoso.Ext", Operation: "Enable", State: Transitioning, Message: "Enable in progress", Time: t0}},
+		{"warning", Status{Name: "Contoso.Ext", Operation: "Enable", State: Warning, Code: 1, Message: "disk almost full", Time: t0}},
+		{"error with user code", Status{Name: "Contoso.Ext", Operation: "Install", State: Error, Code: 52, Message: "missing dependency: dkms", Time: t0}},
+		{"success with substatus", Status{
+			Name: "Microsoft.Azure.Extensions.CustomScript", Operation: "Enable", State: Success, Message: "Enable succeeded",
+			ConfigurationAppliedTime: t1, Time: t0,
+			Substatus: []Substatus{
+				{Name: "StdOut", State: Success, Message: "hello\n"},
+				{Name: "StdErr", State: Success, Message: ""},
+				{Name: "Step 3", State: Error, Code: -1, Message: "failed"},
+				{Name: "", State: Warning, Code: 2147483647, Message: "unnamed"},
+				{Name: "t", State: Transitioning, Message: "still going"},
+			},
+		}},
+		{"empty message and operation", Status{State: Success, Time: t0}},
+		{"negative code", Status{State: Error, Code: -2147483648, Time: t0}},
+		{"html and quotes stay readable", Status{State: Success, Message: `<b>"a" & 'b'</b> \ /`, Time: t0}},
+		{"multibyte and control characters", Status{State: Success, Message: "é € 😀 \u2028 \x01\t\n", Time: t0}},
+		{"non-UTC times", Status{State: Success, Time: t0.In(time.FixedZone("x", 3600)), ConfigurationAppliedTime: t1.In(time.FixedZone("y", -7200))}},
+		{"multi-config status, long message forwarded untouched", Status{Name: "Microsoft.CPlat.Core.RunCommandHandlerLinux", Operation: "Enable",
+			State: Success, Message: strings.Repeat("4 KiB of script output ", 200), Time: t0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := Marshal(tt.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(verdictOf(tt.s), Inspect(b), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Inspect mismatch (-want +got):\n%s\nfile: %s", diff, b)
+			}
+			got, err := Unmarshal(b)
+			if err != nil {
+				t.Fatalf("Unmarshal: %v\nfile: %s", err, b)
+			}
+			if diff := cmp.Diff(tt.s, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Unmarshal(Marshal) mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMarshalShape(t *testing.T) {
+	b, err := Marshal(Status{Name: "N", Operation: "Enable", State: Success, Message: "<&>", Time: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"version":1.0,"timestampUTC":"2025-01-01T00:00:00Z","status":{"name":"N","operation":"Enable","status":"success","code":0,"formattedMessage":{"lang":"en-US","message":"<&>"}}}]` + "\n"
+	if string(b) != want {
+		t.Errorf("Marshal =\n%s\nwant\n%s", b, want)
+	}
+	for _, bad := range []string{"null", "[]", "configurationAppliedTime", "\ufeff"} {
+		if bytes.Contains(b, []byte(bad)) {
+			t.Errorf("output contains %q", bad)
+		}
+	}
+}
+
+func TestMarshalZeroTimeIsNow(t *testing.T) {
+	before := time.Now().Add(-time.Second)
+	b, err := Marshal(Status{State: Success})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Time.Before(before.Truncate(time.Second)) || s.Time.After(time.Now()) {
+		t.Errorf("timestampUTC %v is not the time of Marshal", s.Time)
+	}
+}
+
+func TestMarshalReplacesInvalidUTF8(t *testing.T) {
+	b, err := Marshal(Status{Name: "n\xff", State: Success, Message: "a\xffb\xc3", Substatus: []Substatus{{Name: "\xfe", State: Success, Message: "\xed\xa0\x80"}}, Time: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.Valid(b) {
+		t.Fatalf("output is not valid UTF-8: %q", b)
+	}
+	v := Inspect(b)
+	if v.Crash || v.Invalid || v.Message != "a\ufffdb\ufffd" || v.Substatus[0].Name != "\ufffd" || v.Substatus[0].Message != "\ufffd" {
+		t.Errorf("verdict = %+v", v)
+	}
+}
+
+func TestMarshalRejectsInvalidStates(t *testing.T) {
+	tests := []struct {
+		s     Status
+		field string
+	}{
+		{Status{State: "Success"}, "status.status"},
+		{Status{}, "status.status"},
+		{Status{State: Success, Substatus: []Substatus{{State: Success}, {State: "ok"}}}, "status.substatus[1].status"},
+		{Status{State: Success, Substatus: []Substatus{{Name: "x"}}}, "status.substatus[0].status"},
+	}
+	for _, tt := range tests {
+		_, err := Marshal(tt.s)
+		if !errors.Is(err, ErrInvalidState) || !strings.HasPrefix(err.Error(), tt.field+":") {
+			t.Errorf("Marshal(%+v) = %v, want ErrInvalidState naming %s", tt.s, err, tt.field)
+		}
+		if err := Write(filepath.Join(t.TempDir(), "0.status"), tt.s); !errors.Is(err, ErrInvalidState) {
+			t.Errorf("Write = %v, want ErrInvalidState", err)
+		}
+	}
+	if _, err := Marshal(Status{State: Success, Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil || !strings.HasPrefix(err.Error(), "timestampUTC:") {
+		t.Errorf("Marshal with year 10000 = %v, want an error naming timestampUTC", err)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		file string
+		s    Status
+	}{
+		{"transitioning.status", Status{Name: "Contoso.Ext.Example", Operation: "Enable", State: Transitioning, Message: "[42%] downloading", Time: t0}},
+		{"success-substatus.status", Status{
+			Name: "Microsoft.Azure.Extensions.CustomScript", Operation: "Enable", State: Success, Message: "Enable succeeded",
+			ConfigurationAppliedTime: t1, Time: t0,
+			Substatus: []Substatus{{Name: "StdOut", State: Success, Message: "hello <world> & \"you\"\n"}, {Name: "StdErr", State: Success}},
+		}},
+		{"error-user.status", Status{Name: "Contoso.Ext.Example", Operation: "Install", State: Error, Code: 53, Message: "settings: fileUris[0] is not a URL", Time: t0}},
+		{"truncated.status", Status{
+			Name: "Contoso.Ext.Example", Operation: "Enable", State: Error, Code: 1, Time: t0,
+			Message:   strings.Repeat("0123456789", 110), // 1100 characters
+			Substatus: manySubstatuses(20, 12000),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := Marshal(tt.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", tt.file)
+			if *update {
+				if err := os.WriteFile(path, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(b, want) {
+				t.Errorf("Marshal differs from %s (run go test -update after checking the change)", path)
+			}
+			if v := Inspect(want); !v.Present || v.Invalid || v.Crash || v.Truncated || v.State != tt.s.State || v.Code != tt.s.Code {
+				t.Errorf("the agent would not take %s as written: %+v", path, v)
+			}
+		})
+	}
+}
+
+func manySubstatuses(n, fieldLen int) []Substatus {
+	subs := make([]Substatus, n)
+	for i := range subs {
+		subs[i] = Substatus{
+			Name:    "step" + strings.Repeat("n", fieldLen-4),
+			State:   Success,
+			Code:    i,
+			Message: strings.Repeat("m", fieldLen),
+		}
+	}
+	return subs
+}
+
+func TestPath(t *testing.T) {
+	dir := filepath.Join("var", "lib", "waagent", "Contoso.Ext-1.0", "status")
+	for _, tt := range []struct {
+		ext  string
+		seq  int
+		want string
+	}{
+		{"", 0, filepath.Join(dir, "0.status")},
+		{"", 12, filepath.Join(dir, "12.status")},
+		{"RunCmd1", 3, filepath.Join(dir, "RunCmd1.3.status")},
+	} {
+		if got := Path(dir, tt.ext, tt.seq); got != tt.want {
+			t.Errorf("Path(%q, %d) = %q, want %q", tt.ext, tt.seq, got, tt.want)
+		}
+	}
+}
+
+func TestState(t *testing.T) {
+	for _, tt := range []struct {
+		s               State
+		valid, terminal bool
+	}{
+		{Transitioning, true, false}, {Warning, true, false}, {Error, true, true}, {Success, true, true},
+		{"Success", false, false}, {"", false, false}, {"SUCCESS", false, false}, {"success ", false, false},
+	} {
+		if tt.s.Valid() != tt.valid || tt.s.Terminal() != tt.terminal {
+			t.Errorf("%q: Valid=%v Terminal=%v, want %v %v", tt.s, tt.s.Valid(), tt.s.Terminal(), tt.valid, tt.terminal)
+		}
+	}
+}
