@@ -45,7 +45,7 @@ func TestInspect(t *testing.T) {
 				             {"name":"StdErr","status":"warning","code":7,"formattedMessage":{"lang":"en-US","message":""}}]}}]`,
 			want: Verdict{Present: true, State: Success, Message: "Enable succeeded", Operation: "Enable",
 				ConfigurationAppliedTime: "2025-01-01T00:00:01Z",
-				Substatus: []Substatus{{Name: "StdOut", State: Success, Message: "hello"}, {Name: "StdErr", State: Warning, Code: 7}}},
+				Substatus:                []Substatus{{Name: "StdOut", State: Success, Message: "hello"}, {Name: "StdErr", State: Warning, Code: 7}}},
 		},
 		{
 			name: "minimal: only status.status, code defaults to 0, no message",
@@ -113,9 +113,9 @@ func TestInspect(t *testing.T) {
 			problem: "status is a string, not an object",
 		},
 		{
-			name:    "only element [0] counts",
-			json:    `[{"status":{"status":"warning","code":3}}, {"garbage":true}]`,
-			want:    ok(Warning, 3, ""),
+			name: "only element [0] counts",
+			json: `[{"status":{"status":"warning","code":3}}, {"garbage":true}]`,
+			want: ok(Warning, 3, ""),
 		},
 		{
 			name:    "formattedMessage without lang",
