@@ -181,8 +181,13 @@ func (v *vm) wantStatus(version string, seq int, state status.State, code int, o
 	}
 }
 
-// records returns the lines the test handler appended for each enable that ran.
+// records returns the lines the test handler appended for each enable that finished its work.
 func records(t testing.TB, path string) []string {
+	return recordLines(t, path, "enable ")
+}
+
+// recordLines returns the lines of the record file that start with prefix.
+func recordLines(t testing.TB, path, prefix string) []string {
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		return nil
@@ -190,7 +195,13 @@ func records(t testing.TB, path string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Split(strings.TrimSpace(string(b)), "\n")
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, prefix) {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // testPackage makes a handler package folder around the test handler binary, for

@@ -37,6 +37,21 @@ type Handler struct {
 	// Policy says when enable does its work; the default is seqnum.AtLeastOnce.
 	Policy seqnum.Policy
 
+	// Detached runs enable's work in a worker process of its own, so that it can take longer
+	// than the agent's 5-minute limit for enable: the enable the agent runs writes a
+	// transitioning status, starts the same executable again in a new session (its output
+	// goes to the log), hands it the operation lock and exits 0 at once. The worker runs the
+	// Enable callback with a context cancelled on SIGTERM or when another operation asks it to
+	// stop, records the sequence number per Policy and writes the final status. An enable of
+	// the same sequence number while the worker runs leaves it alone; any other operation
+	// (a newer sequence number, disable, update, uninstall) asks it to stop, waits up to
+	// StopWait and then kills it. A worker that dies without a final status is noticed by the
+	// next enable, which runs the work again.
+	Detached bool
+	// StopWait bounds the wait for a detached worker to stop when asked; the default is one
+	// minute. After it the worker is killed.
+	StopWait time.Duration
+
 	// StrictSettings makes Settings.Decode reject keys the target types do not have.
 	StrictSettings bool
 

@@ -36,6 +36,8 @@ type run struct {
 	stderr   io.Writer
 	redactor *redact.Redactor
 	log      log.Logger
+	worker   bool // this process is a detached enable's worker
+	handoff  bool // the lock went to a detached worker: do not release it
 }
 
 func newRun(h *Handler) *run {
@@ -111,11 +113,20 @@ func (r *run) run(ctx context.Context, op Operation) int {
 		r.log = log.With(r.log, "ext", ext)
 	}
 
+	r.worker = op == Enable && r.get(envWorker) != ""
 	held, err := r.lock(ctx, env, op, seq)
+	if errors.Is(err, errAlreadyRunning) {
+		level.Info(r.log).Log("msg", "enable skipped: "+err.Error())
+		return ExitSuccess
+	}
 	if err != nil {
 		return r.fatal(op, ExitFailure, err)
 	}
-	defer held.Release()
+	defer func() {
+		if !r.handoff {
+			held.Release()
+		}
+	}()
 
 	statusPath := ""
 	if seq >= 0 {
@@ -142,23 +153,25 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	start := r.now()
 
 	var code int
-	switch op {
-	case Enable:
-		code = r.enable(ctx, x, store)
-	case Disable:
+	switch {
+	case r.worker:
+		code = r.runWorker(ctx, x, store)
+	case op == Enable:
+		code = r.enable(ctx, x, store, held)
+	case op == Disable:
 		code = r.operation(ctx, x, r.h.Disable, func() {
 			if err := store.SetDisabled(true); err != nil {
 				level.Warn(r.log).Log("msg", "cannot record that the handler is disabled; the next enable may be skipped", "err", err)
 			}
 		})
-	case Update:
+	case op == Update:
 		r.migrate(x, store, version)
 		code = r.operation(ctx, x, r.h.Update, nil)
-	case Install:
+	case op == Install:
 		code = r.operation(ctx, x, r.h.Install, nil)
-	case Uninstall:
+	case op == Uninstall:
 		code = r.operation(ctx, x, r.h.Uninstall, nil)
-	case ResetState:
+	case op == ResetState:
 		code = r.operation(ctx, x, r.h.ResetState, nil)
 	}
 	level.Info(r.log).Log("msg", "end", "exit", code, "duration", r.now().Sub(start).Round(time.Millisecond))
@@ -169,26 +182,6 @@ func (r *run) run(ctx context.Context, op Operation) int {
 func (r *run) fatal(op Operation, exit int, err error) int {
 	level.Error(r.log).Log("msg", op.String()+" failed", "err", err)
 	return exit
-}
-
-// lock takes the operation lock and notes the holder in the file for whoever waits next.
-func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) (*lock.Lock, error) {
-	path := filepath.Join(env.Root(), LockFile)
-	wait := cmp.Or(r.h.LockWait, 2*time.Minute)
-	l, err := lock.Acquire(ctx, path, wait)
-	if errors.Is(err, lock.ErrTimeout) {
-		holder, _ := os.ReadFile(path)
-		return nil, fmt.Errorf("another operation of this handler is still running after %s (%s)", wait,
-			cmp.Or(strings.TrimSpace(string(holder)), "holder unknown"))
-	}
-	if err != nil {
-		return nil, err
-	}
-	f := l.File()
-	if f.Truncate(0) == nil {
-		fmt.Fprintf(f, "%s of sequence number %d by pid %d since %s\n", op, seq, os.Getpid(), r.now().UTC().Format(time.RFC3339))
-	}
-	return l, nil
 }
 
 func (r *run) settings(env Environment, ext string, seq int) *settings.Settings {
@@ -217,7 +210,7 @@ func (r *run) settings(env Environment, ext string, seq int) *settings.Settings 
 	return s
 }
 
-func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store) int {
+func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *lock.Lock) int {
 	if r.h.Enable == nil {
 		return r.finish(x, errors.New("the handler has no Enable callback"))
 	}
@@ -245,27 +238,41 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store) int {
 	if !d.Run {
 		return r.skip(x)
 	}
-	commit := func() {
-		if err := store.Record(x.SeqNum); err != nil {
-			level.Warn(r.log).Log("msg", "cannot record the sequence number", "err", err)
-		}
-		if err := store.SetDisabled(false); err != nil {
-			level.Warn(r.log).Log("msg", "cannot clear the disabled marker", "err", err)
-		}
-	}
 	if err := store.SetRunning(x.SeqNum); err != nil {
 		level.Warn(r.log).Log("msg", "cannot mark the run as started", "err", err)
 	}
-	defer store.ClearRunning()
 	if r.h.Policy == seqnum.AtMostOnce {
-		commit()
+		r.commit(x, store)
 	}
+	if r.h.Detached {
+		if err := x.Status.Set(status.Transitioning, 0, "Enable in progress: "+x.Reason); err != nil {
+			level.Error(r.log).Log("msg", "cannot write status", "err", err)
+		}
+		err := r.detach(x, held, store)
+		if err == nil {
+			r.handoff = true
+			handoffLock(held)
+			return ExitSuccess
+		}
+		level.Warn(r.log).Log("msg", "cannot detach; running the enable in the foreground", "err", err)
+	}
+	defer store.ClearRunning()
 	after := func() {
 		if r.h.Policy != seqnum.AtMostOnce {
-			commit()
+			r.commit(x, store)
 		}
 	}
 	return r.operation(ctx, x, r.h.Enable, after)
+}
+
+// commit records the sequence number as processed and clears the disabled marker.
+func (r *run) commit(x *Context, store seqnum.Store) {
+	if err := store.Record(x.SeqNum); err != nil {
+		level.Warn(r.log).Log("msg", "cannot record the sequence number", "err", err)
+	}
+	if err := store.SetDisabled(false); err != nil {
+		level.Warn(r.log).Log("msg", "cannot clear the disabled marker", "err", err)
+	}
 }
 
 // skip ends an enable that has no new work. The terminal status of the sequence number stays

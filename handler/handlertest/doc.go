@@ -5,7 +5,8 @@
 // as the agent would.
 //
 // A handler runs either in this process (AddHandler, a *handler.Handler: fast, for unit
-// tests) or as a real process (AddPackage, a package folder with HandlerManifest.json: what
+// tests; a Detached enable runs in the foreground there, because a test binary cannot be
+// started again as the handler's worker) or as a real process (AddPackage, a package folder with HandlerManifest.json: what
 // the agent really runs). Each Result carries the exit code, the output as the agent
 // captures and trims it, the message the agent would report for a failure, and the status
 // file judged by the agent's rules (status.Verdict).

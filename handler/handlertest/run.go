@@ -163,6 +163,7 @@ func (vm *VM) runInProcess(h *handler.Handler, c Command) (stdout, stderr []byte
 	hc.Executable = func() (string, error) { return filepath.Join(base, "bin", "handler"), nil }
 	hc.WorkDir = func() (string, error) { return base, nil }
 	hc.Stderr = io.MultiWriter(&errb, cmpWriter(h.Stderr))
+	hc.Detached = false // a test binary cannot be started again as the handler's worker
 	if hc.RetryWait == 0 {
 		hc.RetryWait = time.Millisecond
 	}

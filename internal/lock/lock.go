@@ -61,6 +61,18 @@ func Adopt(f *os.File) *Lock { return &Lock{f: f} }
 // File returns the locked file, to pass to a child process that takes the lock over.
 func (l *Lock) File() *os.File { return l.f }
 
+// Handoff closes this process's copy of the lock file without unlocking it. On Unix a child
+// process that inherited the file (exec.Cmd.ExtraFiles) goes on holding the lock, because the
+// lock belongs to the open file, which the child shares.
+func (l *Lock) Handoff() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}
+
 // Release unlocks and closes the file. It is safe to call more than once.
 func (l *Lock) Release() error {
 	if l == nil || l.f == nil {

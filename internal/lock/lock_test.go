@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -61,4 +62,32 @@ func TestAcquireHonoursContext(t *testing.T) {
 	if _, err := Acquire(ctx, path, time.Hour); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
+}
+
+func TestHandoffKeepsLockForDuplicate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows locks belong to the process that took them; a worker takes the lock itself there")
+	}
+	path := filepath.Join(t.TempDir(), "op.lock")
+	l, err := Acquire(context.Background(), path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A duplicate of the descriptor stands for the child that inherited it.
+	dup, err := dupFile(l.File())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Handoff(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Acquire(context.Background(), path, 50*time.Millisecond); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("after Handoff the lock was free: %v", err)
+	}
+	Adopt(dup).Release()
+	again, err := Acquire(context.Background(), path, time.Second)
+	if err != nil {
+		t.Fatalf("the adopted lock was not released: %v", err)
+	}
+	again.Release()
 }

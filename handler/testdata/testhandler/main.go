@@ -21,6 +21,7 @@ type public struct {
 	Fail    string `json:"fail"`
 	Panic   bool   `json:"panic"`
 	Active  string `json:"active"`
+	Steps   int    `json:"steps"` // with sleep: report progress this many times while sleeping
 }
 
 type protected struct {
@@ -49,24 +50,31 @@ func main() {
 				f.Close()
 				defer os.Remove(pub.Active)
 			}
+			if pub.Record != "" {
+				appendLine(pub.Record, fmt.Sprintf("start seq=%d pid=%d", x.SeqNum, os.Getpid()))
+			}
 			if pub.Sleep != "" {
 				d, err := time.ParseDuration(pub.Sleep)
 				if err != nil {
 					return handler.BadConfig(err)
 				}
-				select {
-				case <-time.After(d):
-				case <-ctx.Done():
-					return ctx.Err()
+				steps := max(pub.Steps, 1)
+				for i := range steps {
+					if pub.Steps > 0 {
+						x.Status.Progress(i*100/steps, fmt.Sprintf("step %d of %d", i+1, steps))
+					}
+					select {
+					case <-time.After(d / time.Duration(steps)):
+					case <-ctx.Done():
+						if pub.Record != "" {
+							appendLine(pub.Record, fmt.Sprintf("stopped seq=%d", x.SeqNum))
+						}
+						return ctx.Err()
+					}
 				}
 			}
 			if pub.Record != "" {
-				f, err := os.OpenFile(pub.Record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(f, "enable seq=%d reason=%q\n", x.SeqNum, x.Reason)
-				f.Close()
+				appendLine(pub.Record, fmt.Sprintf("enable seq=%d reason=%q", x.SeqNum, x.Reason))
 			}
 			if pub.Panic {
 				panic("told to panic")
@@ -77,5 +85,15 @@ func main() {
 			return nil
 		},
 	}
+	h.Detached = os.Getenv("TESTHANDLER_DETACHED") == "1"
 	h.Main()
+}
+
+func appendLine(path, line string) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return
+	}
+	fmt.Fprintln(f, line)
+	f.Close()
 }

@@ -1,0 +1,209 @@
+package handler
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-kit/log/level"
+
+	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/seqnum"
+	"github.com/vmext/vmext/status"
+)
+
+// The variables by which a detached enable tells the worker it starts what to do.
+const (
+	envWorker       = "VMEXT_WORKER"        // the sequence number the worker runs
+	envWorkerReason = "VMEXT_WORKER_REASON" // why the enable runs
+)
+
+// StopFile is the name, in the handler's root folder, of the request that tells a detached
+// worker to stop: it holds the worker's process ID.
+const StopFile = ".vmext.stop"
+
+// holder describes the process that holds the operation lock. It is written into the lock
+// file so that whoever finds the lock taken knows by whom.
+type holder struct {
+	PID    int       `json:"pid"`
+	Op     Operation `json:"op"`
+	Seq    int       `json:"seq"`
+	Worker bool      `json:"worker,omitempty"`
+	Since  time.Time `json:"since"`
+}
+
+func (h holder) String() string {
+	kind := "operation"
+	if h.Worker {
+		kind = "detached worker"
+	}
+	return fmt.Sprintf("%s %s of sequence number %d, pid %d, since %s", kind, h.Op, h.Seq, h.PID, h.Since.Format(time.RFC3339))
+}
+
+func readHolder(path string) (holder, bool) {
+	var h holder
+	b, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(b, &h) != nil || h.PID <= 0 {
+		return holder{}, false
+	}
+	return h, true
+}
+
+func writeHolder(l *lock.Lock, h holder) {
+	f := l.File()
+	b, _ := json.Marshal(h)
+	if f.Truncate(0) == nil {
+		f.WriteAt(append(b, '\n'), 0)
+	}
+}
+
+// errAlreadyRunning means a detached worker already does this enable's work.
+var errAlreadyRunning = errors.New("a detached worker is already running this sequence number")
+
+// errStopRequested is the cause of a worker's cancelled context when another operation asked
+// it to stop.
+var errStopRequested = errors.New("another operation of this handler asked this run to stop")
+
+// lock takes the operation lock. A detached worker adopts the lock its parent handed it. When
+// a detached worker holds the lock, an enable of the same sequence number leaves it alone
+// (errAlreadyRunning), and any other operation asks it to stop, waits up to StopWait, and
+// then kills it.
+func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) (*lock.Lock, error) {
+	path := filepath.Join(env.Root(), LockFile)
+	me := holder{PID: os.Getpid(), Op: op, Seq: seq, Since: r.now().UTC()}
+	if r.worker {
+		l, err := adoptLock(path)
+		if err != nil {
+			level.Warn(r.log).Log("msg", "the handed-over lock is not usable; taking it again", "err", err)
+			if l, err = lock.Acquire(ctx, path, cmp.Or(r.h.LockWait, 2*time.Minute)); err != nil {
+				return nil, err
+			}
+		}
+		me.Worker = true
+		writeHolder(l, me)
+		return l, nil
+	}
+	l, err := lock.Acquire(ctx, path, 0)
+	if errors.Is(err, lock.ErrTimeout) {
+		other, known := readHolder(path)
+		switch {
+		case known && other.Worker && op == Enable && other.Seq == seq:
+			return nil, errAlreadyRunning
+		case known && other.Worker && op != Install:
+			l, err = r.stopWorker(ctx, path, env.Root(), other)
+		default:
+			wait := cmp.Or(r.h.LockWait, 2*time.Minute)
+			l, err = lock.Acquire(ctx, path, wait)
+			if errors.Is(err, lock.ErrTimeout) {
+				who := "holder unknown"
+				if known {
+					who = other.String()
+				}
+				return nil, fmt.Errorf("another operation of this handler is still running after %s (%s)", wait, who)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	writeHolder(l, me)
+	return l, nil
+}
+
+// stopWorker asks a detached worker to stop and waits for its lock.
+func (r *run) stopWorker(ctx context.Context, path, root string, w holder) (*lock.Lock, error) {
+	level.Info(r.log).Log("msg", "asking the detached worker to stop", "worker", w.String())
+	if err := os.WriteFile(filepath.Join(root, StopFile), []byte(strconv.Itoa(w.PID)), 0o600); err != nil {
+		level.Warn(r.log).Log("msg", "cannot write the stop request", "err", err)
+	}
+	wait := cmp.Or(r.h.StopWait, time.Minute)
+	l, err := lock.Acquire(ctx, path, wait)
+	if !errors.Is(err, lock.ErrTimeout) {
+		return l, err
+	}
+	level.Warn(r.log).Log("msg", "the detached worker did not stop in time; killing it", "worker", w.String(), "waited", wait)
+	killWorker(w.PID)
+	l, err = lock.Acquire(ctx, path, 10*time.Second)
+	if errors.Is(err, lock.ErrTimeout) {
+		return nil, fmt.Errorf("the detached worker (%s) did not stop after %s nor when killed", w, wait)
+	}
+	return l, err
+}
+
+// detach starts the enable's work in a detached worker process that takes the lock over,
+// and returns at once.
+func (r *run) detach(x *Context, held *lock.Lock, store seqnum.Store) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	logPath := filepath.Join(x.Env.LogFolder, cmp.Or(r.h.LogFile, "handler.log"))
+	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open the worker's output: %w", err)
+	}
+	defer out.Close()
+	env := append(os.Environ(),
+		envWorker+"="+strconv.Itoa(x.SeqNum),
+		envWorkerReason+"="+x.Reason)
+	os.Remove(filepath.Join(x.Env.Root(), StopFile)) // a request for an earlier worker
+	pid, err := startWorker(exe, x.Env.Root(), env, out, held.File())
+	if err != nil {
+		return err
+	}
+	writeHolder(held, holder{PID: pid, Op: Enable, Seq: x.SeqNum, Worker: true, Since: r.now().UTC()})
+	level.Info(r.log).Log("msg", "enable continues in a detached worker", "worker_pid", pid)
+	return nil
+}
+
+// watchStop cancels ctx when a stop request names this process.
+func watchStop(ctx context.Context, root string, cancel context.CancelCauseFunc) {
+	path := filepath.Join(root, StopFile)
+	me := strconv.Itoa(os.Getpid())
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == me {
+				os.Remove(path)
+				cancel(errStopRequested)
+				return
+			}
+		}
+	}
+}
+
+// runWorker is the detached worker's enable: the work, the record and the final status.
+func (r *run) runWorker(ctx context.Context, x *Context, store seqnum.Store) int {
+	x.Reason = r.get(envWorkerReason)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go watchStop(ctx, x.Env.Root(), cancel)
+	defer store.ClearRunning()
+	after := func() {
+		if r.h.Policy != seqnum.AtMostOnce {
+			r.commit(x, store)
+		}
+	}
+	err := r.call(ctx, x, r.h.Enable)
+	if err == nil {
+		after()
+	} else if errors.Is(context.Cause(ctx), errStopRequested) {
+		level.Info(r.log).Log("msg", "stopped on request", "err", err)
+		if werr := x.Status.Set(status.Error, 1, "Enable stopped: "+errStopRequested.Error()); werr != nil {
+			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
+		}
+		return ExitFailure
+	}
+	return r.finish(x, err)
+}

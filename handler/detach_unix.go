@@ -1,0 +1,59 @@
+//go:build unix
+
+package handler
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
+	"github.com/vmext/vmext/internal/lock"
+)
+
+// workerLockFD is the descriptor at which a worker finds the lock file its parent handed it.
+const workerLockFD = 3
+
+// startWorker starts exe as a detached worker: a new session (so the agent's kill of the
+// command's process group does not reach it), stdin closed, stdout and stderr to out, and the
+// lock file as descriptor 3.
+func startWorker(exe, dir string, env []string, out, lockFile *os.File) (int, error) {
+	cmd := exec.Command(exe, string(Enable))
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.ExtraFiles = []*os.File{lockFile}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start the detached worker: %w", err)
+	}
+	pid := cmd.Process.Pid
+	cmd.Process.Release()
+	return pid, nil
+}
+
+// adoptLock takes over the lock file inherited as descriptor 3, after checking that it is
+// the lock file.
+func adoptLock(path string) (*lock.Lock, error) {
+	f := os.NewFile(workerLockFD, filepath.Base(path))
+	if f == nil {
+		return nil, errors.New("no inherited lock descriptor")
+	}
+	a, err1 := f.Stat()
+	b, err2 := os.Stat(path)
+	if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+		f.Close()
+		return nil, errors.New("descriptor 3 is not the lock file")
+	}
+	return lock.Adopt(f), nil
+}
+
+// killWorker kills a worker that did not stop, with its process group.
+func killWorker(pid int) {
+	syscall.Kill(-pid, syscall.SIGKILL)
+	syscall.Kill(pid, syscall.SIGKILL)
+}
+
+// handoffLock leaves the lock to the worker, which inherited it.
+func handoffLock(l *lock.Lock) { l.Handoff() }

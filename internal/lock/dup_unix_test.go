@@ -1,0 +1,16 @@
+//go:build unix
+
+package lock
+
+import (
+	"os"
+	"syscall"
+)
+
+func dupFile(f *os.File) (*os.File, error) {
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}
