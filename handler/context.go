@@ -3,6 +3,7 @@ package handler
 import (
 	"github.com/go-kit/log"
 
+	"github.com/vmext/vmext/events"
 	"github.com/vmext/vmext/internal/redact"
 	"github.com/vmext/vmext/settings"
 	"github.com/vmext/vmext/status"
@@ -18,6 +19,7 @@ type Context struct {
 	Log           log.Logger         // logfmt into LogFolder; secrets are redacted
 	Status        *status.Reporter   // progress and substatus of this operation
 	Agent         Agent              // the agent's variables: versions, earlier exit codes, features
+	Events        *events.Writer     // telemetry events into the agent's events folder (secrets redacted)
 
 	// Reason says why an enable runs: "first enable", "new sequence number 3 (last
 	// processed 2)", "re-enabling after disable", ...

@@ -3,7 +3,6 @@
 package handler_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -101,7 +100,9 @@ func TestDetachedWorkerKilledMidRun(t *testing.T) {
 
 	// The next enable (same seq, as after a reboot) sees the interrupted run and redoes it,
 	// quickly this time.
-	os.WriteFile(filepath.Join(vm.ConfigDir("1.0.0"), "0.settings"), nil, 0o600) // no settings: no sleep
+	if err := vm.WriteSettings("1.0.0", "", 0, map[string]any{"record": record}, nil); err != nil { // no sleep this time
+		t.Fatal(err)
+	}
 	r, _ := vm.Reboot()
 	if r.Failed() {
 		t.Fatal(r)
@@ -111,8 +112,8 @@ func TestDetachedWorkerKilledMidRun(t *testing.T) {
 	if last.State != status.Success {
 		t.Fatalf("final status %+v", last)
 	}
-	if !strings.Contains(seen[0].Message, "interrupted") {
-		t.Fatalf("the status does not say the earlier run was interrupted: %+v", seen)
+	if got := records(t, record); len(got) != 1 || !strings.Contains(got[0], "interrupted") {
+		t.Fatalf("the redone run does not know the earlier one was interrupted: %q", got)
 	}
 }
 

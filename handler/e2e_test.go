@@ -1,7 +1,9 @@
 package handler_test
 
 import (
+	"encoding/json"
 	"os"
+	"regexp"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -122,6 +124,35 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("uninstall: %+v", r)
 	}
 	v.wantStatus("1.1.0", 1, status.Success, 0, "Uninstall", "Uninstall succeeded")
+
+	// The runtime sent a start and an end event for every operation, as files the agent takes.
+	entries, err := os.ReadDir(filepath.Join(v.logs, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks []string
+	for _, e := range entries {
+		if !regexp.MustCompile(`^\d+\.json$`).MatchString(e.Name()) {
+			t.Fatalf("events folder holds %q", e.Name())
+		}
+		b, _ := os.ReadFile(filepath.Join(v.logs, "events", e.Name()))
+		var ev map[string]any
+		if err := json.Unmarshal(b, &ev); err != nil {
+			t.Fatalf("event %s: %v", e.Name(), err)
+		}
+		for _, k := range []string{"Version", "Timestamp", "TaskName", "EventLevel", "Message", "EventPid", "EventTid", "OperationId"} {
+			if _, ok := ev[k].(string); !ok {
+				t.Fatalf("event %s: %s is not a string: %s", e.Name(), k, b)
+			}
+		}
+		tasks = append(tasks, ev["Message"].(string))
+	}
+	joined := strings.Join(tasks, "\n")
+	for _, want := range []string{"Install started (sequence number 0)", "Enable succeeded in", "Uninstall succeeded in"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("no event says %q:\n%s", want, joined)
+		}
+	}
 
 	// Every line of the log carries time, operation, seq and version.
 	logText, err := os.ReadFile(filepath.Join(v.logs, "handler.log"))
