@@ -54,10 +54,18 @@ func recording(j *journal, version string) *handler.Handler {
 }
 
 func TestScenarios(t *testing.T) {
-	for _, cipher := range []crypto.Cipher{crypto.DES3CBC, crypto.AES256CBC} {
-		t.Run(cipher.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		layout handlertest.Layout
+		cipher crypto.Cipher
+	}{
+		{"linux/3des", handlertest.Linux, crypto.DES3CBC},
+		{"linux/aes256", handlertest.Linux, crypto.AES256CBC},
+		{"windows/3des", handlertest.Windows, crypto.DES3CBC},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			var j journal
-			vm := handlertest.New(t, &handlertest.Options{Cipher: cipher})
+			vm := handlertest.New(t, &handlertest.Options{Cipher: tc.cipher, Layout: tc.layout})
 			vm.AddHandler("1.0", recording(&j, "1.0"))
 			vm.AddHandler("2.0", recording(&j, "2.0"))
 
