@@ -28,7 +28,7 @@ func fuzzSeeds(tb testing.TB) []fuzzSeed {
 		}
 		plain := []byte(fmt.Sprintf(`{"i":%d,"k":"%s"}`, i, canary))
 		if i%3 == 0 {
-			plain = []byte(fmt.Sprintf("{%d}", i%10)) // one block
+			plain = []byte(fmt.Sprintf("{%02d}", i)) // one block
 		}
 		o := v.opts
 		o.Rand = chacha(uint64(i)) // deterministic content key and IV
@@ -39,19 +39,18 @@ func fuzzSeeds(tb testing.TB) []fuzzSeed {
 
 // fingerprint is everything the decryption result depends on once the
 // recipient for cert is chosen, with the content key unwrapped strictly (no
-// implicit rejection): if it equals a seed's, Decrypt must return that seed's
-// plaintext; otherwise it must never return a seed's plaintext. ok is false
+// implicit rejection); cekID identifies the content key alone. ok is false
 // when there is no valid plan or the wrapped key does not unwrap cleanly.
 // The content key (not the wrapped key, whose RSA padding is random) keeps
 // fingerprints stable across fuzz worker processes.
-func fingerprint(der []byte, cert *x509.Certificate, key *rsa.PrivateKey, memo map[string][]byte) (fp string, ok bool) {
+func fingerprint(der []byte, cert *x509.Certificate, key *rsa.PrivateKey, memo map[string][]byte) (fp, cekID string, ok bool) {
 	env, err := ParseEnvelope(der)
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
 	p, err := env.plan(cert)
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
 	// Memoized: most mutations leave the wrapped key alone, and the RSA
 	// operation dominates the cost of an execution.
@@ -73,28 +72,34 @@ func fingerprint(der []byte, cert *x509.Certificate, key *rsa.PrivateKey, memo m
 		memo[id] = cek
 	}
 	if len(cek) != p.spec.keyLen {
-		return "", false
+		return "", "", false
 	}
-	return fmt.Sprintf("%v|%v|%v|%x|%s|%x|%x", p.kt.oaep, p.kt.hash, p.kt.mgfHash, cek, p.spec.name, p.iv, p.ciphertext), true
+	return fmt.Sprintf("%v|%v|%v|%x|%s|%x|%x", p.kt.oaep, p.kt.hash, p.kt.mgfHash, cek, p.spec.name, p.iv, p.ciphertext), fmt.Sprintf("%x", cek), true
 }
 
 // FuzzDecrypt checks that no input panics or is modified, every error is one
-// of the documented kinds without plaintext in its message, and a success
-// returns the original plaintext exactly when the blob's cryptographic
-// content is untouched (for a seed it must succeed), and never an original
-// plaintext otherwise.
+// of the documented kinds without plaintext in its message, and that a
+// success returns the original plaintext exactly when the blob's
+// cryptographic content is untouched (for a seed it must succeed). A blob
+// whose IV or ciphertext was changed under a seed's content key may still
+// decrypt (CBC has no integrity: testdata/fuzz/FuzzDecrypt/1d9b4f0415d8606f
+// flips IV bits to turn one seed's plaintext into another's), but never to
+// that seed's own plaintext; under any other key it never yields a seed's
+// plaintext.
 func FuzzDecrypt(f *testing.F) {
 	fx := getFixtures()
 	certs := []*x509.Certificate{fx.cert, fx.skiCert}
 	seeds := fuzzSeeds(f)
-	want := map[string][]byte{} // fingerprint → plaintext
-	memo := map[string][]byte{} // wrapped key → content key (per process; fuzz functions run sequentially)
+	want := map[string][]byte{}  // fingerprint → plaintext
+	byKey := map[string][]byte{} // content key → plaintext
+	memo := map[string][]byte{}  // wrapped key → content key (per process; fuzz functions run sequentially)
 	for _, s := range seeds {
 		f.Add(s.der)
 		found := false
 		for _, c := range certs {
-			if fp, ok := fingerprint(s.der, c, fx.key, memo); ok {
+			if fp, cek, ok := fingerprint(s.der, c, fx.key, memo); ok {
 				want[fp] = s.plain
+				byKey[cek] = s.plain
 				found = true
 			}
 		}
@@ -108,7 +113,7 @@ func FuzzDecrypt(f *testing.F) {
 	f.Fuzz(func(t *testing.T, der []byte) {
 		in := bytes.Clone(der)
 		for _, cert := range certs {
-			fp, _ := fingerprint(der, cert, fx.key, memo)
+			fp, cek, _ := fingerprint(der, cert, fx.key, memo)
 			plain, isSeed := want[fp]
 			out, err := Decrypt(der, cert, fx.key)
 			if !bytes.Equal(der, in) {
@@ -129,6 +134,10 @@ func FuzzDecrypt(f *testing.F) {
 			switch {
 			case isSeed && !bytes.Equal(out, plain):
 				t.Fatal("untampered content decrypted to something else")
+			case !isSeed && byKey[cek] != nil:
+				if bytes.Equal(out, byKey[cek]) {
+					t.Fatal("tampered content decrypted to its original plaintext")
+				}
 			case !isSeed:
 				for _, s := range seeds {
 					if bytes.Equal(out, s.plain) {
