@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/go-kit/log"
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/status"
+
+	"github.com/vmext/vmext/examples/customscript/download"
+	"github.com/vmext/vmext/examples/customscript/preprocess"
+)
+
+// dataFolderName is the data folder's name, beside the handler's folder.
+const dataFolderName = "custom-script"
+
+// customScript holds the callbacks.
+type customScript struct {
+	opts options
+}
+
+// dataDir is the handler's data folder: "custom-script" beside the handler's own folder
+// (/var/lib/waagent/custom-script on Linux). Deriving it from the handler environment keeps a
+// fake agent's VM in its own folder.
+func dataDir(env handler.Environment) string {
+	return filepath.Join(filepath.Dir(env.Root()), dataFolderName)
+}
+
+// downloadsDir holds one download folder per sequence number.
+func downloadsDir(env handler.Environment) string {
+	return filepath.Join(dataDir(env), "download")
+}
+
+func (cs *customScript) install(ctx context.Context, x *handler.Context) error {
+	dir := dataDir(x.Env)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return report(x, &failure{clarification: CodeSystem, err: fmt.Errorf("cannot create the data folder: %w", err)})
+	}
+	x.Log.Log("msg", "created the data folder", "path", dir)
+	return nil
+}
+
+func (cs *customScript) uninstall(ctx context.Context, x *handler.Context) error {
+	dir := dataDir(x.Env)
+	if err := os.RemoveAll(dir); err != nil {
+		return report(x, &failure{clarification: CodeDeleteDataFolder, err: fmt.Errorf("cannot remove the data folder: %w", err)})
+	}
+	x.Log.Log("msg", "removed the data folder", "path", dir)
+	return nil
+}
+
+// disable does nothing: the runtime already stops a command that is still running.
+func (cs *customScript) disable(ctx context.Context, x *handler.Context) error {
+	x.Log.Log("msg", "nothing to do on disable")
+	return nil
+}
+
+// update does nothing: the data folder and the record of processed sequence numbers carry
+// over to the new version as they are.
+func (cs *customScript) update(ctx context.Context, x *handler.Context) error {
+	x.Log.Log("msg", "nothing to do on update")
+	return nil
+}
+
+// enable validates the settings, downloads the files, runs the command or script and reports
+// the tails of its output.
+func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
+	c, f := loadConfig(x.Settings)
+	if f != nil {
+		return report(x, f)
+	}
+	if c.creds.AccountKey != "" {
+		x.AddSecret(c.creds.AccountKey) // already redacted as a protected setting; explicit for readers
+	}
+	downloads := downloadsDir(x.Env)
+	dir := filepath.Join(downloads, strconv.Itoa(x.SeqNum))
+	defer func() {
+		if ctx.Err() == nil { // a stopped enable leaves everything to the operation that stopped it
+			cleanup(x.Log, downloads, x.Env.ConfigFolder, x.SeqNum)
+		}
+	}()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return report(x, &failure{clarification: CodeCannotCreateFolder, err: fmt.Errorf("cannot create the download folder: %w", err)})
+	}
+	if f := cs.downloadAll(ctx, x, c, dir); f != nil {
+		return report(x, f)
+	}
+
+	command := c.command
+	if c.script != "" {
+		path, compressed, f := writeScript(dir, c.script)
+		if f != nil {
+			return report(x, f)
+		}
+		x.Log.Log("msg", "wrote the script", "file", filepath.Base(path), "gzip", compressed)
+		if !c.skipDos2Unix {
+			if err := preprocess.File(path); err != nil {
+				return report(x, &failure{clarification: CodeSystem, err: fmt.Errorf("cannot convert the script: %w", err)})
+			}
+		}
+		command = scriptCommand(path)
+	}
+
+	x.Status.Progress(90, "running the command")
+	x.Log.Log("msg", "running the command", "folder", dir)
+	runErr := runCommand(ctx, dir, command)
+	output := outputTails(x.Log, dir)
+	if runErr != nil {
+		x.Log.Log("msg", "the command failed", "err", runErr)
+		runErr.err = fmt.Errorf("%w%s", runErr.err, output)
+		return report(x, runErr)
+	}
+	x.Log.Log("msg", "the command succeeded")
+	// The runtime keeps a success status the callback set.
+	if err := x.Status.Set(status.Success, 0, "Enable succeeded: "+output); err != nil {
+		x.Log.Log("msg", "cannot write the status", "err", err)
+	}
+	return nil
+}
+
+// downloadAll downloads the files in order into dir; the first failure ends it.
+func (cs *customScript) downloadAll(ctx context.Context, x *handler.Context, c *config, dir string) *failure {
+	if len(c.fileURIs) == 0 {
+		return nil
+	}
+	d := &download.Downloader{
+		Client:   cs.opts.client,
+		Sleep:    cs.opts.sleep,
+		Log:      log.With(x.Log, "component", "download"),
+		OnSecret: func(s string) { x.AddSecret(s) },
+	}
+	for i, u := range c.fileURIs {
+		x.Status.Progress(i*80/len(c.fileURIs), fmt.Sprintf("downloading file %d of %d", i+1, len(c.fileURIs)))
+		path, n, err := d.Download(ctx, u, c.creds, dir)
+		if err != nil {
+			if ctx.Err() != nil {
+				return &failure{clarification: CodeCommandInterrupted, err: fmt.Errorf("the download of fileUris[%d] was stopped: %w", i, context.Cause(ctx))}
+			}
+			f := &failure{clarification: download.CodeUnknown, err: fmt.Errorf("failed to download fileUris[%d] %s: %w", i, download.RedactURL(u), err)}
+			var de *download.Error
+			if errors.As(err, &de) {
+				f.clarification, f.user = de.Code, de.Code > 0
+			}
+			return f
+		}
+		x.Log.Log("msg", "downloaded", "index", i, "file", filepath.Base(path), "bytes", n)
+		if c.skipDos2Unix {
+			continue
+		}
+		script, err := preprocess.IsScriptFile(path)
+		if err == nil && script {
+			err = preprocess.File(path)
+		}
+		if err != nil {
+			return &failure{clarification: CodeSystem, err: fmt.Errorf("cannot convert fileUris[%d] %s: %w", i, filepath.Base(path), err)}
+		}
+	}
+	return nil
+}
+
+// outputTails formats the tails of the command's output as v2 does:
+// "\n[stdout]\n<tail>\n[stderr]\n<tail>".
+func outputTails(logger log.Logger, dir string) string {
+	out, err := tail(filepath.Join(dir, stdoutFile), tailSize)
+	if err != nil {
+		logger.Log("msg", "cannot read the command's stdout", "err", err)
+	}
+	errs, err := tail(filepath.Join(dir, stderrFile), tailSize)
+	if err != nil {
+		logger.Log("msg", "cannot read the command's stderr", "err", err)
+	}
+	return "\n[stdout]\n" + out + "\n[stderr]\n" + errs
+}
