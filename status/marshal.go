@@ -58,6 +58,12 @@ func Marshal(s Status) ([]byte, error) {
 	if err := validate(s); err != nil {
 		return nil, err
 	}
+	el := newElement(s)
+	return fit(&el)
+}
+
+// newElement is the JSON form of s, before any truncation.
+func newElement(s Status) fileElement {
 	t := s.Time
 	if t.IsZero() {
 		t = time.Now()
@@ -84,7 +90,7 @@ func Marshal(s Status) ([]byte, error) {
 			FormattedMessage: formattedMessage{Lang: lang, Message: clean(sub.Message)},
 		})
 	}
-	return fit(&el)
+	return el
 }
 
 func validate(s Status) error {

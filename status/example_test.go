@@ -1,0 +1,100 @@
+package status_test
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vmext/vmext/status"
+)
+
+func ExampleWrite() {
+	dir, err := os.MkdirTemp("", "status")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	path := status.Path(dir, "", 3) // <statusFolder>/3.status
+	err = status.Write(path, status.Status{
+		Name:      "Contoso.Ext.Example",
+		Operation: "Enable",
+		State:     status.Success,
+		Message:   "Enable succeeded",
+		Substatus: []status.Substatus{{Name: "StdOut", State: status.Success, Message: "hello"}},
+		Time:      time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	fmt.Printf("%s: %s", filepath.Base(path), b)
+	// Output:
+	// 3.status: [{"version":1.0,"timestampUTC":"2025-01-01T00:00:00Z","status":{"name":"Contoso.Ext.Example","operation":"Enable","status":"success","code":0,"formattedMessage":{"lang":"en-US","message":"Enable succeeded"},"substatus":[{"name":"StdOut","status":"success","code":0,"formattedMessage":{"lang":"en-US","message":"hello"}}]}}]
+}
+
+func ExampleReporter_Progress() {
+	dir, err := os.MkdirTemp("", "status")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	secret := "p@ssw0rd"
+	r := status.NewReporter(status.Path(dir, "", 0),
+		status.Status{Name: "Contoso.Ext.Example", Operation: "Enable", State: status.Transitioning},
+		&status.ReporterOptions{Redact: func(s string) string { return strings.ReplaceAll(s, secret, "[REDACTED]") }})
+	defer r.Close()
+
+	// A tight loop: the file is rewritten at most every 200 ms, and the last value is kept.
+	for i := 0; i <= 100; i += 10 {
+		r.Progress(i, "copying files as "+secret)
+	}
+	r.Flush()
+	s, _ := status.Read(r.Path())
+	fmt.Println(s.State, s.Message)
+
+	r.Set(status.Success, 0, "Enable succeeded")
+	s, _ = status.Read(r.Path())
+	fmt.Println(s.State, s.Message)
+	// Output:
+	// transitioning [100%] copying files as [REDACTED]
+	// success Enable succeeded
+}
+
+func ExampleInspect() {
+	for _, file := range []string{
+		`[{"status":{"status":"success","formattedMessage":{"lang":"en-US","message":"done"}}}]`,
+		`[{"status":{"status":"Success"}}]`,
+		`{"status":{"status":"success"}}`,
+		`[]`,
+	} {
+		v := status.Inspect([]byte(file))
+		fmt.Printf("present=%v state=%q code=%d invalid=%v problem=%q\n", v.Present, v.State, v.Code, v.Invalid, v.Problem)
+	}
+	// Output:
+	// present=true state="success" code=0 invalid=false problem=""
+	// present=true state="error" code=0 invalid=false problem="status.status \"Success\" is not lowercase: the agent reports error"
+	// present=true state="error" code=1012 invalid=true problem="top level is not a JSON array"
+	// present=false state="" code=0 invalid=false problem="the status array is empty: the agent reports a null status"
+}
+
+func ExampleWriteHeartbeat() {
+	dir, err := os.MkdirTemp("", "status")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	path := filepath.Join(dir, "heartbeat.log")
+	if err := status.WriteHeartbeat(path, status.Heartbeat{State: status.Ready, Message: "service running"}); err != nil {
+		log.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	fmt.Print(string(b))
+	// Output:
+	// [{"version":1.0,"heartbeat":{"status":"Ready","code":0,"formattedMessage":{"lang":"en-US","message":"service running"}}}]
+}
