@@ -219,6 +219,24 @@ func sameFileCaseInsensitive(dir string) bool {
 	return err == nil
 }
 
+// TestFilesReadErrors: a file that exists but cannot be read is not
+// reported as missing.
+func TestFilesReadErrors(t *testing.T) {
+	f := fx(t)
+	dir := t.TempDir()
+	thumb, err := (Files{Dir: dir}).Save(f.cert, f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prv := filepath.Join(dir, thumb+".prv")
+	os.Remove(prv)
+	os.Mkdir(prv, 0o700) // reading a directory fails, whoever we are
+	_, _, err = Files{Dir: dir}.Load(thumb)
+	if err == nil || errors.Is(err, ErrKeyNotFound) || !strings.Contains(err.Error(), prv) {
+		t.Fatalf("got %v, want a read error naming %s", err, prv)
+	}
+}
+
 func TestFilesPermissionDenied(t *testing.T) {
 	if runtime.GOOS == "windows" || os.Geteuid() == 0 {
 		t.Skip("needs a non-root user on a unix system (root reads any file)")
