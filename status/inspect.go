@@ -30,8 +30,9 @@ type Verdict struct {
 	// the agent as it is; Code is then 0 and Problem says so.
 	Code int
 	// Message is the forwarded message after the agent's truncation and its redaction of SAS
-	// tokens in URLs, or the agent's own message for a file it rejects. The agent only knows
-	// the handler's name and version; they appear here as <handler> and <version>.
+	// tokens in URLs, or the agent's own message for a file it rejects. The agent's messages
+	// name the handler and its version, which Inspect does not know: they appear as <handler>
+	// and <version>, and a sequence number not known from the file name as <seq>.
 	Message string
 	// Operation and ConfigurationAppliedTime are forwarded unchanged ("" when absent).
 	Operation                string
@@ -60,7 +61,7 @@ type Verdict struct {
 // including its JSON parser (NaN accepted, a byte order mark rejected) and its failure modes.
 // The agent retries a read that fails up to five times; Inspect judges one reading.
 func Inspect(data []byte) Verdict {
-	return inspect(data, agentNames{full: "<handler>-<version>", seq: "<seq>"})
+	return inspect(data, namesFor(""))
 }
 
 // InspectFile is Inspect on the file at path. A missing file gives Present false with the
