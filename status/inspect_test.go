@@ -413,13 +413,17 @@ func TestInspectFile(t *testing.T) {
 			t.Errorf("message = %q, want Python's OSError text", got.Message)
 		}
 	})
-	t.Run("written file", func(t *testing.T) {
-		path := Path(dir, "", 4)
-		if err := Write(path, Status{State: Success, Message: "ok"}); err != nil {
-			t.Fatal(err)
-		}
-		if got := InspectFile(path); !got.Present || got.State != Success || got.Message != "ok" || got.Problem != "" {
-			t.Errorf("verdict = %+v", got)
+	t.Run("written files, single and multi-config", func(t *testing.T) {
+		for _, ext := range []string{"", "RunCmd1"} {
+			path := Path(dir, ext, 4)
+			s := Status{Name: "Contoso.Ext", Operation: "Enable", State: Warning, Code: 5, Message: "ok " + ext,
+				Substatus: []Substatus{{Name: "a", State: Error, Code: 1, Message: "b"}}}
+			if err := Write(path, s); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(verdictOf(s), InspectFile(path)); diff != "" {
+				t.Errorf("%s: mismatch (-want +got):\n%s", path, diff)
+			}
 		}
 	})
 }
