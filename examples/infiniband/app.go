@@ -113,7 +113,10 @@ func (a *App) waitForReboot(ctx context.Context, x *handler.Context) error {
 	}
 	x.Log.Log("msg", "waiting for the requested reboot", "wait", wait)
 	if err := a.Effects.Sleeper.Sleep(ctx, wait); err != nil {
-		return a.fail(Failed, fmt.Errorf("stopped while waiting for the requested reboot (%v); the enable after the restart verifies the driver", context.Cause(ctx)))
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
+		}
+		return a.fail(Failed, fmt.Errorf("stopped while waiting for the requested reboot (%v); the enable after the restart verifies the driver", err))
 	}
 	return a.fail(Failed, fmt.Errorf("the VM did not restart within %s of the reboot request; restart it to finish: the next enable verifies the driver", wait))
 }
