@@ -1,6 +1,6 @@
 module github.com/vmext/vmext
 
-go 1.26.0
+go 1.26
 
 require (
 	github.com/go-kit/log v0.2.1

@@ -200,6 +200,11 @@ func (s *Settings) decodeProtected(v any) error {
 		return fmt.Errorf("%w: %w", ErrProtected, err)
 	}
 	defer clear(plain)
+	// CBC has no integrity check: a wrong key or a corrupted blob can decrypt to well-padded
+	// garbage. Say so without quoting any of it (json's syntax errors quote a character).
+	if !json.Valid(plain) {
+		return fmt.Errorf("%w: the decrypted protected settings are not JSON (a wrong key or corrupted data)", ErrProtected)
+	}
 	if s.opts.OnSecret != nil {
 		var generic any
 		if json.Unmarshal(plain, &generic) == nil {

@@ -146,7 +146,7 @@ func TestDecodeErrorsNameTheProblem(t *testing.T) {
 		{"protected field of the wrong type", settingsFile("null", `"`+xorBlob(`{"password":["`+secret+`"]}`)+`"`, `"`+thumb+`"`), Options{Decryptor: &xorDecryptor{thumbprint: thumb}}, nil, new(prot),
 			[]error{ErrInvalid, ErrProtected}, `field "password" must be a string, not a JSON array`},
 		{"protected not JSON", settingsFile("null", `"`+xorBlob(`password=`+secret)+`"`, `"`+thumb+`"`), Options{Decryptor: &xorDecryptor{thumbprint: thumb}}, nil, new(prot),
-			[]error{ErrInvalid, ErrProtected}, "invalid character"},
+			[]error{ErrProtected}, "decrypted protected settings are not JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
