@@ -3,55 +3,23 @@
 package handlertest
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"syscall"
-	"time"
 )
 
-// runProcess runs a command line as the Linux agent does: through /bin/sh -c in the handler's
-// folder, in a new session, stdout and stderr into unnamed files in that folder (so
-// background children cannot hold the agent up), and on timeout SIGKILL to the whole
-// process group.
-func runProcess(line, dir string, env []string, timeout time.Duration) (stdout, stderr []byte, exit int, timedOut bool, err error) {
-	outF, err := unnamedFile(dir)
-	if err != nil {
-		return nil, nil, -1, false, err
-	}
-	defer outF.Close()
-	errF, err := unnamedFile(dir)
-	if err != nil {
-		return nil, nil, -1, false, err
-	}
-	defer errF.Close()
+// shellCommand runs line through /bin/sh -c in a new session, as the Linux agent does.
+func shellCommand(line string) *exec.Cmd {
 	cmd := exec.Command("/bin/sh", "-c", line)
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, outF, errF
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, nil, -1, false, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case err = <-done:
-	case <-timer.C:
-		timedOut = true
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		err = <-done
-	}
-	exit = cmd.ProcessState.ExitCode()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) || err == nil {
-		err = nil
-	}
-	return readHead(outF), readHead(errF), exit, timedOut, err
+	return cmd
 }
 
-// unnamedFile makes a temporary file in dir and removes its name at once.
-func unnamedFile(dir string) (*os.File, error) {
+// killTree sends SIGKILL to the command's whole process group.
+func killTree(cmd *exec.Cmd) { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+
+// outputFile makes an unnamed temporary file in dir, as the agent's TemporaryFile does.
+func outputFile(dir string) (*os.File, error) {
 	f, err := os.CreateTemp(dir, ".agent-output-")
 	if err != nil {
 		return nil, err
@@ -60,8 +28,4 @@ func unnamedFile(dir string) (*os.File, error) {
 	return f, nil
 }
 
-func readHead(f *os.File) []byte {
-	buf := make([]byte, outputLimit)
-	n, _ := f.ReadAt(buf, 0)
-	return buf[:n]
-}
+func closeOutput(f *os.File) { f.Close() }

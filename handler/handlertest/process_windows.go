@@ -1,53 +1,26 @@
 package handlertest
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"syscall"
-	"time"
 )
 
-// runProcess runs a command line as the Windows agent does: through cmd /c in the handler's
-// folder, output into files, and on timeout the process is killed.
-func runProcess(line, dir string, env []string, timeout time.Duration) (stdout, stderr []byte, exit int, timedOut bool, err error) {
-	outF, err := os.CreateTemp(dir, ".agent-output-")
-	if err != nil {
-		return nil, nil, -1, false, err
-	}
-	defer func() { outF.Close(); os.Remove(outF.Name()) }()
-	errF, err := os.CreateTemp(dir, ".agent-output-")
-	if err != nil {
-		return nil, nil, -1, false, err
-	}
-	defer func() { errF.Close(); os.Remove(errF.Name()) }()
+// shellCommand runs line through cmd /c in a new process group.
+func shellCommand(line string) *exec.Cmd {
 	cmd := exec.Command("cmd", "/c", line)
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, outF, errF
 	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
-	if err := cmd.Start(); err != nil {
-		return nil, nil, -1, false, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case err = <-done:
-	case <-timer.C:
-		timedOut = true
-		cmd.Process.Kill()
-		err = <-done
-	}
-	exit = cmd.ProcessState.ExitCode()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) || err == nil {
-		err = nil
-	}
-	return readHead(outF), readHead(errF), exit, timedOut, err
+	return cmd
 }
 
-func readHead(f *os.File) []byte {
-	buf := make([]byte, outputLimit)
-	n, _ := f.ReadAt(buf, 0)
-	return buf[:n]
+// killTree kills the command's process.
+func killTree(cmd *exec.Cmd) { cmd.Process.Kill() }
+
+// outputFile makes a temporary file in dir; Windows cannot remove an open file's name, so
+// closeOutput does it afterwards.
+func outputFile(dir string) (*os.File, error) { return os.CreateTemp(dir, ".agent-output-") }
+
+func closeOutput(f *os.File) {
+	f.Close()
+	os.Remove(f.Name())
 }
