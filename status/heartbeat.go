@@ -1,7 +1,6 @@
 package status
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -57,18 +56,12 @@ func WriteHeartbeat(path string, hb Heartbeat) error {
 	if !hb.State.Valid() {
 		return fmt.Errorf("write heartbeat %s: heartbeat.status: %w %q (want Ready or NotReady)", path, ErrInvalidState, hb.State)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
 	el := heartbeatElement{Version: "1.0", Heartbeat: heartbeatBody{
 		Status:           hb.State,
 		Code:             hb.Code,
 		FormattedMessage: formattedMessage{Lang: lang, Message: clean(hb.Message)},
 	}}
-	if err := enc.Encode([]heartbeatElement{el}); err != nil {
-		return fmt.Errorf("write heartbeat %s: %w", path, err)
-	}
-	return atomicfile.WriteFile(path, buf.Bytes(), fileMode)
+	return atomicfile.WriteFile(path, encodeJSON([]heartbeatElement{el}), fileMode)
 }
 
 // ReadHeartbeat reads the heartbeat file at path. It is as strict as Unmarshal: one element

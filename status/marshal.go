@@ -119,12 +119,18 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 // fail on the whole file.
 func clean(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
+// encode is the status file for el.
 func encode(el *fileElement) []byte {
+	return encodeJSON([]*fileElement{el})
+}
+
+// encodeJSON is v as JSON without HTML escaping (<, > and & stay readable), ending in a
+// newline. Only strings, ints and constant json.Numbers are encoded here, so it cannot fail.
+func encodeJSON(v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode([]*fileElement{el}); err != nil {
-		// Only strings, ints and a constant json.Number are encoded: this cannot fail.
+	if err := enc.Encode(v); err != nil {
 		panic("status: encode: " + err.Error())
 	}
 	return buf.Bytes()
