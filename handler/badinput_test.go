@@ -211,3 +211,37 @@ func TestMissingCallbacksAreNoOps(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSequenceNumber: no ConfigSequenceNumber and no settings file at all. Enable still runs
+// its callback (with empty settings), and no status file is written for a number that does
+// not exist.
+func TestNoSequenceNumber(t *testing.T) {
+	v := newVM(t, "")
+	v.install("1.0.0")
+	base := v.base("1.0.0")
+	var stderr strings.Builder
+	var seq = 99
+	h := &handler.Handler{
+		Enable: func(_ context.Context, x *handler.Context) error {
+			seq = x.SeqNum
+			return x.Settings.Decode(new(map[string]any), nil)
+		},
+		LookupEnv: func(k string) (string, bool) {
+			return map[string]string{"AZURE_GUEST_AGENT_EXTENSION_PATH": base}[k], k == "AZURE_GUEST_AGENT_EXTENSION_PATH"
+		},
+		Executable: func() (string, error) { return filepath.Join(base, "bin", "handler"), nil },
+		Stderr:     &stderr,
+	}
+	if code := h.Run(context.Background(), []string{"enable"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if seq != -1 {
+		t.Fatalf("SeqNum = %d, want -1", seq)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(base, "status")); len(entries) != 0 {
+		t.Fatalf("status written without a sequence number: %v", entries)
+	}
+	if stderr.Len() != 0 {
+		t.Fatalf("stderr: %q", stderr.String())
+	}
+}

@@ -58,7 +58,8 @@ type Reporter struct {
 
 // NewReporter returns a Reporter for the status file at path, starting from initial. It
 // writes nothing: the first write comes with the first change (use Set to write initial as
-// it is). opts may be nil.
+// it is). opts may be nil. With path "" the Reporter keeps the status in memory only: a
+// handler that has no sequence number yet has no status file the agent would read.
 func NewReporter(path string, initial Status, opts *ReporterOptions) *Reporter {
 	var o ReporterOptions
 	if opts != nil {
@@ -72,6 +73,9 @@ func NewReporter(path string, initial Status, opts *ReporterOptions) *Reporter {
 		write: func(p string, b []byte) error {
 			return atomicfile.WriteFile(p, b, fileMode)
 		},
+	}
+	if path == "" {
+		r.write = func(string, []byte) error { return nil }
 	}
 	if r.redact == nil {
 		r.redact = func(s string) string { return s }

@@ -488,3 +488,23 @@ func TestReporterConcurrent(t *testing.T) {
 	}
 	t.Logf("%d writes", log.count())
 }
+
+func TestReporterWithoutPathKeepsMemoryOnly(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	os.Chdir(dir)
+	defer os.Chdir(wd)
+	r := NewReporter("", Status{Operation: "Enable", State: Transitioning}, nil)
+	if err := r.Set(Success, 0, "done"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Status(); got.State != Success || got.Message != "done" {
+		t.Fatalf("status in memory %+v", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("a Reporter without a path wrote %v", entries)
+	}
+}
