@@ -60,11 +60,11 @@ func (a *App) enable(ctx context.Context, x *handler.Context) (err error) {
 	}()
 	var s Settings
 	if err := x.Settings.Decode(&s, nil); err != nil {
-		return a.fail(BadSettings, fmt.Errorf("bad settings: %w (the only public setting is catalogUrl)", err))
+		return a.fail(BadSettings, fmt.Errorf("%w (the only public setting is catalogUrl)", err))
 	}
 	if s.CatalogURL != "" {
 		if err := CheckURL(s.CatalogURL); err != nil {
-			return a.fail(BadSettings, fmt.Errorf("bad settings: catalogUrl %q: %v", RedactURL(s.CatalogURL), err))
+			return a.fail(BadSettings, fmt.Errorf("invalid settings: catalogUrl %q: %v", RedactURL(s.CatalogURL), err))
 		}
 	}
 	job := &Job{

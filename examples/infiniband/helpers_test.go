@@ -278,6 +278,7 @@ type cloud struct {
 	missing  map[string]bool
 	files    map[string][]byte // served as they are
 	requests []string          // the paths asked for, in order
+	ranges   []string          // the Range headers of the downloads, in order
 }
 
 func newCloud(t testing.TB, size string) *cloud {
@@ -290,6 +291,9 @@ func newCloud(t testing.TB, size string) *cloud {
 func (c *cloud) serve(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	c.requests = append(c.requests, r.URL.RequestURI())
+	if r.URL.Path != "/metadata/instance/compute" {
+		c.ranges = append(c.ranges, r.Header.Get("Range"))
+	}
 	var code int
 	if r.URL.Path == "/metadata/instance/compute" {
 		code = c.imds[0]
@@ -340,6 +344,15 @@ func (c *cloud) downloads() []string {
 		}
 	}
 	return out
+}
+
+func (c *cloud) lastRange() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.ranges) == 0 {
+		return ""
+	}
+	return c.ranges[len(c.ranges)-1]
 }
 
 func (c *cloud) imdsRequests() int {

@@ -106,8 +106,11 @@ func (h LinuxHost) OS() (OSInfo, error) {
 			break
 		}
 	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return OSInfo{Platform: Linux}, errors.New("neither /etc/os-release nor /usr/lib/os-release exists")
+	}
 	if err != nil {
-		return OSInfo{Platform: Linux}, fmt.Errorf("os-release: %v", err)
+		return OSInfo{Platform: Linux}, fmt.Errorf("cannot read os-release: %v", unwrapPathError(err))
 	}
 	vars, err := ParseOSRelease([]byte(data))
 	if err != nil {
