@@ -18,6 +18,7 @@ import (
 
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/events"
+	"github.com/vmext/vmext/internal/atomicfile"
 	"github.com/vmext/vmext/internal/lock"
 	"github.com/vmext/vmext/internal/redact"
 	"github.com/vmext/vmext/internal/retry"
@@ -129,6 +130,9 @@ func (r *run) run(ctx context.Context, op Operation) int {
 		}
 	}()
 
+	if n := atomicfile.RemoveStale(env.StatusFolder, time.Minute); n > 0 {
+		level.Info(r.log).Log("msg", "removed temporary status files of interrupted writes", "count", n)
+	}
 	statusPath := ""
 	if seq >= 0 {
 		statusPath = status.Path(env.StatusFolder, ext, seq)

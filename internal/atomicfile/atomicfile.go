@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"time"
 )
 
 // WriteFile writes data to path atomically with permission perm. The temporary file is created
@@ -81,4 +83,29 @@ func create(dir, base string, perm os.FileMode) (*os.File, error) {
 		return f, nil
 	}
 	return nil, fmt.Errorf("create temporary file for %s in %s: too many collisions", base, dir)
+}
+
+// tempName matches the temporary files this package creates.
+var tempName = regexp.MustCompile(`^\..+\.[0-9a-f]{12}\.tmp$`)
+
+// RemoveStale removes from dir the temporary files of writes that never finished (their
+// process was killed between create and rename) and are older than age. It returns how
+// many it removed. A live write's temporary file exists for milliseconds, so any age of a
+// few seconds or more leaves those alone.
+func RemoveStale(dir string, age time.Duration) int {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	cutoff := time.Now().Add(-age)
+	n := 0
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !tempName.MatchString(e.Name()) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) && os.Remove(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	return n
 }

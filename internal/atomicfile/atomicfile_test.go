@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 )
 
 func TestWriteFileReplacesAndLeavesNoTemp(t *testing.T) {
@@ -68,5 +69,25 @@ func TestWriteFileFailsCleanly(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Fatalf("a temporary file was left behind: %v", entries)
+	}
+}
+
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	for _, name := range []string{".0.status.0123456789ab.tmp", ".0.status.abcdefabcdef.tmp", "0.status", ".notours.tmp", ".1.status.0123456789ab.tmp"} {
+		os.WriteFile(filepath.Join(dir, name), nil, 0o600)
+	}
+	os.Chtimes(filepath.Join(dir, ".0.status.0123456789ab.tmp"), old, old)
+	os.Chtimes(filepath.Join(dir, ".notours.tmp"), old, old)
+	os.Chtimes(filepath.Join(dir, "0.status"), old, old)
+	os.Chtimes(filepath.Join(dir, ".1.status.0123456789ab.tmp"), old, old)
+	if n := RemoveStale(dir, time.Minute); n != 2 {
+		t.Fatalf("removed %d, want the 2 old temporary files", n)
+	}
+	for _, keep := range []string{".0.status.abcdefabcdef.tmp", "0.status", ".notours.tmp"} {
+		if _, err := os.Stat(filepath.Join(dir, keep)); err != nil {
+			t.Errorf("%s was removed", keep)
+		}
 	}
 }
