@@ -109,8 +109,9 @@ func refuse(reason Reason, headline, format string, args ...any) error {
 //     Network Direct driver on Windows.
 //  4. OS: unknown, or not in the catalog for this platform, is UnsupportedOS.
 //  5. NIC: no Mellanox InfiniBand controller (vendor 0x15b3, class 0x0207; Ethernet VFs do
-//     not count), or one of a generation the catalog does not list, is NoInfiniBand; on an
-//     SR-IOV size the refusal asks to wait for the hot-add first (WaitForNIC).
+//     not count), or one of a generation the catalog has no driver for on this platform, is
+//     NoInfiniBand; on an SR-IOV size the refusal asks to wait for the hot-add first
+//     (WaitForNIC). With several controllers (8 on ND sizes) the first by address decides.
 //  6. Compatibility: ConnectX-3 with a kernel of 5.6 or newer is UnsupportedOS (MLNX_OFED
 //     4.9 LTS does not build there).
 //  7. The catalog release for NIC type, OS, distribution and version, else UnsupportedOS;
@@ -170,6 +171,9 @@ func Decide(f Facts, c *Catalog) (Plan, error) {
 	}
 	if p.NICType == "" {
 		return Plan{}, refuse(NoInfiniBand, "unknown InfiniBand NIC", "Mellanox device %s at %s is not a ConnectX generation this handler knows", nic.ID(), nic.Address)
+	}
+	if !containsFold(c.NICTypes("OFED", f.Platform.String()), p.NICType) {
+		return Plan{}, refuse(NoInfiniBand, "unsupported InfiniBand NIC", "the driver catalog has no %s driver for %s (device %s at %s)", f.Platform, p.NICType, nic.ID(), nic.Address)
 	}
 
 	if f.Platform == Linux && p.NICType == CX3Pro && f.OS.KernelAtLeast(5, 6) {
@@ -255,6 +259,15 @@ func driverName(pl Platform, nicType, fwLink string) (name, version string) {
 func (c *Catalog) hasOS(driver, osName string, names []string, version string) bool {
 	for _, t := range c.NICTypes(driver, osName) {
 		if _, ok := c.Lookup(driver, t, osName, names, version); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
 			return true
 		}
 	}
