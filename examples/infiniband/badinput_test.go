@@ -78,7 +78,7 @@ func TestBadInputs(t *testing.T) {
 				return nil
 			},
 			exit:    14,
-			message: `Enable failed: cannot tell the VM size: IMDS answered with something that is not compute metadata: not a JSON object (syntax error at byte 1): "<html>captive portal</html>"; size unknown; OS Ubuntu 20.04 (kernel 5.4.0-1046-azure); NIC CX6 15b3:101c at 0101:00:00.0; driver none`,
+			message: `Enable failed: cannot tell the VM size: IMDS answered with something that is not compute metadata: syntax error at byte 1: "<html>captive portal</html>"; size unknown; OS Ubuntu 20.04 (kernel 5.4.0-1046-azure); NIC CX6 15b3:101c at 0101:00:00.0; driver none`,
 		},
 		{
 			name: "IMDS answers JSON without a size",

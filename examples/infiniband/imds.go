@@ -143,7 +143,7 @@ func ParseCompute(body []byte) (Compute, error) {
 	var c Compute
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&c); err != nil {
-		return Compute{}, fmt.Errorf("%w: not a JSON object (%s): %q", ErrIMDSAnswer, jsonProblem(err), clip(string(body), 60))
+		return Compute{}, fmt.Errorf("%w: %s: %q", ErrIMDSAnswer, jsonProblem(err), clip(string(body), 60))
 	}
 	if dec.More() {
 		return Compute{}, fmt.Errorf("%w: text after the JSON object", ErrIMDSAnswer)
