@@ -138,23 +138,23 @@ func validate(pub *publicSettings, prot *protectedSettings) (*config, *failure) 
 	case prot.ManagedIdentity != nil && prot.ManagedIdentity.ClientID != "" && prot.ManagedIdentity.ObjectID != "":
 		return nil, badConfig(CodeClientAndObjectID, errClientAndObjectID)
 	}
+	c.creds = download.Credentials{AccountName: prot.StorageAccountName, AccountKey: prot.StorageAccountKey}
+	if mi := prot.ManagedIdentity; mi != nil {
+		c.creds.ManagedIdentity = &download.ManagedIdentity{ClientID: mi.ClientID, ObjectID: mi.ObjectID}
+	}
 	for i, u := range c.fileURIs {
 		if u == "" {
 			return nil, badConfig(CodeFileURIEmpty, fmt.Errorf("fileUris[%d] is empty or null", i))
 		}
-		name, err := download.FileName(u)
-		if err != nil {
+		if err := download.CheckURL(u, c.creds); err != nil {
 			return nil, badConfig(CodeInvalidFileURI, fmt.Errorf("fileUris[%d]: %w", i, err))
 		}
+		name, _ := download.FileName(u)
 		for _, reserved := range reservedNames(c.script != "") {
 			if strings.EqualFold(name, reserved) {
 				return nil, badConfig(CodeInvalidFileURI, fmt.Errorf("fileUris[%d]: the file name %q is taken by the handler (%s): rename the file", i, name, strings.Join(reservedNames(c.script != ""), ", ")))
 			}
 		}
-	}
-	c.creds = download.Credentials{AccountName: prot.StorageAccountName, AccountKey: prot.StorageAccountKey}
-	if mi := prot.ManagedIdentity; mi != nil {
-		c.creds.ManagedIdentity = &download.ManagedIdentity{ClientID: mi.ClientID, ObjectID: mi.ObjectID}
 	}
 	return c, nil
 }

@@ -59,6 +59,21 @@ func IsBlobURL(rawURL string) bool {
 	return false
 }
 
+// CheckURL reports, without any request, whether rawURL can be downloaded with creds: it
+// must have a file name (FileName) and, with an account key, be a blob of that account. The
+// error wraps ErrInvalidURL.
+func CheckURL(rawURL string, creds Credentials) error {
+	if _, err := FileName(rawURL); err != nil {
+		return err
+	}
+	if creds.AccountName != "" && creds.AccountKey != "" {
+		if _, err := accountBlobURL(rawURL, creds.AccountName); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Sources returns the chain of sources for rawURL (see the package documentation). With an
 // account key, rawURL must be a blob of that account: on an Azure blob endpoint
 // (https://<account>.blob.<suffix>/<container>/<blob>, a single path segment being a blob of

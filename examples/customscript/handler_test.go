@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/status"
+)
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func gzipB64(s string) string {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	io.WriteString(zw, s)
+	zw.Close()
+	return base64.StdEncoding.EncodeToString(b.Bytes())
+}
+
+// output is the v2 status message text for a command's output.
+func output(stdout, stderr string) string {
+	return "\n[stdout]\n" + stdout + "\n[stderr]\n" + stderr
+}
+
+func wantSuccess(t *testing.T, v status.Verdict, message string) {
+	t.Helper()
+	if v.State != status.Success || v.Code != 0 || v.Operation != "Enable" {
+		t.Fatalf("status %+v, want Enable success", v)
+	}
+	if v.Message != message {
+		t.Errorf("message:\n got %q\nwant %q", v.Message, message)
+	}
+	if len(v.Substatus) != 0 {
+		t.Errorf("substatus %+v, want none", v.Substatus)
+	}
+}
+
+func TestCommand(t *testing.T) {
+	vm, _ := newVM(t, options{})
+	r := firstInstall(t, vm, m{"commandToExecute": "echo hello; echo warning >&2; pwd"}, nil)
+	dir := vmDownloadDir(vm, 0)
+	wantSuccess(t, r.Status, "Enable succeeded: "+output("hello\n"+dir+"\n", "warning\n"))
+	for _, name := range []string{stdoutFile, stderrFile} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, %v; want mode 0600", name, info, err)
+		}
+	}
+	if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("download folder: %v, %v; want mode 0700", info, err)
+	}
+}
+
+func TestProtectedCommand(t *testing.T) {
+	vm, _ := newVM(t, options{})
+	r := firstInstall(t, vm, m{"timestamp": 1}, m{"commandToExecute": "echo from protected settings"})
+	wantSuccess(t, r.Status, "Enable succeeded: "+output("from protected settings\n", ""))
+}
+
+func TestScriptSetting(t *testing.T) {
+	const script = "#!/bin/sh\r\necho \"line one\"\r\necho \"line two\"\r\n"
+	for _, tt := range []struct {
+		name   string
+		public map[string]any
+		prot   map[string]any
+	}{
+		{"base64", m{"script": b64(script)}, nil},
+		{"gzip", m{"script": gzipB64(script)}, nil},
+		{"protected", nil, m{"script": gzipB64(script)}},
+		{"utf-8 bom", m{"script": b64("\xef\xbb\xbf" + script)}, nil},
+		{"utf-16", m{"script": base64.StdEncoding.EncodeToString(utf16LE(script))}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			vm, _ := newVM(t, options{})
+			r := firstInstall(t, vm, tt.public, tt.prot)
+			wantSuccess(t, r.Status, "Enable succeeded: "+output("line one\nline two\n", ""))
+			info, err := os.Stat(filepath.Join(vmDownloadDir(vm, 0), scriptFile))
+			if err != nil || info.Mode().Perm() != 0o500 {
+				t.Errorf("script file: %v, %v; want mode 0500", info, err)
+			}
+		})
+	}
+	// skipDos2Unix leaves the CRs: the kernel then looks for the interpreter "/bin/sh\r".
+	vm, _ := newVM(t, options{})
+	r := firstInstall(t, vm, m{"script": b64(script), "skipDos2Unix": true}, nil)
+	if r.Status.State != status.Error || !strings.Contains(r.Status.Message, "command terminated with exit status=") {
+		t.Fatalf("with skipDos2Unix: %s; want the CRLF script to fail", r)
+	}
+}
+
+func utf16LE(s string) []byte {
+	out := []byte{0xFF, 0xFE}
+	for _, r := range s { // ASCII only in these tests
+		out = append(out, byte(r), 0)
+	}
+	return out
+}
+
+// files serves named files and counts requests.
+func files(t *testing.T, content map[string]string) (*httptest.Server, *atomic.Int32) {
+	var requests atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		body, ok := content[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(ts.Close)
+	return ts, &requests
+}
+
+func TestDownloadedFiles(t *testing.T) {
+	binary := "\x7fELF\r\n\x00\x01#!\r\n"
+	ts, _ := files(t, map[string]string{
+		"/scripts/setup.sh": "\xef\xbb\xbfecho setup \"$1\"\r\n",
+		"/scripts/run":      "#!/bin/sh\r\necho run\r\n",
+		"/scripts/tool.bin": binary,
+		"/scripts/data.txt": "a\r\nb\r\n",
+	})
+	vm, _ := newVM(t, options{client: ts.Client()})
+	r := firstInstall(t, vm, m{
+		"fileUris":         []string{ts.URL + "/scripts/setup.sh", ts.URL + "/scripts/run", ts.URL + "/scripts/tool.bin", ts.URL + "/scripts/data.txt"},
+		"commandToExecute": "sh setup.sh x && ./run && cat data.txt",
+	}, nil)
+	wantSuccess(t, r.Status, "Enable succeeded: "+output("setup x\nrun\na\nb\n", ""))
+	dir := vmDownloadDir(vm, 0)
+	if b, _ := os.ReadFile(filepath.Join(dir, "tool.bin")); string(b) != binary {
+		t.Errorf("the binary was changed: %q", b)
+	}
+	for _, name := range []string{"setup.sh", "run", "tool.bin", "data.txt"} {
+		if info, err := os.Stat(filepath.Join(dir, name)); err != nil || info.Mode().Perm() != 0o500 {
+			t.Errorf("%s: %v, %v; want mode 0500", name, info, err)
+		}
+	}
+
+	// skipDos2Unix keeps the files as they are.
+	vm, _ = newVM(t, options{client: ts.Client()})
+	r = firstInstall(t, vm, m{"fileUris": []string{ts.URL + "/scripts/data.txt"}, "commandToExecute": "od -c data.txt | head -1", "skipDos2Unix": true}, nil)
+	if r.Status.State != status.Success || !strings.Contains(r.Status.Message, `\r  \n`) {
+		t.Fatalf("with skipDos2Unix: %s", r)
+	}
+}
+
+func TestLargeOutputTails(t *testing.T) {
+	vm, _ := newVM(t, options{})
+	// 100 000 bytes of numbered lines on stdout, 50 000 on stderr.
+	cmd := `i=0; while [ $i -lt 10000 ]; do printf 'out %05d\n' $i; i=$((i+1)); done; ` +
+		`i=0; while [ $i -lt 5000 ]; do printf 'err %05d\n' $i >&2; i=$((i+1)); done`
+	r := firstInstall(t, vm, m{"commandToExecute": cmd}, nil)
+	var out, errs strings.Builder
+	for i := range 10000 {
+		fmt.Fprintf(&out, "out %05d\n", i)
+	}
+	for i := range 5000 {
+		fmt.Fprintf(&errs, "err %05d\n", i)
+	}
+	if out.Len() != 100000 {
+		t.Fatalf("test bug: %d bytes", out.Len())
+	}
+	tailOf := func(s string) string { return s[len(s)-tailSize:] }
+	wantSuccess(t, r.Status, "Enable succeeded: "+output(tailOf(out.String()), tailOf(errs.String())))
+	if b, _ := os.ReadFile(filepath.Join(vmDownloadDir(vm, 0), stdoutFile)); string(b) != out.String() {
+		t.Errorf("the stdout file holds %d bytes, want all %d", len(b), out.Len())
+	}
+}
+
+func TestNonZeroExit(t *testing.T) {
+	vm, _ := newVM(t, options{})
+	r := firstInstall(t, vm, m{"commandToExecute": "echo out; echo err >&2; exit 3"}, nil)
+	v := r.Status
+	want := "Enable failed: failed to execute command: command terminated with exit status=3" + output("out\n", "err\n")
+	if v.State != status.Error || v.Code != handler.CodeBadConfig || v.Message != want {
+		t.Fatalf("status %+v\nwant error 53 with message %q", v, want)
+	}
+	if code, ok := clarification(v); !ok || code != CodeCommandExit {
+		t.Errorf("clarification %d, %v; want %d", code, ok, CodeCommandExit)
+	}
+}
+
+func TestCommandNotFound(t *testing.T) {
+	vm, _ := newVM(t, options{})
+	r := firstInstall(t, vm, m{"commandToExecute": "no-such-command-here"}, nil)
+	if r.Status.State != status.Error || !strings.Contains(r.Status.Message, "exit status=127") || !strings.Contains(r.Status.Message, "not found") {
+		t.Fatalf("status %+v, want exit status 127 with the shell's complaint", r.Status)
+	}
+}
+
+// TestRunsOncePerSequenceNumber: a reboot (enable again with the same sequence number) does
+// not run the command again; new settings (a new timestamp) do; a reboot after that does not.
+func TestRunsOncePerSequenceNumber(t *testing.T) {
+	vm, _ := newVM(t, options{})
+	record := filepath.Join(t.TempDir(), "runs")
+	settings := func(ts int) map[string]any {
+		return m{"commandToExecute": fmt.Sprintf("echo run %d >> %s; echo ran", ts, record), "timestamp": ts}
+	}
+	runs := func() []string {
+		b, _ := os.ReadFile(record)
+		return strings.Fields(strings.ReplaceAll(string(b), "run ", "run-"))
+	}
+	r := firstInstall(t, vm, settings(1), nil)
+	wantSuccess(t, r.Status, "Enable succeeded: "+output("ran\n", ""))
+	first, _ := os.ReadFile(statusPath(vm, 0))
+
+	r, _ = vm.Reboot()
+	if r.Failed() {
+		t.Fatal(r)
+	}
+	if diff := cmp.Diff([]string{"run-1"}, runs()); diff != "" {
+		t.Fatalf("after a reboot (-want +got):\n%s", diff)
+	}
+	if after, _ := os.ReadFile(statusPath(vm, 0)); !bytes.Equal(first, after) {
+		t.Errorf("the reboot rewrote the status:\n%s\n%s", first, after)
+	}
+
+	r, _ = vm.NewSettings(settings(2), nil)
+	wantSuccess(t, r.Status, "Enable succeeded: "+output("ran\n", ""))
+	r, _ = vm.Reboot()
+	if r.Failed() {
+		t.Fatal(r)
+	}
+	if diff := cmp.Diff([]string{"run-1", "run-2"}, runs()); diff != "" {
+		t.Fatalf("after new settings and a reboot (-want +got):\n%s", diff)
+	}
+
+	// A failed run is not retried either (at most once).
+	r, _ = vm.NewSettings(m{"commandToExecute": fmt.Sprintf("echo run 3 >> %s; exit 1", record), "timestamp": 3}, nil)
+	if r.Status.State != status.Error {
+		t.Fatal(r)
+	}
+	vm.Reboot()
+	if diff := cmp.Diff([]string{"run-1", "run-2", "run-3"}, runs()); diff != "" {
+		t.Fatalf("after a failure and a reboot (-want +got):\n%s", diff)
+	}
+}
+
+func TestCleanup(t *testing.T) {
+	vm, _ := newVM(t, options{})
+	firstInstall(t, vm, m{"commandToExecute": "echo 0 > marker"}, nil)
+	config := vm.ConfigDir(version)
+	others := []string{"ext.0.settings", "10.settings.bak", "x0.settings", "HandlerState"}
+	for _, name := range others {
+		os.WriteFile(filepath.Join(config, name), []byte("{}"), 0o600)
+	}
+	os.MkdirAll(filepath.Join(vmDataDir(vm), "download", "notes"), 0o700)
+	// The agent's next goal state may already be on disk.
+	if err := vm.WriteSettings(version, "", 7, m{"commandToExecute": "true"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := vm.NewSettings(m{"commandToExecute": "echo 1 > marker"}, nil)
+	if r.Failed() {
+		t.Fatal(r)
+	}
+	if _, err := os.Stat(vmDownloadDir(vm, 0)); !os.IsNotExist(err) {
+		t.Errorf("download/0 is still there: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(vmDownloadDir(vm, 1), "marker")); string(b) != "1\n" {
+		t.Errorf("download/1/marker = %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(vmDataDir(vm), "download", "notes")); err != nil {
+		t.Errorf("a folder that is not a sequence number was removed: %v", err)
+	}
+	entries, _ := os.ReadDir(config)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := append([]string{"1.settings", "7.settings"}, others...)
+	if diff := cmp.Diff(want, names, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("config folder (-want +got):\n%s", diff)
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	vm, _ := newVM(t, options{})
+	results, err := vm.FirstInstall(version, m{"commandToExecute": "echo hi"}, nil)
+	if err != nil || results[0].Failed() || results[1].Failed() {
+		t.Fatal(results, err)
+	}
+	info, err := os.Stat(vmDataDir(vm))
+	if err != nil || !info.IsDir() || info.Mode().Perm() != 0o700 {
+		t.Fatalf("data folder after install: %v, %v", info, err)
+	}
+	r := vm.Run(handlertestCommand(handler.Disable, 0))
+	if r.Failed() || r.Status.State != status.Success || r.Status.Operation != "Disable" {
+		t.Errorf("disable: %s", r)
+	}
+	r = vm.Run(handlertestCommand(handler.Update, 0))
+	if r.Failed() || r.Status.State != status.Success || r.Status.Operation != "Update" {
+		t.Errorf("update: %s", r)
+	}
+	// Enable after disable runs again (a new enable of the extension).
+	r = vm.Run(handlertestCommand(handler.Enable, 0))
+	if r.Failed() || r.Status.State != status.Success {
+		t.Errorf("enable after disable: %s", r)
+	}
+	removed, err := vm.Remove()
+	if err != nil {
+		t.Fatal(removed, err)
+	}
+	for _, r := range removed {
+		if r.Failed() {
+			t.Errorf("%s", r)
+		}
+	}
+	if _, err := os.Stat(vmDataDir(vm)); !os.IsNotExist(err) {
+		t.Errorf("data folder after uninstall: %v", err)
+	}
+}
+
+func TestDownloadRetriesAndFailures(t *testing.T) {
+	var requests atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		switch {
+		case r.URL.Path == "/flaky.sh" && n <= 2:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case r.URL.Path == "/flaky.sh":
+			io.WriteString(w, "echo flaky\n")
+		default:
+			w.Header().Set("x-ms-request-id", "request-404")
+			http.NotFound(w, r)
+		}
+	}))
+	defer ts.Close()
+	vm, rec := newVM(t, options{client: ts.Client()})
+	r := firstInstall(t, vm, m{"fileUris": []string{ts.URL + "/flaky.sh"}, "commandToExecute": "sh flaky.sh"}, nil)
+	wantSuccess(t, r.Status, "Enable succeeded: "+output("flaky\n", ""))
+	if diff := cmp.Diff([]time.Duration{3 * time.Second, 6 * time.Second}, rec.got()); diff != "" {
+		t.Errorf("waits (-want +got):\n%s", diff)
+	}
+
+	r, _ = vm.NewSettings(m{"fileUris": []string{ts.URL + "/flaky.sh", ts.URL + "/missing.sh?sv=1&sig=s3cr3t"}, "commandToExecute": "echo never"}, nil)
+	v := r.Status
+	if v.State != status.Error || v.Code != handler.CodeBadConfig {
+		t.Fatalf("status %+v, want a 53 error", v)
+	}
+	want := "Enable failed: failed to download fileUris[1] " + ts.URL + "/missing.sh?[REDACTED]: GET: HTTP 404 Not Found (request ID request-404): the file does not exist"
+	if v.Message != want {
+		t.Errorf("message\n got %q\nwant %q", v.Message, want)
+	}
+	if code, _ := clarification(v); code != 53 {
+		t.Errorf("clarification %d, want 53 (FileDownload_doesNotExist)", code)
+	}
+	if _, err := os.Stat(filepath.Join(vmDownloadDir(vm, 1), stdoutFile)); err == nil {
+		t.Error("the command ran after a failed download")
+	}
+}
