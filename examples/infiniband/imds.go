@@ -81,7 +81,7 @@ func (c *HTTPIMDS) Compute(ctx context.Context) (Compute, error) {
 	}
 	client := c.Client
 	if client == nil {
-		client = &http.Client{Transport: &http.Transport{Proxy: nil}}
+		client = noProxyClient()
 	}
 	var last error
 	for try := 1; ; try++ {
@@ -102,6 +102,11 @@ func (c *HTTPIMDS) Compute(ctx context.Context) (Compute, error) {
 		wait *= 2
 	}
 	return Compute{}, fmt.Errorf("%w after %d tries: %v", ErrIMDSUnavailable, tries, last)
+}
+
+// noProxyClient is an HTTP client that never uses a proxy, whatever the environment says.
+func noProxyClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 }
 
 // get does one request. retry reports whether a failure is worth another try.
