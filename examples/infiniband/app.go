@@ -24,7 +24,7 @@ type Settings struct {
 
 // App ties a Job to the vmext runtime: settings in, status and exit code out.
 type App struct {
-	Effects Effects
+	Effects Effects // the outside world
 	// RebootWait is how long a detached enable waits for the reboot it requested before it
 	// reports that the reboot did not happen; 10 minutes when 0, no wait when negative.
 	RebootWait time.Duration
@@ -38,6 +38,7 @@ func (a *App) Handler() *handler.Handler {
 	return &handler.Handler{
 		Enable:         a.enable,
 		Uninstall:      a.uninstall,
+		ResetState:     a.uninstall, // a VM made from a captured image starts afresh
 		Policy:         seqnum.Always,
 		StrictSettings: true,
 		LogFile:        "infiniband.log",
@@ -123,7 +124,8 @@ func (a *App) waitForReboot(ctx context.Context, x *handler.Context) error {
 
 // uninstall removes the handler's own files: the state file, the downloads and a fetched
 // catalog. The driver stays installed: removing MLNX_OFED or WinOF-2 from under running jobs
-// is not the extension's call.
+// is not the extension's call. Windows's resetstate (after a VM is made from a captured
+// image) does the same, so that the new VM checks its driver afresh.
 func (a *App) uninstall(ctx context.Context, x *handler.Context) error {
 	root := x.Env.Root()
 	var errs []error

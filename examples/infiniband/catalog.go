@@ -27,35 +27,35 @@ var embeddedCatalog []byte
 
 // Catalog is a parsed driver catalog.
 type Catalog struct {
-	Driver []CatalogDriver `json:"Driver"`
+	Driver []CatalogDriver `json:"Driver"` // the driver families
 }
 
 // CatalogDriver is one driver family: "OFED" (MLNX_OFED, WinOF-2, WinOF) or "ND" (Network
 // Direct, for Windows on non-SR-IOV sizes).
 type CatalogDriver struct {
-	Name    string          `json:"Name"`
-	Version []CatalogNICSet `json:"Version"`
+	Name    string          `json:"Name"`    // "OFED", "ND"
+	Version []CatalogNICSet `json:"Version"` // one per NIC type
 }
 
 // CatalogNICSet is the part of a driver for one NIC type ("CX6", "CX5", "CX3-Pro"; "ND" for
 // Network Direct).
 type CatalogNICSet struct {
-	Type string      `json:"Type"`
-	OS   []CatalogOS `json:"OS"`
+	Type string      `json:"Type"` // "CX6", "CX5", "CX3-Pro", "ND"
+	OS   []CatalogOS `json:"OS"`   // one per OS
 }
 
 // CatalogOS is the part of a NIC set for one OS: "Linux" or "Windows".
 type CatalogOS struct {
-	Name    string          `json:"Name"`
-	Comment string          `json:"Comment,omitempty"`
-	Distro  []CatalogDistro `json:"Distro"`
+	Name    string          `json:"Name"`              // "Linux", "Windows"
+	Comment string          `json:"Comment,omitempty"` // for people
+	Distro  []CatalogDistro `json:"Distro"`            // one per distribution or product
 }
 
 // CatalogDistro is one distribution or Windows product. Name may list several separated by
 // "/": "RHEL/CentOS", "2019/10". "All" matches every one.
 type CatalogDistro struct {
-	Name    string           `json:"Name"`
-	Version []CatalogRelease `json:"Version"`
+	Name    string           `json:"Name"`    // "Ubuntu", "RHEL/CentOS", "2019/10", "All"
+	Version []CatalogRelease `json:"Version"` // one per distribution version
 }
 
 // CatalogRelease is one downloadable driver: for a distribution version Num ("20.04", "7.6",
@@ -64,11 +64,11 @@ type CatalogDistro struct {
 // distribution's repositories no longer carry it. SHA256, when present, is the package's
 // checksum (an extension of this handler; the public catalog has none).
 type CatalogRelease struct {
-	Num            string `json:"Num"`
-	FwLink         string `json:"FwLink"`
-	KernelDevelVer string `json:"KernelDevelVer,omitempty"`
-	KernelDevelRPM string `json:"KernelDevelRPM,omitempty"`
-	SHA256         string `json:"SHA256,omitempty"`
+	Num            string `json:"Num"`                      // "20.04", "7.6", "All"
+	FwLink         string `json:"FwLink"`                   // the driver package
+	KernelDevelVer string `json:"KernelDevelVer,omitempty"` // the kernel whose kernel-devel is pinned
+	KernelDevelRPM string `json:"KernelDevelRPM,omitempty"` // where that kernel-devel package is
+	SHA256         string `json:"SHA256,omitempty"`         // the package's SHA-256, hex; "" for none
 }
 
 // ErrCatalog is wrapped by every catalog error: not JSON, not the catalog's shape, or an
@@ -140,11 +140,11 @@ func EmbeddedCatalog() *Catalog {
 
 // Entry is a catalog release found by Lookup, with where it was found.
 type Entry struct {
-	Driver  string // "OFED", "ND"
-	NIC     string // the NIC type: "CX6", ...; "ND"
-	OS      string // "Linux", "Windows"
-	Distro  string // the Distro entry's name, "RHEL/CentOS"
-	Release CatalogRelease
+	Driver  string         // "OFED", "ND"
+	NIC     string         // the NIC type: "CX6", ...; "ND"
+	OS      string         // "Linux", "Windows"
+	Distro  string         // the Distro entry's name, "RHEL/CentOS"
+	Release CatalogRelease // the release itself
 }
 
 // Path names the entry for messages: "OFED/CX6/Linux/Ubuntu/20.04".

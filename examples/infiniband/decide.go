@@ -13,7 +13,7 @@ import (
 // not a Hyper-V guest; otherwise every fact is gathered and its error kept, so that Decide
 // can refuse in the documented order and still name everything it knows.
 type Facts struct {
-	Platform Platform
+	Platform Platform // the handler's platform: which catalog OS and exit code table
 
 	HyperV       bool   // /sys/bus/vmbus/devices has devices (Linux); a VMBus device exists (Windows)
 	HyperVDetail string // why HyperV is false
@@ -22,8 +22,8 @@ type Facts struct {
 	Compute Compute // from IMDS
 	IMDSErr error   // wraps ErrIMDSUnavailable when IMDS did not answer
 
-	OS    OSInfo
-	OSErr error
+	OS    OSInfo // the OS, as far as it could be read
+	OSErr error  // why the OS could not be told (no os-release, no VERSION_ID, no kernel)
 
 	Devices []PCIDevice // every PCI device, sorted by address
 }
@@ -55,10 +55,10 @@ func (f Facts) ignoredEthernet() []PCIDevice {
 
 // Plan is what Decide chose to install.
 type Plan struct {
-	Platform Platform
-	Size     string    // "" when IMDS did not answer
-	Class    SizeClass // the size's class; SizeUnknown when deciding from the hardware alone
-	OS       OSInfo
+	Platform Platform   // the platform the plan is for
+	Size     string     // "" when IMDS did not answer
+	Class    SizeClass  // the size's class; SizeUnknown when deciding from the hardware alone
+	OS       OSInfo     // the OS the driver is for
 	NIC      *PCIDevice // the InfiniBand NIC; nil for Network Direct
 	NICType  string     // the catalog type used: "CX6", "CX3-Pro", "ND"
 	Entry    Entry      // the catalog release
@@ -78,7 +78,7 @@ func (p Plan) DriverString() string {
 // Refusal is Decide's answer when there is nothing to install: its Reason gives the exit
 // code (ExitCode), its Headline and Detail the status message.
 type Refusal struct {
-	Reason   Reason
+	Reason   Reason // what kind of refusal; ExitCode maps it
 	Headline string // "not an InfiniBand size"
 	Detail   string // the specifics
 	// WaitForNIC marks an SR-IOV size whose InfiniBand VF is not on the bus yet: Azure may
@@ -86,6 +86,7 @@ type Refusal struct {
 	WaitForNIC bool
 }
 
+// Error returns "<headline>: <detail>".
 func (r *Refusal) Error() string {
 	if r.Detail == "" {
 		return r.Headline

@@ -28,7 +28,7 @@ const maxDownload = 4 << 30
 // tries 3 s, 6 s, ... apart); other answers fail at once.
 type HTTPDownloader struct {
 	Client    *http.Client  // nil: http.DefaultTransport (proxy from the environment)
-	Sleeper   Sleeper       // waits between tries
+	Sleeper   Sleeper       // waits between tries; RealSleeper when nil
 	Tries     int           // 7 when 0
 	FirstWait time.Duration // 3 s when 0
 }
@@ -47,9 +47,12 @@ func (d *HTTPDownloader) Download(ctx context.Context, url, dst, sum string) err
 	if wait <= 0 {
 		wait = 3 * time.Second
 	}
-	client := d.Client
+	client, sleeper := d.Client, d.Sleeper
 	if client == nil {
 		client = &http.Client{}
+	}
+	if sleeper == nil {
+		sleeper = RealSleeper{}
 	}
 	part := dst + ".part"
 	for try := 1; ; try++ {
@@ -64,7 +67,7 @@ func (d *HTTPDownloader) Download(ctx context.Context, url, dst, sum string) err
 			}
 			return fmt.Errorf("download %s: %w", RedactURL(url), err)
 		}
-		if err := d.Sleeper.Sleep(ctx, wait); err != nil {
+		if err := sleeper.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("download %s: %w", RedactURL(url), err)
 		}
 		wait *= 2

@@ -29,17 +29,17 @@ type Host interface {
 
 // Verification is the result of Host.Verify.
 type Verification struct {
-	OK     bool
+	OK     bool   // the driver works
 	Detail string // "mlx5_0 port 1: InfiniBand, ACTIVE" or what is missing
 }
 
 // Command is one program run.
 type Command struct {
-	Path    string   // the program: a name looked up in PATH, or a path
-	Args    []string // its arguments
-	Dir     string   // its working folder; "" for the handler's
-	Env     []string // variables added to the handler's environment ("K=V")
-	Timeout time.Duration
+	Path    string        // the program: a name looked up in PATH, or a path
+	Args    []string      // its arguments
+	Dir     string        // its working folder; "" for the handler's
+	Env     []string      // variables added to the handler's environment ("K=V")
+	Timeout time.Duration // kill it after this long; 0 for no limit
 }
 
 // String shows the command line as a shell would take it.
@@ -56,7 +56,7 @@ func (c Command) String() string {
 
 // Output is what a command did.
 type Output struct {
-	ExitCode int
+	ExitCode int    // the exit code; -1 when killed
 	Stdout   []byte // the last bytes of standard output (at most outputKeep)
 	Stderr   []byte // the same for standard error
 	TimedOut bool   // killed after its Timeout
@@ -93,14 +93,14 @@ type Rebooter interface {
 
 // Effects are the handler's ways to act on the world, with the time limits of its steps.
 type Effects struct {
-	Platform   Platform
-	Host       Host
-	IMDS       IMDSClient
-	Runner     CommandRunner
-	Downloader Downloader
-	Sleeper    Sleeper
-	Rebooter   Rebooter
-	Now        func() time.Time
+	Platform   Platform         // which handler this is: catalog OS, install steps, exit codes
+	Host       Host             // the machine's facts
+	IMDS       IMDSClient       // the VM size
+	Runner     CommandRunner    // package managers, installers, services
+	Downloader Downloader       // the catalog and the driver packages
+	Sleeper    Sleeper          // waits for a hot-added NIC and a reboot
+	Rebooter   Rebooter         // reboots (Linux)
+	Now        func() time.Time // the clock of the state file and journal; time.Now when nil
 	// Journal is the file that gets one line per enable (/var/log/azure/ib-vmext-status on
 	// Linux, which azhpc-diagnostics collects); "" for none.
 	Journal string
@@ -108,8 +108,8 @@ type Effects struct {
 	Timeouts Timeouts
 	// HotAddTries and HotAddWait bound the wait for an SR-IOV size's InfiniBand VF to
 	// appear on the PCI bus (10 tries 5 s apart when 0, as microsoft/lisa waits).
-	HotAddTries int
-	HotAddWait  time.Duration
+	HotAddTries int           // how many times to look again
+	HotAddWait  time.Duration // the wait before each look
 	// RebootDelay is the delay of a reboot request (1 minute when 0), so that the status is
 	// read by the agent first.
 	RebootDelay time.Duration
@@ -172,7 +172,7 @@ func (RealSleeper) Sleep(ctx context.Context, d time.Duration) error {
 // ShutdownRebooter is the Linux Rebooter: "shutdown -r +N" through a CommandRunner, a
 // delayed restart that leaves the agent time to read the status first.
 type ShutdownRebooter struct {
-	Runner CommandRunner
+	Runner CommandRunner // runs shutdown
 }
 
 // Reboot implements Rebooter.

@@ -23,12 +23,12 @@ type IMDSClient interface {
 
 // Compute is the part of IMDS's compute metadata the handler uses.
 type Compute struct {
-	VMSize    string `json:"vmSize"`
-	Offer     string `json:"offer"`
-	Publisher string `json:"publisher"`
-	SKU       string `json:"sku"`
-	OSType    string `json:"osType"`
-	Location  string `json:"location"`
+	VMSize    string `json:"vmSize"`    // "Standard_HB120rs_v3"
+	Offer     string `json:"offer"`     // the image offer, for the log
+	Publisher string `json:"publisher"` // the image publisher, for the log
+	SKU       string `json:"sku"`       // the image SKU, for the log
+	OSType    string `json:"osType"`    // "Linux", "Windows"
+	Location  string `json:"location"`  // the region
 }
 
 // Errors of IMDSClient.Compute.
@@ -56,7 +56,7 @@ const maxIMDSBody = 1 << 20
 // requests a second) and 5xx.
 type HTTPIMDS struct {
 	BaseURL   string        // DefaultIMDS when ""
-	Sleeper   Sleeper       // waits between tries
+	Sleeper   Sleeper       // waits between tries; RealSleeper when nil
 	Tries     int           // 5 when 0
 	FirstWait time.Duration // 1s when 0; doubled after every try
 	Timeout   time.Duration // per request; 5s when 0
@@ -79,9 +79,12 @@ func (c *HTTPIMDS) Compute(ctx context.Context) (Compute, error) {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	client := c.Client
+	client, sleeper := c.Client, c.Sleeper
 	if client == nil {
 		client = noProxyClient()
+	}
+	if sleeper == nil {
+		sleeper = RealSleeper{}
 	}
 	var last error
 	for try := 1; ; try++ {
@@ -96,7 +99,7 @@ func (c *HTTPIMDS) Compute(ctx context.Context) (Compute, error) {
 		if try >= tries {
 			break
 		}
-		if err := c.Sleeper.Sleep(ctx, wait); err != nil {
+		if err := sleeper.Sleep(ctx, wait); err != nil {
 			return Compute{}, fmt.Errorf("%w: %v", ErrIMDSUnavailable, err)
 		}
 		wait *= 2

@@ -26,12 +26,12 @@ type Job struct {
 
 // Result is the outcome of an enable.
 type Result struct {
-	Reason   Reason
+	Reason   Reason // what happened
 	ExitCode int    // per the platform's table (ExitCode)
 	Decision string // "installed", "already installed", "not an InfiniBand size", ...
 	Message  string // the status message: decision, details, size, OS, NIC and driver
-	Facts    Facts
-	Plan     *Plan // nil when refused before a plan
+	Facts    Facts  // what was detected
+	Plan     *Plan  // nil when refused before a plan
 	// RebootRequested says a reboot was requested by this enable (Linux).
 	RebootRequested bool
 	// RebootPending says the driver loads only after a reboot that has been requested
@@ -301,8 +301,11 @@ func (j *Job) installLinux(ctx context.Context, f Facts, p Plan) Result {
 	}
 	j.progress(50, "running mlnxofedinstall (it builds kernel modules; this takes a while)")
 	c := ofedInstall(p, installer, tmp, j.Timeouts)
+	j.log("msg", "run", "step", "mlnxofedinstall", "cmd", c.String())
 	out, err := j.Runner.Run(ctx, c)
 	switch {
+	case ctx.Err() != nil:
+		return j.failed(f, p, Failed, "mlnxofedinstall", "mlnxofedinstall was interrupted", context.Cause(ctx).Error())
 	case err != nil:
 		return j.failed(f, p, Failed, "mlnxofedinstall", "cannot run mlnxofedinstall", err.Error())
 	case out.TimedOut:
@@ -370,8 +373,11 @@ func (j *Job) installWindows(ctx context.Context, f Facts, p Plan) Result {
 	}
 	j.progress(50, "running the "+p.Driver+" installer")
 	c := windowsInstaller(p, pkg, j.installerLog(), j.Timeouts)
+	j.log("msg", "run", "step", "installer", "cmd", c.String())
 	out, err := j.Runner.Run(ctx, c)
 	switch {
+	case ctx.Err() != nil:
+		return j.failed(f, p, Failed, "installer", "the installer was interrupted", context.Cause(ctx).Error())
 	case err != nil:
 		return j.failed(f, p, Failed, "installer", "cannot run the installer", err.Error())
 	case out.TimedOut:
@@ -427,6 +433,8 @@ func (j *Job) run(ctx context.Context, f Facts, p Plan, step string, c Command) 
 	j.log("msg", "run", "step", step, "cmd", c.String())
 	out, err := j.Runner.Run(ctx, c)
 	switch {
+	case ctx.Err() != nil:
+		return j.failed(f, p, Failed, step, c.String()+" was interrupted", context.Cause(ctx).Error()), true
 	case err != nil:
 		return j.failed(f, p, Failed, step, "cannot run "+c.String(), err.Error()), true
 	case out.TimedOut:

@@ -98,7 +98,7 @@ func unquote(raw string) (string, error) {
 
 // OSInfo is the operating system the handler runs on.
 type OSInfo struct {
-	Platform Platform
+	Platform Platform // Linux or Windows: which of the fields below are set
 
 	// Linux: from os-release and the running kernel.
 	ID        string   // "ubuntu", "rhel", "centos", "almalinux", "debian", ...

@@ -18,8 +18,8 @@ const (
 // PCIDevice is one device on the PCI bus as the guest sees it.
 type PCIDevice struct {
 	Address string // "0101:00:00.0" on Linux; the PnP instance ID on Windows
-	Vendor  uint16
-	Device  uint16
+	Vendor  uint16 // 0x15b3 for Mellanox
+	Device  uint16 // 0x101c for a ConnectX-6 VF
 	Class   uint32 // the 24-bit class code, e.g. 0x020700
 	// DriverVersion is the version of the driver bound to the device, where the platform
 	// tells it (Windows); "" when none is bound or it is not known.

@@ -27,17 +27,17 @@ const (
 
 // State is the content of the state file.
 type State struct {
-	Phase    string    `json:"phase"`
-	Seq      int       `json:"seq"`
+	Phase    string    `json:"phase"`             // one of the Phase constants
+	Seq      int       `json:"seq"`               // the sequence number of the enable that wrote it
 	Driver   string    `json:"driver,omitempty"`  // "MLNX_OFED"
 	Version  string    `json:"version,omitempty"` // "5.5-1.0.3.2"
 	NICType  string    `json:"nicType,omitempty"` // "CX6"
 	URL      string    `json:"url,omitempty"`     // the package, redacted
 	Step     string    `json:"step,omitempty"`    // the step that failed
-	ExitCode int       `json:"exitCode"`
-	Message  string    `json:"message,omitempty"`
-	BootID   string    `json:"bootId,omitempty"` // the boot in which a reboot was requested
-	Time     time.Time `json:"time"`
+	ExitCode int       `json:"exitCode"`          // the enable's exit code (refused, failed)
+	Message  string    `json:"message,omitempty"` // the enable's status message
+	BootID   string    `json:"bootId,omitempty"`  // the boot in which a reboot was requested
+	Time     time.Time `json:"time"`              // when it was written
 }
 
 // samePackage reports whether the state is about the package of a plan.

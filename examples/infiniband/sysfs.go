@@ -15,7 +15,7 @@ import (
 // for the distribution. FS is os.DirFS("/") on a VM and a fixture tree in tests (the
 // azhpc-diagnostics scripts take SYSFS_PATH, ETC_PATH and PROC_PATH for the same reason).
 type LinuxHost struct {
-	FS fs.FS
+	FS fs.FS // the root: os.DirFS("/") on a VM
 }
 
 // maxSysfsFile bounds the sysfs and procfs files read; they are a line each.

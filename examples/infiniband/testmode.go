@@ -102,15 +102,15 @@ func checkBaseURL(v string) error {
 // RecordingRunner is the CommandRunner of test mode: it appends each command to a file as
 // a JSON line and reports success without running anything.
 type RecordingRunner struct {
-	Path string
+	Path string // the file the commands are appended to
 	mu   sync.Mutex
 }
 
 // RecordedCommand is one line of a RecordingRunner's file.
 type RecordedCommand struct {
-	Argv []string `json:"argv"`
-	Dir  string   `json:"dir,omitempty"`
-	Env  []string `json:"env,omitempty"`
+	Argv []string `json:"argv"`          // the program and its arguments
+	Dir  string   `json:"dir,omitempty"` // its working folder
+	Env  []string `json:"env,omitempty"` // the variables it was given
 }
 
 // Run implements CommandRunner.
@@ -135,8 +135,8 @@ func (r *RecordingRunner) Run(ctx context.Context, c Command) (Output, error) {
 // MirrorDownloader sends every download to another server: the URL's scheme and host are
 // replaced by Base's, path and query kept.
 type MirrorDownloader struct {
-	Base string
-	Next Downloader
+	Base string     // "http://127.0.0.1:8099"
+	Next Downloader // the downloader that fetches from there
 }
 
 // Download implements Downloader.
