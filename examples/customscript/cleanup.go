@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 )
 
 // Whole-name patterns (anchored, dots escaped) of what cleanup removes: the download folder
@@ -31,14 +32,14 @@ func cleanup(logger log.Logger, downloads, configFolder string, seq int) {
 		for _, e := range entries {
 			if e.IsDir() && downloadFolderName.MatchString(e.Name()) && e.Name() != strconv.Itoa(seq) {
 				if err := os.RemoveAll(filepath.Join(downloads, e.Name())); err != nil {
-					logger.Log("msg", "cannot remove an old download folder", "folder", e.Name(), "err", err)
+					level.Warn(logger).Log("msg", "cannot remove an old download folder", "folder", e.Name(), "err", err)
 				}
 			}
 		}
 	}
 	entries, err := os.ReadDir(configFolder)
 	if err != nil {
-		logger.Log("msg", "cannot list the settings files", "err", err)
+		level.Warn(logger).Log("msg", "cannot list the settings files", "err", err)
 		return
 	}
 	for _, e := range entries {
@@ -48,7 +49,7 @@ func cleanup(logger log.Logger, downloads, configFolder string, seq int) {
 		}
 		if n, err := strconv.Atoi(m[1]); err == nil && n < seq {
 			if err := os.Remove(filepath.Join(configFolder, e.Name())); err != nil {
-				logger.Log("msg", "cannot remove an old settings file", "file", e.Name(), "err", err)
+				level.Warn(logger).Log("msg", "cannot remove an old settings file", "file", e.Name(), "err", err)
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/go-kit/log/level"
+
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/status"
 
@@ -96,7 +98,7 @@ func badConfig(clarification int, err error) *failure {
 func report(x *handler.Context, f *failure) error {
 	sub := status.Substatus{Name: ClarificationSubstatus, State: status.Error, Code: f.clarification, Message: clarificationNames[f.clarification]}
 	if err := x.Status.SetSubstatus(sub); err != nil {
-		x.Log.Log("msg", "cannot write the error clarification substatus", "err", err)
+		level.Warn(x.Log).Log("msg", "cannot write the error clarification substatus", "err", err)
 	}
 	code := 1
 	if f.user {

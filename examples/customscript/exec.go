@@ -70,8 +70,8 @@ func runCommand(ctx context.Context, dir, command string) *failure {
 		return nil
 	case errors.As(err, &ee) && ee.ExitCode() >= 0:
 		return &failure{clarification: CodeCommandExit, user: true, err: fmt.Errorf("failed to execute command: %w", &exitError{ee.ExitCode()})}
-	case errors.As(err, &ee):
-		return &failure{clarification: CodeCommandInterrupted, user: true, err: fmt.Errorf("failed to execute command: %s", ee.ProcessState)}
+	case errors.As(err, &ee): // killed by a signal it did not expect (the OOM killer, its own kill)
+		return &failure{clarification: CodeCommandExit, user: true, err: fmt.Errorf("failed to execute command: command terminated by %s", ee.ProcessState)}
 	}
 	return &failure{clarification: CodeCommandFailed, user: true, err: fmt.Errorf("failed to execute command: %w", err)}
 }

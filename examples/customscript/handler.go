@@ -9,7 +9,10 @@ import (
 	"strconv"
 
 	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/seqnum"
 	"github.com/vmext/vmext/status"
 
 	"github.com/vmext/vmext/examples/customscript/download"
@@ -41,7 +44,7 @@ func (cs *customScript) install(ctx context.Context, x *handler.Context) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return report(x, &failure{clarification: CodeSystem, err: fmt.Errorf("cannot create the data folder: %w", err)})
 	}
-	x.Log.Log("msg", "created the data folder", "path", dir)
+	level.Info(x.Log).Log("msg", "created the data folder", "path", dir)
 	return nil
 }
 
@@ -50,26 +53,59 @@ func (cs *customScript) uninstall(ctx context.Context, x *handler.Context) error
 	if err := os.RemoveAll(dir); err != nil {
 		return report(x, &failure{clarification: CodeDeleteDataFolder, err: fmt.Errorf("cannot remove the data folder: %w", err)})
 	}
-	x.Log.Log("msg", "removed the data folder", "path", dir)
+	level.Info(x.Log).Log("msg", "removed the data folder", "path", dir)
 	return nil
 }
 
 // disable does nothing: the runtime already stops a command that is still running.
 func (cs *customScript) disable(ctx context.Context, x *handler.Context) error {
-	x.Log.Log("msg", "nothing to do on disable")
+	level.Info(x.Log).Log("msg", "nothing to do on disable")
 	return nil
 }
 
-// update does nothing: the data folder and the record of processed sequence numbers carry
-// over to the new version as they are.
+// updatedFile, in the handler's folder, holds the sequence number the previous version had
+// processed when the agent updated the handler to this version.
+const updatedFile = "customscript.updated"
+
+// update runs in the new version's folder, where the agent has copied the record of the
+// processed sequence number. It notes that number for the first enable after the update:
+// vmext treats that enable as new work (seqnum.Decide), while v2 does not run a command again
+// after an update (a re-run after an update is a known complaint, custom-script-extension-
+// linux#117).
 func (cs *customScript) update(ctx context.Context, x *handler.Context) error {
-	x.Log.Log("msg", "nothing to do on update")
+	store := seqnum.Store{Root: x.Env.Root(), ExtensionName: x.ExtensionName}
+	n, ok, err := store.Recorded()
+	if err != nil || !ok {
+		level.Info(x.Log).Log("msg", "no processed sequence number to carry over", "err", err)
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(x.Env.Root(), updatedFile), []byte(strconv.Itoa(n)), 0o600); err != nil {
+		level.Warn(x.Log).Log("msg", "cannot note the processed sequence number", "err", err)
+	}
 	return nil
+}
+
+// processedBeforeUpdate reports whether this enable is the first after an update and its
+// sequence number was processed by the version before. The note is used once.
+func processedBeforeUpdate(x *handler.Context) bool {
+	path := filepath.Join(x.Env.Root(), updatedFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	os.Remove(path)
+	n, err := strconv.Atoi(string(b))
+	return err == nil && n == x.SeqNum && x.Agent.AfterUpdate()
 }
 
 // enable validates the settings, downloads the files, runs the command or script and reports
 // the tails of its output.
 func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
+	if processedBeforeUpdate(x) {
+		msg := fmt.Sprintf("Enable succeeded: sequence number %d was processed before the handler was updated; the command does not run again", x.SeqNum)
+		level.Info(x.Log).Log("msg", msg)
+		return x.Status.Set(status.Success, 0, msg)
+	}
 	c, f := loadConfig(x.Settings)
 	if f != nil {
 		return report(x, f)
@@ -85,7 +121,7 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 		}
 	}()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return report(x, &failure{clarification: CodeCannotCreateFolder, err: fmt.Errorf("cannot create the download folder: %w", err)})
+		return report(x, &failure{clarification: CodeCannotCreateFolder, user: true, err: fmt.Errorf("cannot create the download folder: %w", err)})
 	}
 	if f := cs.downloadAll(ctx, x, c, dir); f != nil {
 		return report(x, f)
@@ -97,7 +133,7 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 		if f != nil {
 			return report(x, f)
 		}
-		x.Log.Log("msg", "wrote the script", "file", filepath.Base(path), "gzip", compressed)
+		level.Info(x.Log).Log("msg", "wrote the script", "file", filepath.Base(path), "gzip", compressed)
 		if !c.skipDos2Unix {
 			if err := preprocess.File(path); err != nil {
 				return report(x, &failure{clarification: CodeSystem, err: fmt.Errorf("cannot convert the script: %w", err)})
@@ -107,18 +143,18 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 	}
 
 	x.Status.Progress(90, "running the command")
-	x.Log.Log("msg", "running the command", "folder", dir)
+	level.Info(x.Log).Log("msg", "running the command", "folder", dir)
 	runErr := runCommand(ctx, dir, command)
 	output := outputTails(x.Log, dir)
 	if runErr != nil {
-		x.Log.Log("msg", "the command failed", "err", runErr)
+		level.Warn(x.Log).Log("msg", "the command failed", "err", runErr)
 		runErr.err = fmt.Errorf("%w%s", runErr.err, output)
 		return report(x, runErr)
 	}
-	x.Log.Log("msg", "the command succeeded")
+	level.Info(x.Log).Log("msg", "the command succeeded")
 	// The runtime keeps a success status the callback set.
 	if err := x.Status.Set(status.Success, 0, "Enable succeeded: "+output); err != nil {
-		x.Log.Log("msg", "cannot write the status", "err", err)
+		level.Warn(x.Log).Log("msg", "cannot write the status", "err", err)
 	}
 	return nil
 }
@@ -148,7 +184,7 @@ func (cs *customScript) downloadAll(ctx context.Context, x *handler.Context, c *
 			}
 			return f
 		}
-		x.Log.Log("msg", "downloaded", "index", i, "file", filepath.Base(path), "bytes", n)
+		level.Info(x.Log).Log("msg", "downloaded", "index", i, "file", filepath.Base(path), "bytes", n)
 		if c.skipDos2Unix {
 			continue
 		}
@@ -168,11 +204,11 @@ func (cs *customScript) downloadAll(ctx context.Context, x *handler.Context, c *
 func outputTails(logger log.Logger, dir string) string {
 	out, err := tail(filepath.Join(dir, stdoutFile), tailSize)
 	if err != nil {
-		logger.Log("msg", "cannot read the command's stdout", "err", err)
+		level.Warn(logger).Log("msg", "cannot read the command's stdout", "err", err)
 	}
 	errs, err := tail(filepath.Join(dir, stderrFile), tailSize)
 	if err != nil {
-		logger.Log("msg", "cannot read the command's stderr", "err", err)
+		level.Warn(logger).Log("msg", "cannot read the command's stderr", "err", err)
 	}
 	return "\n[stdout]\n" + out + "\n[stderr]\n" + errs
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/status"
 )
 
@@ -361,5 +362,39 @@ func TestDownloadRetriesAndFailures(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(vmDownloadDir(vm, 1), stdoutFile)); err == nil {
 		t.Error("the command ran after a failed download")
+	}
+}
+
+// TestUpdateDoesNotRunAgain: after an update of the handler (the agent's full sequence:
+// disable, update, uninstall of the old version, install and enable of the new one) the
+// command of the current sequence number does not run again, as with v2; new settings after
+// the update do run.
+func TestUpdateDoesNotRunAgain(t *testing.T) {
+	vm := handlertest.New(t, &handlertest.Options{Name: handlerName})
+	vm.AddHandler(version, newHandler(options{}))
+	vm.AddHandler("2.1.1", newHandler(options{}))
+	record := filepath.Join(t.TempDir(), "runs")
+	r := firstInstall(t, vm, m{"commandToExecute": "echo run >> " + record}, nil)
+	if r.Failed() {
+		t.Fatal(r)
+	}
+	results, err := vm.Upgrade("2.1.1")
+	if err != nil {
+		t.Fatal(results, err)
+	}
+	last := results[len(results)-1]
+	if last.Command.Op != handler.Enable || last.Failed() || last.Status.State != status.Success ||
+		!strings.Contains(last.Status.Message, "processed before the handler was updated") {
+		t.Fatalf("enable after the update: %s", last)
+	}
+	if b, _ := os.ReadFile(record); string(b) != "run\n" {
+		t.Fatalf("runs %q: the update ran the command again", b)
+	}
+	r, _ = vm.NewSettings(m{"commandToExecute": "echo run >> " + record, "timestamp": 2}, nil)
+	if r.Failed() || r.Status.State != status.Success {
+		t.Fatal(r)
+	}
+	if b, _ := os.ReadFile(record); string(b) != "run\nrun\n" {
+		t.Fatalf("runs %q: new settings after the update did not run", b)
 	}
 }

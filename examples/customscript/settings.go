@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io/fs"
 	"regexp"
 	"strings"
 
+	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/settings"
 
 	"github.com/vmext/vmext/examples/customscript/download"
@@ -74,7 +74,7 @@ func loadConfig(s *settings.Settings) (*config, *failure) {
 	var prot protectedSettings
 	if err := s.Decode(&pub, &prot); err != nil {
 		code := CodeBadConfig
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, crypto.ErrCertNotFound) || errors.Is(err, crypto.ErrKeyNotFound) {
 			code = CodeNoCertificate
 		}
 		return nil, badConfig(code, err)

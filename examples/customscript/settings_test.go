@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -166,5 +167,23 @@ func TestEffectiveValues(t *testing.T) {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestMissingCertificate(t *testing.T) {
+	vm, _ := newVM(t, options{})
+	if err := vm.Setup(version); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.WriteSettings(version, "", 0, nil, m{"commandToExecute": "echo secret"}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(vm.CertDir(), vm.Thumbprint+".crt"))
+	r := vm.Run(handlertestCommand(handler.Enable, 0))
+	if r.Status.State != status.Error || r.Status.Code != handler.CodeBadConfig {
+		t.Fatalf("%s; want error 53", r)
+	}
+	if code, _ := clarification(r.Status); code != CodeNoCertificate {
+		t.Errorf("clarification %d, want %d", code, CodeNoCertificate)
 	}
 }

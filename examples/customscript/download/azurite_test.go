@@ -176,7 +176,7 @@ func TestAzuritePrivateBlobFallsThroughToManagedIdentity(t *testing.T) {
 	}
 	var attempts []string
 	for _, l := range strings.Split(strings.TrimSpace(lines.String()), "\n") {
-		attempts = append(attempts, field(l, "event")+" / "+field(l, "source"))
+		attempts = append(attempts, field(l, "msg")+" / "+field(l, "source"))
 	}
 	want := []string{"download attempt failed / GET", "downloaded / blob read with the managed identity"}
 	if diff := cmp.Diff(want, attempts); diff != "" {

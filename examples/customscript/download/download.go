@@ -14,6 +14,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 )
 
 // The defaults of the retry policy and of the idle timeout.
@@ -96,7 +97,7 @@ func (d *Downloader) Fetch(ctx context.Context, sources []Source, path string) (
 			start := time.Now()
 			n, err := d.try(ctx, src, path)
 			if err == nil {
-				d.logger().Log("event", "downloaded", "file", filepath.Base(path), "source", src.String(),
+				level.Info(d.logger()).Log("msg", "downloaded", "file", filepath.Base(path), "source", src.String(),
 					"bytes", n, "attempt", attempt+1, "ms", time.Since(start).Milliseconds())
 				return n, nil
 			}
@@ -105,7 +106,7 @@ func (d *Downloader) Fetch(ctx context.Context, sources []Source, path string) (
 			}
 			var again bool
 			last, again = classify(src, err)
-			d.logger().Log("event", "download attempt failed", "file", filepath.Base(path), "source", src.String(),
+			level.Warn(d.logger()).Log("msg", "download attempt failed", "file", filepath.Base(path), "source", src.String(),
 				"attempt", attempt+1, "code", last.Code, "err", last.Error())
 			if !again {
 				break
