@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -131,6 +133,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, Linux, "Standard_HB120rs_v3", tc.root, nil)
 			var public map[string]any
 			if tc.setup != nil {
@@ -159,6 +162,29 @@ func (f errFS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: f.err}
 	}
 	return f.FS.Open(name)
+}
+
+// The catalog's checksum is enforced: the right one installs, a wrong one fails the download
+// (14) before anything is installed.
+func TestCatalogChecksum(t *testing.T) {
+	const url = `"FwLink": "https://content.mellanox.com/ofed/MLNX_OFED-5.5-1.0.3.2/MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz"`
+	sum := sha256.Sum256(ofedTarball("MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64"))
+	good := hex.EncodeToString(sum[:])
+	bad := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		sum  string
+		want want
+	}{
+		{good, want{exit: 0, state: status.Success, phase: PhaseInstalled, message: "installed: " + portOK + "; " + ubuntuSummary,
+			downloads: []string{"/catalog.json", ofedTarPath}, commands: ubuntuInstall}},
+		{bad, want{exit: 14, state: status.Error, phase: PhaseFailed, step: "download",
+			message:   "Enable failed: download failed: download CLOUD" + ofedTarPath + ": checksum mismatch: SHA-256 is " + good + ", the catalog says " + bad + "; " + ubuntuSummary,
+			downloads: []string{"/catalog.json", ofedTarPath}, commands: [][]string{{"ofed_info", "-s"}}}},
+	} {
+		e := newEnv(t, Linux, "Standard_HB120rs_v3", hbUbuntu, nil)
+		e.cloud.files["/catalog.json"] = []byte(strings.Replace(string(embeddedCatalog), url, url+`, "SHA256": "`+tc.sum+`"`, 1))
+		e.check("enable", e.first(map[string]any{"catalogUrl": "https://catalog.example.net/catalog.json"}), tc.want)
+	}
 }
 
 func TestUnreadablePCIFile(t *testing.T) {
@@ -197,6 +223,7 @@ func TestSettings(t *testing.T) {
 			"Enable failed: invalid settings: public settings: are a JSON array, not an object (main.Settings) (the only public setting is catalogUrl)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var e *env
 			if tc.p == Windows {
 				e = newEnv(t, Windows, "Standard_HB120rs_v3", linuxRoot{}, &fakeWindowsHost{hyperV: true, os: winServer2019, devices: []PCIDevice{winCX6}})

@@ -418,7 +418,10 @@ func TestScenarios(t *testing.T) {
 		}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, tc.run)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t)
+		})
 	}
 }
 
