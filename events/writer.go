@@ -218,23 +218,53 @@ func (w *Writer) OperationID() string {
 // enough, the event is dropped and Emit returns an error that wraps ErrBusy. A level other than
 // the six declared ones is an error. On a disabled Writer Emit does nothing and returns nil.
 func (w *Writer) Emit(level Level, task, message string) error {
-	if !w.Enabled() {
+	return w.EmitBatch(Entry{Level: level, Task: task, Message: message})
+}
+
+// Entry is one event of EmitBatch.
+type Entry struct {
+	Level   Level
+	Task    string
+	Message string
+	Time    time.Time // zero means now
+}
+
+// EmitBatch writes entries as one file (a JSON array; a single entry as a plain object), each
+// entry shaped and limited as by Emit and each counted against the budget. The batch is
+// written whole or not at all: when the budget cannot take all of it, nothing is written and
+// EmitBatch returns ErrBudgetExceeded. One file costs about as much as one event, so a
+// handler that has several events at hand saves by batching them.
+func (w *Writer) EmitBatch(entries ...Entry) error {
+	if !w.Enabled() || len(entries) == 0 {
 		return nil
 	}
-	if !level.Valid() {
-		return fmt.Errorf("events: unknown level %q", level)
+	batch := make([]Event, len(entries))
+	for i, en := range entries {
+		if !en.Level.Valid() {
+			return fmt.Errorf("events: unknown level %q", en.Level)
+		}
+		t := en.Time
+		if t.IsZero() {
+			t = w.now()
+		}
+		batch[i] = fit(Event{
+			Version:     w.version,
+			Timestamp:   FormatTimestamp(t),
+			TaskName:    en.Task,
+			EventLevel:  string(en.Level),
+			Message:     en.Message,
+			EventPid:    w.pid,
+			EventTid:    strconv.Itoa(threadID()),
+			OperationID: w.operationID,
+		}, w.redact)
 	}
-	e := fit(Event{
-		Version:     w.version,
-		Timestamp:   FormatTimestamp(w.now()),
-		TaskName:    task,
-		EventLevel:  string(level),
-		Message:     message,
-		EventPid:    w.pid,
-		EventTid:    strconv.Itoa(threadID()),
-		OperationID: w.operationID,
-	}, w.redact)
-	data, err := json.Marshal(e)
+	var data []byte
+	var err error
+	if len(batch) == 1 {
+		data, err = json.Marshal(batch[0])
+	} else {
+		data, err = json.Marshal(batch)
+	}
 	if err != nil {
 		return fmt.Errorf("events: encode event: %w", err)
 	}
@@ -247,14 +277,14 @@ func (w *Writer) Emit(level Level, task, message string) error {
 		return fmt.Errorf("%w: other goroutines of this process are emitting", ErrBusy)
 	}
 	defer func() { <-w.turn }()
-	return w.write(data, deadline)
+	return w.write(data, len(batch), deadline)
 }
 
 // write stores one encoded event under the budget lock. The whole exchange (check the budget,
 // pick the name, write the event, record it) happens under the lock, and the event is recorded
 // at the time it became visible, after the rename. So for any interval of length Window, the
 // files that appeared in Folder during it number at most Limit.
-func (w *Writer) write(data []byte, deadline time.Time) error {
+func (w *Writer) write(data []byte, count int, deadline time.Time) error {
 	for _, dir := range []string{w.tempDir, w.folder} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("events: create folder: %w", err)
@@ -280,7 +310,7 @@ func (w *Writer) write(data []byte, deadline time.Time) error {
 		}
 	}
 	st.prune(now, int64(w.window), w.limit)
-	if len(st.sent) >= w.limit {
+	if len(st.sent)+count > w.limit {
 		saveState(f, st) // keep the pruned or rebuilt state; the answer is the same if this fails
 		return ErrBudgetExceeded
 	}
@@ -292,10 +322,13 @@ func (w *Writer) write(data []byte, deadline time.Time) error {
 		return err
 	}
 	path := filepath.Join(w.folder, fileName(n))
-	if err := atomicfile.WriteFileVia(w.tempDir, path, data, 0o600); err != nil {
+	if err := atomicfile.WriteFileViaNoSync(w.tempDir, path, data, 0o600); err != nil {
 		return fmt.Errorf("events: write event: %w", err)
 	}
-	st.sent = append(st.sent, max(now, w.now().UnixNano()))
+	at := max(now, w.now().UnixNano())
+	for range count {
+		st.sent = append(st.sent, at)
+	}
 	if err := saveState(f, st); err != nil {
 		// Unrecorded, the event would slip past the budget: take it back.
 		os.Remove(path)

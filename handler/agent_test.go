@@ -40,7 +40,9 @@ func buildTools(tb testing.TB) (testhandler, floor string) {
 			return
 		}
 		for _, name := range []string{"testhandler", "floor"} {
-			out, err := exec.Command("go", "build", "-o", filepath.Join(buildDir, name+exeSuffix()), "./testdata/"+name).CombinedOutput()
+			cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, name+exeSuffix()), "./testdata/"+name)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as handlers should be built
+			out, err := cmd.CombinedOutput()
 			if err != nil {
 				buildErr = fmt.Errorf("build %s: %v\n%s", name, err, out)
 				return

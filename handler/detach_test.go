@@ -3,6 +3,7 @@
 package handler_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
+	"github.com/vmext/vmext/internal/lock"
 	"github.com/vmext/vmext/status"
 )
 
@@ -24,6 +26,14 @@ func detachedVM(t *testing.T) *handlertest.VM {
 	if err := vm.AddPackage("1.0.0", testPackage(t)); err != nil {
 		t.Fatal(err)
 	}
+	// Before the VM's folder goes, wait for any worker to finish (it holds the lock until
+	// it exits, after its last log line and event).
+	t.Cleanup(func() {
+		path := filepath.Join(vm.Base("1.0.0"), handler.LockFile)
+		if l, err := lock.Acquire(context.Background(), path, 30*time.Second); err == nil {
+			l.Release()
+		}
+	})
 	return vm
 }
 

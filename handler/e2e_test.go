@@ -136,16 +136,22 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("events folder holds %q", e.Name())
 		}
 		b, _ := os.ReadFile(filepath.Join(v.logs, "events", e.Name()))
-		var ev map[string]any
-		if err := json.Unmarshal(b, &ev); err != nil {
-			t.Fatalf("event %s: %v", e.Name(), err)
-		}
-		for _, k := range []string{"Version", "Timestamp", "TaskName", "EventLevel", "Message", "EventPid", "EventTid", "OperationId"} {
-			if _, ok := ev[k].(string); !ok {
-				t.Fatalf("event %s: %s is not a string: %s", e.Name(), k, b)
+		var batch []map[string]any // a file holds one event or an array of them
+		if json.Unmarshal(b, &batch) != nil {
+			var ev map[string]any
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Fatalf("event %s: %v", e.Name(), err)
 			}
+			batch = append(batch, ev)
 		}
-		tasks = append(tasks, ev["Message"].(string))
+		for _, ev := range batch {
+			for _, k := range []string{"Version", "Timestamp", "TaskName", "EventLevel", "Message", "EventPid", "EventTid", "OperationId"} {
+				if _, ok := ev[k].(string); !ok {
+					t.Fatalf("event %s: %s is not a string: %s", e.Name(), k, b)
+				}
+			}
+			tasks = append(tasks, ev["Message"].(string))
+		}
 	}
 	joined := strings.Join(tasks, "\n")
 	for _, want := range []string{"Install started (sequence number 0)", "Enable succeeded in", "Uninstall succeeded in"} {

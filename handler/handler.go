@@ -3,8 +3,10 @@
 //
 // Run parses the operation from the arguments, finds and reads HandlerEnvironment.json,
 // opens the log, determines the sequence number, takes the operation lock, loads the
-// settings, writes a transitioning status, calls the callback, writes the terminal status
-// and returns the exit code. For enable it first decides whether there is new work (see
+// settings, reports a transitioning status, calls the callback, writes the terminal status
+// and returns the exit code. (The transitioning status is written once the callback has run
+// for 250 ms, or at its first progress report: the agent reads no status while a command
+// runs, so for a quick operation it would be a file written for nobody.) For enable it first decides whether there is new work (see
 // seqnum.Policy): a skipped enable keeps the terminal status it finds, or writes one.
 //
 // A callback that is nil is a successful no-op, for every operation but enable: install,

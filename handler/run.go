@@ -17,7 +17,6 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/vmext/vmext/crypto"
-	"github.com/vmext/vmext/events"
 	"github.com/vmext/vmext/internal/atomicfile"
 	"github.com/vmext/vmext/internal/lock"
 	"github.com/vmext/vmext/internal/redact"
@@ -29,6 +28,10 @@ import (
 
 // LockFile is the name of the operation lock in the handler's root folder.
 const LockFile = ".vmext.lock"
+
+// transitioningDelay is how long an operation runs before its transitioning status is
+// written.
+const transitioningDelay = 250 * time.Millisecond
 
 // run is one invocation of Run.
 type run struct {
@@ -154,10 +157,10 @@ func (r *run) run(ctx context.Context, op Operation) int {
 		}, &status.ReporterOptions{Redact: r.redactor.String, Now: r.now}),
 	}
 	store := seqnum.Store{Root: env.Root(), ExtensionName: ext}
-	x.Events = r.events(env, version)
+	x.Events = r.eventsWriter(env, version)
 	level.Info(r.log).Log("msg", "start", "pid", os.Getpid())
 	start := r.now()
-	r.emit(x, events.Informational, fmt.Sprintf("%s started (sequence number %d)", op.Title(), seq))
+	ev := r.startEvent(x, fmt.Sprintf("%s started (sequence number %d)", op.Title(), seq))
 
 	var code int
 	switch {
@@ -183,37 +186,8 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	}
 	took := r.now().Sub(start).Round(time.Millisecond)
 	level.Info(r.log).Log("msg", "end", "exit", code, "duration", took)
-	r.emitEnd(x, code, took)
+	ev.end(r.endEvent(x, code, took))
 	return code
-}
-
-// events opens the telemetry writer; events are best effort, so a failure only disables them.
-func (r *run) events(env Environment, version string) *events.Writer {
-	w, err := events.New(events.Options{Folder: env.EventsFolder, Version: version, Redact: r.redactor.String, Now: r.now})
-	if err != nil {
-		level.Warn(r.log).Log("msg", "telemetry events disabled", "err", err)
-		w, _ = events.New(events.Options{})
-	}
-	return w
-}
-
-func (r *run) emit(x *Context, lvl events.Level, msg string) {
-	if err := x.Events.Emit(lvl, x.Op.Title(), msg); err != nil {
-		level.Debug(r.log).Log("msg", "telemetry event dropped", "err", err)
-	}
-}
-
-// emitEnd sends the operation's result: duration, outcome and, on failure, the status.
-func (r *run) emitEnd(x *Context, exit int, took time.Duration) {
-	st := x.Status.Status()
-	switch {
-	case exit == 0 && r.handoff:
-		r.emit(x, events.Informational, fmt.Sprintf("%s handed to a detached worker after %s", x.Op.Title(), took))
-	case exit == 0:
-		r.emit(x, events.Informational, fmt.Sprintf("%s succeeded in %s", x.Op.Title(), took))
-	default:
-		r.emit(x, events.Error, fmt.Sprintf("%s failed in %s with exit code %d, status code %d: %s", x.Op.Title(), took, exit, st.Code, st.Message))
-	}
 }
 
 // fatal reports a failure that happens before a callback can run.
@@ -341,7 +315,10 @@ func (r *run) operation(ctx context.Context, x *Context, fn func(context.Context
 	if x.Reason != "" {
 		msg += ": " + x.Reason
 	}
-	if err := x.Status.Set(status.Transitioning, 0, msg); err != nil {
+	// The agent reads no status while a command runs, so the transitioning status matters
+	// only for an operation that lasts (or dies half-way): it is written after
+	// transitioningDelay, unless the callback or the end of the operation writes first.
+	if err := x.Status.SetLater(status.Transitioning, 0, msg, transitioningDelay); err != nil {
 		level.Error(r.log).Log("msg", "cannot write status", "err", err)
 	}
 	err := r.call(ctx, x, fn)

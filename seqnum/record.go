@@ -16,6 +16,11 @@ var ErrCorrupt = errors.New("corrupt sequence number record")
 // Store is the sequence bookkeeping of one extension in the handler's root folder: the mrseq
 // record, a marker left by a successful disable, and a marker held while an enable runs (left
 // behind only when that run was interrupted).
+//
+// Call its methods under the handler's operation lock, as handler.Run does: the record and
+// the running marker are rewritten in place (an enable then creates no new file, which is
+// what a file costs most), so they must not be read while they are written. A record torn by
+// a power failure reads as corrupt, that is as no record, and the work runs again.
 type Store struct {
 	Root          string // the handler's root folder (where HandlerEnvironment.json is)
 	ExtensionName string // "" for a single-config handler
@@ -32,10 +37,15 @@ func (s Store) Recorded() (n int, ok bool, err error) {
 	return readNumber(s.RecordPath())
 }
 
-// Record writes n as the last processed sequence number, atomically, as plain decimal text
-// without a newline (what other SDKs and the agent's own tooling expect).
+// Record writes n as the last processed sequence number, as plain decimal text without a
+// newline (what other SDKs and the agent's own tooling expect). An unchanged record is not
+// rewritten.
 func (s Store) Record(n int) error {
-	return atomicfile.WriteFileNoSync(s.RecordPath(), []byte(strconv.Itoa(n)), 0o600)
+	want := strconv.Itoa(n)
+	if cur, err := os.ReadFile(s.RecordPath()); err == nil && string(cur) == want {
+		return nil
+	}
+	return writeInPlace(s.RecordPath(), []byte(want))
 }
 
 // Disabled reports whether a disable succeeded after the last enable.
@@ -53,22 +63,32 @@ func (s Store) SetDisabled(on bool) error {
 }
 
 // Running returns the sequence number of an enable that started and never finished: its
-// marker is still there, although the operation lock, which the caller holds, is free.
+// marker still holds a number, although the operation lock, which the caller holds, is free.
 func (s Store) Running() (n int, ok bool) {
-	n, ok, err := readNumber(s.marker("running"))
-	if err != nil {
-		return -1, true // a marker was being written when the run died
+	b, err := os.ReadFile(s.marker("running"))
+	if err != nil || len(b) == 0 {
+		return 0, false
 	}
-	return n, ok
+	if n, err := Parse(string(b)); err == nil {
+		return n, true
+	}
+	return -1, true // the marker was being written when the run died
 }
 
 // SetRunning marks an enable of sequence number n as started.
 func (s Store) SetRunning(n int) error {
-	return atomicfile.WriteFileNoSync(s.marker("running"), []byte(strconv.Itoa(n)), 0o600)
+	return writeInPlace(s.marker("running"), []byte(strconv.Itoa(n)))
 }
 
-// ClearRunning removes the running marker.
-func (s Store) ClearRunning() error { return removeIfExists(s.marker("running")) }
+// ClearRunning clears the running marker (it is emptied, not removed, so that the next
+// SetRunning creates no file).
+func (s Store) ClearRunning() error {
+	err := os.Truncate(s.marker("running"), 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
 
 // Migrate copies the records of this extension from another version's root folder when this
 // root has none. The agent copies only the single-config "mrseq" itself on an update.
@@ -85,6 +105,19 @@ func (s Store) Migrate(oldRoot string) (bool, error) {
 		return false, err
 	}
 	return true, s.Record(n)
+}
+
+// writeInPlace replaces the content of path (creating it 0600 if needed) without a new file.
+func writeInPlace(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func readNumber(path string) (int, bool, error) {

@@ -9,7 +9,9 @@
 // for the sequence number of the current goal state only, on every status pass (about every
 // 6 s), without locking and concurrently with a handler that is writing it. Write therefore
 // replaces the file atomically (temporary file, fsync, rename; retried on Windows sharing
-// violations) with permission 0600, and Marshal produces only what the agent accepts: a
+// violations) with permission 0600 (a Reporter flushes to disk only the terminal status: a
+// transitioning or progress status is replaced atomically but not fsynced, since the next
+// one supersedes it within the operation), and Marshal produces only what the agent accepts: a
 // one-element array, version 1.0, RFC 3339 UTC times, lowercase states, integer codes,
 // formattedMessage always with lang and message, substatus omitted when empty (never null),
 // UTF-8 without a byte order mark (invalid UTF-8 is replaced: the agent's strict decode would

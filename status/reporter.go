@@ -70,9 +70,15 @@ func NewReporter(path string, initial Status, opts *ReporterOptions) *Reporter {
 		redact:   o.Redact,
 		interval: o.Interval,
 		now:      o.Now,
-		write: func(p string, b []byte) error {
+	}
+	// Called with r.mu held. Only a terminal status is flushed to disk: a transitioning one
+	// is superseded within the operation, and a flush per progress update would cost more
+	// than the update. Both are replaced atomically.
+	r.write = func(p string, b []byte) error {
+		if r.status.State.Terminal() {
 			return atomicfile.WriteFile(p, b, fileMode)
-		},
+		}
+		return atomicfile.WriteFileNoSync(p, b, fileMode)
 	}
 	if path == "" {
 		r.write = func(string, []byte) error { return nil }
@@ -150,6 +156,30 @@ func (r *Reporter) fire(gen uint64) {
 			r.err = err
 		}
 	}
+}
+
+// SetLater sets the state, code and message like Set, but writes them only after the given
+// time, unless another write (which then includes them) happens first. A runtime uses it
+// for the transitioning status of an operation that may end within milliseconds: the agent
+// does not read status while a handler command runs, so writing it for a quick operation
+// would only cost a file.
+func (r *Reporter) SetLater(state State, code int, message string, after time.Duration) error {
+	if !state.Valid() {
+		return fmt.Errorf("status.status: %w %q", ErrInvalidState, state)
+	}
+	msg := r.redact(message)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return ErrClosed
+	}
+	r.status.State, r.status.Code, r.status.Message = state, code, msg
+	r.pending = true
+	if r.timer == nil {
+		gen := r.timerGen
+		r.timer = time.AfterFunc(after, func() { r.fire(gen) })
+	}
+	return r.takeErr()
 }
 
 // Set sets the state, code and message and writes at once, replacing any scheduled progress

@@ -508,3 +508,45 @@ func TestReporterWithoutPathKeepsMemoryOnly(t *testing.T) {
 		t.Fatalf("a Reporter without a path wrote %v", entries)
 	}
 }
+
+func TestSetLater(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "0.status")
+
+	// Overtaken: the final Set comes first, and the transitioning status is never written.
+	r := NewReporter(path, Status{Operation: "Enable"}, nil)
+	if err := r.SetLater(Transitioning, 0, "Enable in progress", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("SetLater wrote at once: %v", err)
+	}
+	if err := r.Set(Success, 0, "done"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if got, _ := Read(path); got.State != Success {
+		t.Fatalf("status %+v", got)
+	}
+
+	// Not overtaken: it is written when its time comes.
+	path2 := filepath.Join(dir, "1.status")
+	r2 := NewReporter(path2, Status{Operation: "Enable"}, nil)
+	if err := r2.SetLater(Transitioning, 0, "Enable in progress", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := Read(path2)
+		if err == nil && got.State == Transitioning && got.Message == "Enable in progress" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduled write never came: %+v %v", got, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := r2.SetLater("Busy", 0, "x", time.Millisecond); !errors.Is(err, ErrInvalidState) {
+		t.Fatalf("invalid state: %v", err)
+	}
+}

@@ -14,9 +14,12 @@ import (
 	"time"
 )
 
-// WriteFile writes data to path atomically with permission perm. The temporary file is created
-// in the folder of path with a name that starts with a dot and ends in ".tmp", so the guest
-// agent's globs for *.status, *.settings and \d+.json never match it.
+// WriteFile writes data to path atomically with permission perm, and flushes the data to disk
+// before the rename, so the file holds the old or the new content even after a power
+// failure, never a truncated one. (The folder itself is not flushed: after a power failure
+// the rename may be undone, which leaves the old, complete content.) The temporary file is
+// created in the folder of path with a name that starts with a dot and ends in ".tmp", so the
+// guest agent's globs for *.status, *.settings and \d+.json never match it.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
 	return write(filepath.Dir(path), path, data, perm, true)
 }
@@ -34,6 +37,12 @@ func WriteFileNoSync(path string, data []byte, perm os.FileMode) error {
 // finds in that folder, temporary ones included.
 func WriteFileVia(tmpDir, path string, data []byte, perm os.FileMode) error {
 	return write(tmpDir, path, data, perm, true)
+}
+
+// WriteFileViaNoSync is WriteFileVia without the flush to disk, as WriteFileNoSync is to
+// WriteFile.
+func WriteFileViaNoSync(tmpDir, path string, data []byte, perm os.FileMode) error {
+	return write(tmpDir, path, data, perm, false)
 }
 
 func write(tmpDir, path string, data []byte, perm os.FileMode, durable bool) (err error) {
@@ -59,13 +68,7 @@ func write(tmpDir, path string, data []byte, perm os.FileMode, durable bool) (er
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", name, err)
 	}
-	if err = replace(name, path); err != nil {
-		return err
-	}
-	if durable {
-		syncDir(filepath.Dir(path))
-	}
-	return nil
+	return replace(name, path)
 }
 
 func create(dir, base string, perm os.FileMode) (*os.File, error) {

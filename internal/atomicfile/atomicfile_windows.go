@@ -34,5 +34,3 @@ func retryable(err error) bool {
 		errors.Is(err, windows.ERROR_ACCESS_DENIED) ||
 		errors.Is(err, windows.ERROR_LOCK_VIOLATION)
 }
-
-func syncDir(string) {}

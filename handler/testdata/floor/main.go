@@ -1,6 +1,8 @@
 // Command floor is the baseline of the cold-enable benchmark: the least a handler can do for
 // an enable. It reads HandlerEnvironment.json and the settings file, and writes one status
-// file, with no SDK.
+// file, with no SDK. The status file is written the least way that is still correct: to a
+// temporary file renamed over the status file (the agent reads status files while handlers
+// write them, so an in-place write could be read half-written), without an fsync.
 package main
 
 import (
@@ -34,7 +36,8 @@ func main() {
 		os.Exit(1)
 	}
 	status := `[{"version":1.0,"timestampUTC":"2026-01-01T00:00:00Z","status":{"operation":"Enable","status":"success","code":0,"formattedMessage":{"lang":"en-US","message":"Enable succeeded"}}}]`
-	if os.WriteFile(filepath.Join(env[0].HandlerEnvironment.StatusFolder, seq+".status"), []byte(status), 0o600) != nil {
+	path := filepath.Join(env[0].HandlerEnvironment.StatusFolder, seq+".status")
+	if os.WriteFile(path+".tmp", []byte(status), 0o600) != nil || os.Rename(path+".tmp", path) != nil {
 		os.Exit(1)
 	}
 }

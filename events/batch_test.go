@@ -1,0 +1,45 @@
+package events
+
+import (
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestEmitBatch(t *testing.T) {
+	w, clock, folder := testWriter(t, Options{Limit: 3})
+	start := clock.Now()
+	clock.Add(40 * time.Millisecond)
+	err := w.EmitBatch(
+		Entry{Level: Informational, Task: "Enable", Message: "Enable started", Time: start},
+		Entry{Level: Error, Task: "Enable", Message: "Enable failed"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(folder)
+	if len(entries) != 1 {
+		t.Fatalf("a batch of 2 made %d files, want 1", len(entries))
+	}
+	got := readLikeAgent(t, folder)
+	if len(got) != 2 || got[0].Event.Message != "Enable started" || got[1].Event.EventLevel != "Error" {
+		t.Fatalf("agent read %+v", got)
+	}
+	if got[0].Event.Timestamp != FormatTimestamp(start) || got[1].Event.Timestamp != FormatTimestamp(start.Add(40*time.Millisecond)) {
+		t.Fatalf("timestamps %s, %s", got[0].Event.Timestamp, got[1].Event.Timestamp)
+	}
+	// Both counted: one more fits, a batch of two does not, and nothing of it is written.
+	if err := w.EmitBatch(Entry{Level: Verbose, Message: "a"}, Entry{Level: Verbose, Message: "b"}); !errors.Is(err, ErrBudgetExceeded) {
+		t.Fatalf("over-budget batch: %v", err)
+	}
+	if got := readLikeAgent(t, folder); len(got) != 0 {
+		t.Fatalf("a refused batch left %d events", len(got))
+	}
+	if err := w.Emit(Verbose, "x", "fits"); err != nil {
+		t.Fatalf("the last event of the budget: %v", err)
+	}
+	if err := w.EmitBatch(Entry{Level: "Loud", Message: "x"}); err == nil {
+		t.Fatal("unknown level accepted")
+	}
+}
