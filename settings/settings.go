@@ -266,7 +266,7 @@ func describe(goType string) string {
 	if len(goType) > 4 && goType[:4] == "map[" {
 		return "an object"
 	}
-	return "an object (" + goType + ")"
+	return "an object"
 }
 
 func isNull(raw json.RawMessage) bool {

@@ -169,6 +169,9 @@ func TestDecodeErrorsNameTheProblem(t *testing.T) {
 			if strings.Contains(err.Error(), secret) {
 				t.Errorf("err quotes the protected value: %q", err)
 			}
+			if strings.Contains(err.Error(), "settings.pub") || strings.Contains(err.Error(), "settings.prot") {
+				t.Errorf("err names a Go type, which means nothing to the user: %q", err)
+			}
 		})
 	}
 }
