@@ -219,3 +219,14 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Errorf("unknown command: exit %d, want 2", code)
 	}
 }
+
+func TestRunWaitsForDetachedWorker(t *testing.T) {
+	t.Setenv("HELLO_DETACHED", "1")
+	code, out, errs := runVmext(t, "", "run", "--public", `{"message": "slow"}`, "./testdata/hello")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "worker:   a detached worker ran") || !strings.Contains(out, "message:  Enable succeeded") {
+		t.Fatalf("the final status after the worker is not shown:\n%s", out)
+	}
+}

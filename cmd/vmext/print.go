@@ -53,6 +53,9 @@ func (p *printer) result(r handlertest.Result) {
 	}
 	fmt.Fprintf(p.w, "%s %s  exit %d  %s\n", p.paint("1", "== "+head), outcome, r.ExitCode, r.Duration.Round(time.Millisecond))
 	fmt.Fprintf(p.w, "  command:  %s\n", r.CommandLine)
+	if r.Worker >= time.Millisecond {
+		fmt.Fprintf(p.w, "  worker:   a detached worker ran %s more\n", r.Worker.Round(time.Millisecond))
+	}
 	if r.TimedOut {
 		fmt.Fprintf(p.w, "  %s\n", p.paint("31", "killed by the agent's timeout (error 1011)"))
 	}
@@ -117,6 +120,7 @@ type jsonResult struct {
 	ExitCode     int          `json:"exitCode"`
 	TimedOut     bool         `json:"timedOut"`
 	DurationMS   int64        `json:"durationMs"`
+	WorkerMS     int64        `json:"workerMs,omitempty"`
 	Stdout       string       `json:"stdout"`
 	Stderr       string       `json:"stderr"`
 	AgentCode    int          `json:"agentCode,omitempty"`
@@ -143,7 +147,7 @@ func printJSON(w io.Writer, results []handlertest.Result) error {
 		j := jsonResult{
 			Operation: string(r.Command.Op), Version: r.Command.Version, Seq: r.Command.Seq,
 			Command: r.CommandLine, ExitCode: r.ExitCode, TimedOut: r.TimedOut,
-			DurationMS: r.Duration.Milliseconds(), Stdout: r.Stdout, Stderr: r.Stderr,
+			DurationMS: r.Duration.Milliseconds(), WorkerMS: r.Worker.Milliseconds(), Stdout: r.Stdout, Stderr: r.Stderr,
 			AgentCode: r.AgentCode, AgentMessage: r.AgentMessage,
 		}
 		if r.Err != nil {

@@ -31,6 +31,7 @@ type runFlags struct {
 	name, version     string
 	timeout           time.Duration
 	aes256, oaep      bool
+	wait              bool
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) error {
@@ -48,6 +49,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&f.timeout, "timeout", 0, "override the agent's timeout of every operation (e.g. 30s)")
 	fs.BoolVar(&f.aes256, "aes256", false, "encrypt protected settings with AES-256 instead of 3DES")
 	fs.BoolVar(&f.oaep, "oaep", false, "RSAES-OAEP key transport for protected settings")
+	fs.BoolVar(&f.wait, "wait", true, "after each operation, wait for a detached worker it started and show the status after it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -87,6 +89,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		opts.Cipher = crypto.AES256CBC
 	}
 	opts.OAEP = f.oaep
+	opts.WaitDetached = f.wait
 	if f.timeout > 0 {
 		opts.Timeouts = map[handler.Operation]time.Duration{}
 		for _, op := range handler.Operations {

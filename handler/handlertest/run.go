@@ -14,6 +14,7 @@ import (
 
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/internal/lock"
 	"github.com/vmext/vmext/status"
 )
 
@@ -44,6 +45,9 @@ type Result struct {
 	// Status is the agent's view of the status file for the command's sequence number after
 	// the command (not Present when the sequence number is negative).
 	Status status.Verdict
+	// Worker is how long Run waited for a detached worker after the command (with
+	// Options.WaitDetached); Status is then the status after the worker.
+	Worker time.Duration
 	// Err is set when the command could not be run at all.
 	Err error
 }
@@ -143,10 +147,31 @@ func (vm *VM) Run(c Command) Result {
 		r.AgentCode = agentCodes[c.Op]
 		r.AgentMessage = fmt.Sprintf("Non-zero exit code: %d, %s\n%s", r.ExitCode, r.CommandLine, r.Output)
 	}
+	if vm.opts.WaitDetached && r.Err == nil {
+		waited := time.Now()
+		if err := vm.WaitIdle(c.Version, cmp.Or(vm.opts.WaitLimit, time.Hour)); err != nil {
+			r.Err = err
+		}
+		r.Worker = time.Since(waited)
+	}
 	if c.Seq >= 0 {
 		r.Status = status.InspectFile(status.Path(vm.StatusDir(c.Version), c.Extension, c.Seq))
 	}
 	return r
+}
+
+// WaitIdle waits until no operation of the version runs: a detached worker holds the
+// handler's operation lock until it ends.
+func (vm *VM) WaitIdle(version string, limit time.Duration) error {
+	path := filepath.Join(vm.Base(version), handler.LockFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil // never locked
+	}
+	l, err := lock.Acquire(context.Background(), path, limit)
+	if err != nil {
+		return fmt.Errorf("a detached worker of %s is still running after %s: %w", version, limit, err)
+	}
+	return l.Release()
 }
 
 // runInProcess runs a Handler with what the agent would give its process.

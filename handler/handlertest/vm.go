@@ -37,6 +37,11 @@ type Options struct {
 	OAEP     bool                                // RSAES-OAEP key transport instead of PKCS #1 v1.5
 	Timeouts map[handler.Operation]time.Duration // overrides DefaultTimeouts
 	Env      []string                            // extra variables for every command ("K=V")
+	// WaitDetached makes Run wait, after a command, for a detached worker it started to
+	// finish (at most WaitLimit, default one hour), and read the status after it. The agent
+	// itself does not wait; this is for tools that show the outcome of the work.
+	WaitDetached bool
+	WaitLimit    time.Duration
 }
 
 // DefaultTimeouts are the Linux agent's command timeouts.

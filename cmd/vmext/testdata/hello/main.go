@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/vmext/vmext/handler"
 )
@@ -28,11 +30,15 @@ func main() {
 				return err
 			}
 			fmt.Printf("enable of version %s: %s (%s)\n", x.Agent.ExtensionVersion, pub.Message, x.Reason)
+			if pub.Message == "slow" {
+				time.Sleep(time.Second)
+			}
 			if pub.Message == "fail" {
 				return errors.New("told to fail with " + prot.Secret)
 			}
 			return nil
 		},
 	}
+	h.Detached = os.Getenv("HELLO_DETACHED") == "1"
 	h.Main()
 }
