@@ -245,3 +245,36 @@ func TestNoSequenceNumber(t *testing.T) {
 		t.Fatalf("stderr: %q", stderr.String())
 	}
 }
+
+func TestOutcomesOtherThanError(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		exit     int
+		state    status.State
+		recorded bool
+	}{
+		{"pending", handler.Pending("waiting for the reboot to finish the driver install"), 0, status.Transitioning, false},
+		{"success with exit 3010", handler.SucceededWithExit(3010, "installed; reboot required"), 3010, status.Success, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newVM(t, "")
+			v.install("1.0.0")
+			v.settings("1.0.0", 0, map[string]any{})
+			h := &handler.Handler{Enable: func(context.Context, *handler.Context) error { return tt.err }}
+			r := v.runInProcess(h, "1.0.0", "enable", 0)
+			if r.exit != tt.exit {
+				t.Fatalf("exit %d, want %d", r.exit, tt.exit)
+			}
+			v.wantStatus("1.0.0", 0, tt.state, 0, "Enable", tt.err.Error())
+			if got := v.verdict("1.0.0", 0).Message; strings.Contains(got, "failed") {
+				t.Fatalf("message %q", got)
+			}
+			_, err := os.Stat(filepath.Join(v.base("1.0.0"), "mrseq"))
+			if (err == nil) != tt.recorded {
+				t.Fatalf("recorded = %v, want %v", err == nil, tt.recorded)
+			}
+		})
+	}
+}

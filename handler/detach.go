@@ -196,7 +196,7 @@ func (r *run) runWorker(ctx context.Context, x *Context, store seqnum.Store) int
 		}
 	}
 	err := r.call(ctx, x, r.h.Enable)
-	if err == nil {
+	if succeeded(err) {
 		after()
 	} else if errors.Is(context.Cause(ctx), errStopRequested) {
 		level.Info(r.log).Log("msg", "stopped on request", "err", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/vmext/vmext/settings"
+	"github.com/vmext/vmext/status"
 )
 
 // Status and exit codes that Azure treats as the user's failure, not the extension's: they
@@ -30,10 +31,17 @@ const (
 //
 // On Linux only the low 8 bits of an exit code reach the agent (3010 arrives as 194); the
 // Windows agent sees the whole 32-bit value.
+//
+// State, when set to something other than status.Error, ends the operation in that state
+// instead: status.Success with a non-zero ExitCode ("succeeded, reboot required": 3010 on
+// Windows), or status.Transitioning with ExitCode 0 (the work waits for something, such as a
+// reboot, and the next enable goes on; see Pending). The message is then Err's text as it
+// is, without the "<Op> failed: " prefix, and only a success records the sequence number.
 type Error struct {
 	Code     int
 	ExitCode int
 	Err      error
+	State    status.State
 }
 
 func (e *Error) Error() string {
@@ -63,6 +71,36 @@ func MissingDependency(err error) *Error {
 // BadConfig marks err as code 53: the user's settings are wrong.
 func BadConfig(err error) *Error {
 	return &Error{Code: CodeBadConfig, ExitCode: CodeBadConfig, Err: err}
+}
+
+// Pending ends an operation with a transitioning status and exit code 0, without recording
+// the sequence number: the work is not done, and the next enable (after a reboot, say) goes
+// on with it.
+func Pending(message string) *Error {
+	return &Error{State: status.Transitioning, Err: errors.New(message)}
+}
+
+// SucceededWithExit ends an operation with a success status and a non-zero exit code, for
+// handlers whose agent gives an exit code a meaning, such as 3010 (success, reboot required)
+// on Windows.
+func SucceededWithExit(exit int, message string) *Error {
+	return &Error{State: status.Success, ExitCode: exit, Err: errors.New(message)}
+}
+
+// outcome reports the state an error ends the operation in, when it is not an error.
+func outcome(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.State != "" && e.State != status.Error {
+		return e, true
+	}
+	return nil, false
+}
+
+// succeeded reports whether a callback's result counts as success: nil, or an Error whose
+// State is success.
+func succeeded(err error) bool {
+	o, ok := outcome(err)
+	return err == nil || ok && o.State == status.Success
 }
 
 // codes returns the status and exit codes for a callback's error.

@@ -322,7 +322,7 @@ func (r *run) operation(ctx context.Context, x *Context, fn func(context.Context
 		level.Error(r.log).Log("msg", "cannot write status", "err", err)
 	}
 	err := r.call(ctx, x, fn)
-	if err == nil && onSuccess != nil {
+	if succeeded(err) && onSuccess != nil {
 		onSuccess()
 	}
 	return r.finish(x, err)
@@ -351,6 +351,13 @@ func (r *run) finish(x *Context, err error) int {
 		}
 		level.Info(r.log).Log("msg", x.Op.String()+" succeeded")
 		return ExitSuccess
+	}
+	if o, ok := outcome(err); ok {
+		if werr := x.Status.Set(o.State, o.Code, err.Error()); werr != nil {
+			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
+		}
+		level.Info(r.log).Log("msg", x.Op.String()+" ended", "state", o.State, "exit", o.ExitCode, "message", err)
+		return o.ExitCode
 	}
 	code, exit := codes(err)
 	if werr := x.Status.Set(status.Error, code, x.Op.Title()+" failed: "+err.Error()); werr != nil {
