@@ -220,7 +220,7 @@ func TestSettings(t *testing.T) {
 		{"catalogUrl of the wrong type", Linux, map[string]any{"catalogUrl": 7}, 1,
 			`Enable failed: invalid settings: public settings: field "catalogUrl" must be a string, not a JSON number (the only public setting is catalogUrl)`},
 		{"settings that are not an object", Linux, []any{1}, 1,
-			"Enable failed: invalid settings: public settings: are a JSON array, not an object (main.Settings) (the only public setting is catalogUrl)"},
+			"Enable failed: invalid settings: public settings: are a JSON array, not an object (the only public setting is catalogUrl)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
