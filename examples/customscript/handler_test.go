@@ -363,6 +363,10 @@ func TestDownloadRetriesAndFailures(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(vmDownloadDir(vm, 1), stdoutFile)); err == nil {
 		t.Error("the command ran after a failed download")
 	}
+	logged, err := os.ReadFile(filepath.Join(vm.LogDir(version), "handler.log"))
+	if err != nil || !strings.Contains(string(logged), "download attempt failed") || strings.Contains(string(logged), "s3cr3t") {
+		t.Errorf("the log (%v) lacks the failed attempt or shows the SAS:\n%s", err, logged)
+	}
 }
 
 // TestUpdateDoesNotRunAgain: after an update of the handler (the agent's full sequence:

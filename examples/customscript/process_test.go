@@ -4,11 +4,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -159,6 +159,7 @@ func TestCanarySecret(t *testing.T) {
 
 // TestVmextRun runs the example exactly as its README says: go run ./cmd/vmext run
 // ./examples/customscript, from the repository root, with the built-in hello-world settings.
+// vmext run waits for the detached worker and shows the final status; --json gives it whole.
 func TestVmextRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds cmd/vmext")
@@ -167,30 +168,33 @@ func TestVmextRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmp := t.TempDir()
-	cmd := exec.Command("go", "run", "./cmd/vmext", "run", "--keep", "./examples/customscript")
+	cmd := exec.Command("go", "run", "./cmd/vmext", "run", "--json", "./examples/customscript")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("vmext run: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
-	for _, want := range []string{"== install 1.0.0 ok", "== enable 1.0.0 ok"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+	var results []struct {
+		Operation string
+		ExitCode  int
+		Status    struct {
+			State, Message string
 		}
 	}
-	kept := regexp.MustCompile(`kept in (\S+)`).FindStringSubmatch(stderr.String())
-	if kept == nil {
-		t.Fatalf("no kept folder in %q", stderr.String())
+	if err := json.Unmarshal(stdout.Bytes(), &results); err != nil {
+		t.Fatalf("%v:\n%s", err, stdout.String())
 	}
-	// The enable runs detached: vmext run shows its transitioning status; the final status
-	// follows when the worker is done.
-	paths, _ := filepath.Glob(filepath.Join(kept[1], "vm", "var", "lib", "waagent", "*", "status", "0.status"))
-	if len(paths) != 1 {
-		t.Fatalf("status files %q", paths)
+	if len(results) != 2 || results[0].Operation != "install" || results[1].Operation != "enable" {
+		t.Fatalf("results %+v", results)
 	}
-	v := waitTerminal(t, paths[0], 60*time.Second)
-	wantSuccess(t, v, "Enable succeeded: "+output("hello from custom script\n", ""))
+	for _, r := range results {
+		if r.ExitCode != 0 || r.Status.State != "success" {
+			t.Errorf("%s: exit %d, status %+v", r.Operation, r.ExitCode, r.Status)
+		}
+	}
+	if want := "Enable succeeded: " + output("hello from custom script\n", ""); results[1].Status.Message != want {
+		t.Errorf("enable's message %q, want %q", results[1].Status.Message, want)
+	}
 }

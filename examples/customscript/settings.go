@@ -2,8 +2,10 @@ package main
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"regexp"
 	"strings"
 
@@ -21,7 +23,24 @@ type publicSettings struct {
 	SkipDos2Unix     bool     `json:"skipDos2Unix"`
 	// Timestamp has no effect of its own: changing it changes the settings, so the agent
 	// delivers a new sequence number and the command runs again.
-	Timestamp int64 `json:"timestamp"`
+	Timestamp integer `json:"timestamp"`
+}
+
+// integer is a JSON number with an integral value of any size, as JSON schema's "integer"
+// accepts it (1, 1.0, 1e3, 12345678901234567890), which an int64 would not all take.
+type integer string
+
+func (n *integer) UnmarshalJSON(b []byte) error {
+	var num json.Number // which would also take a string holding a number: hence the quote test
+	if err := json.Unmarshal(b, &num); err != nil || num == "" || b[0] == '"' {
+		return fmt.Errorf("timestamp must be an integer, not %.20s", b)
+	}
+	r, ok := new(big.Rat).SetString(num.String())
+	if !ok || !r.IsInt() {
+		return fmt.Errorf("timestamp must be an integer, not %.20s", b)
+	}
+	*n = integer(num)
+	return nil
 }
 
 // protectedSettings are the protected (encrypted) settings.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,8 +57,9 @@ func TestSettingsRules(t *testing.T) {
 		{"skipDos2Unix protected", m{"commandToExecute": "a"}, m{"skipDos2Unix": true}, CodeBadConfig, `unknown field "skipDos2Unix"`},
 		{"timestamp protected", m{"commandToExecute": "a"}, m{"timestamp": 1}, CodeBadConfig, `unknown field "timestamp"`},
 		{"storage name public", m{"commandToExecute": "a", "storageAccountName": "acct"}, nil, CodeBadConfig, `unknown field "storageAccountName"`},
-		{"timestamp string", m{"commandToExecute": "a", "timestamp": "1"}, nil, CodeBadConfig, `"timestamp" must be a number`},
-		{"timestamp fraction", m{"commandToExecute": "a", "timestamp": 1.5}, nil, CodeBadConfig, "timestamp"},
+		{"timestamp string", m{"commandToExecute": "a", "timestamp": "1"}, nil, CodeBadConfig, `timestamp must be an integer, not "1"`},
+		{"timestamp fraction", m{"commandToExecute": "a", "timestamp": 1.5}, nil, CodeBadConfig, "timestamp must be an integer, not 1.5"},
+		{"timestamp null", m{"commandToExecute": "a", "timestamp": nil}, nil, CodeBadConfig, "timestamp must be an integer, not null"},
 		{"command not a string", m{"commandToExecute": 1}, nil, CodeBadConfig, `"commandToExecute" must be a string`},
 		{"fileUris not an array", m{"commandToExecute": "a", "fileUris": "https://example.com/a"}, nil, CodeBadConfig, `"fileUris" must be an array`},
 		{"skipDos2Unix not a boolean", m{"commandToExecute": "a", "skipDos2Unix": "yes"}, nil, CodeBadConfig, `"skipDos2Unix" must be a boolean`},
@@ -167,6 +169,16 @@ func TestEffectiveValues(t *testing.T) {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestTimestampIsAnyInteger(t *testing.T) {
+	for _, ts := range []string{"1", "-7", "1.0", "1e3", "12345678901234567890123"} {
+		vm, _ := newVM(t, options{})
+		r := firstInstall(t, vm, json.RawMessage(`{"commandToExecute": "echo ok", "timestamp": `+ts+`}`), nil)
+		if r.Status.State != status.Success {
+			t.Errorf("timestamp %s: %s", ts, r)
+		}
 	}
 }
 
