@@ -2,8 +2,8 @@
 
 package crypto
 
-// Default returns the platform's Decryptor. On Linux (and every other
-// non-Windows system) that is Files{Dir: CertDir(configFolder)}.
-func Default(configFolder string) Decryptor {
+// platformDefault is Files{Dir: CertDir(configFolder)} on Linux and every other
+// non-Windows system.
+func platformDefault(configFolder string) Decryptor {
 	return Files{Dir: CertDir(configFolder)}
 }

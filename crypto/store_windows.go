@@ -15,11 +15,8 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// Default returns the platform's Decryptor. On Windows that is Store{}: the
-// LocalMachine\My certificate store.
-func Default(configFolder string) Decryptor {
-	return Store{}
-}
+// platformDefault is Store{}: the LocalMachine\My certificate store.
+func platformDefault(string) Decryptor { return Store{} }
 
 // Store is the Windows certificate source: a LocalMachine system store,
 // where the guest agent installs tenant certificates with their private keys.
