@@ -11,6 +11,11 @@
 // captures and trims it, the message the agent would report for a failure, and the status
 // file judged by the agent's rules (status.Verdict).
 //
+// Protected settings are encrypted to a tenant certificate the VM generates and stores as the
+// Linux agent does (<THUMBPRINT>.crt and .prv). On Windows, where the agent uses the
+// LocalMachine\My store, which a test cannot fill, handlers are pointed at those files
+// instead: in-process ones through Handler.Decryptor, processes through crypto.CertDirEnv.
+//
 // The scenarios the agent plays are one call each: FirstInstall, NewSettings, Reboot,
 // Upgrade (in the agent's exact order, copying mrseq and the status files), Remove, and
 // EnableExtensions for multi-config handlers.

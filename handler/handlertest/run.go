@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,12 @@ var agentCodes = map[handler.Operation]int{
 	handler.Disable: 1010, handler.Uninstall: 1000, handler.ResetState: 1000,
 }
 
+// fakeCertStore reports whether handlers must be pointed at the tenant certificate files:
+// where the real platform keeps certificates in the Windows store, which a test cannot fill.
+func (vm *VM) fakeCertStore() bool {
+	return vm.opts.Layout == Windows || runtime.GOOS == "windows"
+}
+
 // timeout returns the agent's limit for an operation.
 func (vm *VM) timeout(op handler.Operation) time.Duration {
 	if d, ok := vm.opts.Timeouts[op]; ok && d > 0 {
@@ -99,6 +106,9 @@ func (vm *VM) Env(c Command) []string {
 	}
 	if (c.Op == handler.Install || c.Op == handler.Enable) && !hasVar(c.Env, handler.EnvUninstallExitCode) {
 		env = append(env, handler.EnvUninstallExitCode+"="+handler.NotRun)
+	}
+	if vm.fakeCertStore() {
+		env = append(env, crypto.CertDirEnv+"="+vm.CertDir())
 	}
 	env = append(env, vm.opts.Env...)
 	return append(env, c.Env...)
@@ -192,7 +202,7 @@ func (vm *VM) runInProcess(h *handler.Handler, c Command) (stdout, stderr []byte
 	if hc.RetryWait == 0 {
 		hc.RetryWait = time.Millisecond
 	}
-	if hc.Decryptor == nil && vm.opts.Layout == Windows {
+	if hc.Decryptor == nil && vm.fakeCertStore() {
 		hc.Decryptor = crypto.Files{Dir: vm.CertDir()}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), vm.timeout(c.Op))
