@@ -15,6 +15,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/proc"
 	"github.com/vmext/vmext/seqnum"
 	"github.com/vmext/vmext/status"
 )
@@ -90,7 +91,7 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 		writeHolder(l, me)
 		return l, nil
 	}
-	l, err := lock.Acquire(ctx, path, 0)
+	l, err := r.acquire(ctx, path, 0)
 	if errors.Is(err, lock.ErrTimeout) {
 		other, known := readHolder(path)
 		switch {
@@ -100,7 +101,7 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 			l, err = r.stopWorker(ctx, path, env.Root(), other)
 		default:
 			wait := cmp.Or(r.h.LockWait, 2*time.Minute)
-			l, err = lock.Acquire(ctx, path, wait)
+			l, err = r.acquire(ctx, path, wait)
 			if errors.Is(err, lock.ErrTimeout) {
 				who := "holder unknown"
 				if known {
@@ -117,6 +118,29 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 	return l, nil
 }
 
+// acquire takes the operation lock within wait, and counts it as taken only when no live
+// detached worker other than this process is recorded as its holder: on Windows the lock
+// passes from an enable to its worker with a moment in between, in which the lock file is
+// free but the worker's record already names it.
+func (r *run) acquire(ctx context.Context, path string, wait time.Duration) (*lock.Lock, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		l, err := lock.Acquire(ctx, path, max(time.Until(deadline), 0))
+		if err != nil {
+			return nil, err
+		}
+		h, ok := readHolder(path)
+		if !ok || !h.Worker || h.PID == os.Getpid() || !proc.Alive(h.PID) {
+			return l, nil
+		}
+		l.Release()
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s: the detached worker (pid %d) is taking the lock over: %w", path, h.PID, lock.ErrTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // stopWorker asks a detached worker to stop and waits for its lock.
 func (r *run) stopWorker(ctx context.Context, path, root string, w holder) (*lock.Lock, error) {
 	level.Info(r.log).Log("msg", "asking the detached worker to stop", "worker", w.String())
@@ -124,13 +148,13 @@ func (r *run) stopWorker(ctx context.Context, path, root string, w holder) (*loc
 		level.Warn(r.log).Log("msg", "cannot write the stop request", "err", err)
 	}
 	wait := cmp.Or(r.h.StopWait, time.Minute)
-	l, err := lock.Acquire(ctx, path, wait)
+	l, err := r.acquire(ctx, path, wait)
 	if !errors.Is(err, lock.ErrTimeout) {
 		return l, err
 	}
 	level.Warn(r.log).Log("msg", "the detached worker did not stop in time; killing it", "worker", w.String(), "waited", wait)
 	killWorker(w.PID)
-	l, err = lock.Acquire(ctx, path, 10*time.Second)
+	l, err = r.acquire(ctx, path, 10*time.Second)
 	if errors.Is(err, lock.ErrTimeout) {
 		return nil, fmt.Errorf("the detached worker (%s) did not stop after %s nor when killed", w, wait)
 	}

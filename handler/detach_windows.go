@@ -2,24 +2,42 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/windows"
+
 	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/proc"
 )
 
+// envWorkerLock tells the worker the value of the lock file handle it inherited.
+const envWorkerLock = "VMEXT_WORKER_LOCK"
+
 // startWorker starts exe as a detached worker: DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP,
-// no console, stdin closed, stdout and stderr to out. A Windows lock belongs to the process
-// that took it, so the worker takes the lock itself once its parent has exited.
-func startWorker(exe, dir string, env []string, out, _ *os.File) (int, error) {
+// no console, stdin closed, stdout and stderr to out, and the lock file's handle inherited.
+// A Windows byte-range lock lasts until the last handle to the file object it was taken on
+// is closed, so the worker keeps the lock after its parent closes its own handle.
+func startWorker(exe, dir string, env []string, out, lockFile *os.File) (int, error) {
 	const detachedProcess = 0x00000008
+	h := windows.Handle(lockFile.Fd())
+	if err := windows.SetHandleInformation(h, windows.HANDLE_FLAG_INHERIT, windows.HANDLE_FLAG_INHERIT); err != nil {
+		return 0, fmt.Errorf("let the worker inherit the lock: %w", err)
+	}
 	cmd := exec.Command(exe, string(Enable))
-	cmd.Dir, cmd.Env = dir, env
+	cmd.Dir = dir
+	cmd.Env = append(env, envWorkerLock+"="+strconv.FormatUint(uint64(h), 10))
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: detachedProcess | syscall.CREATE_NEW_PROCESS_GROUP}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		CreationFlags:              detachedProcess | syscall.CREATE_NEW_PROCESS_GROUP,
+		AdditionalInheritedHandles: []syscall.Handle{syscall.Handle(h)},
+	}
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start the detached worker: %w", err)
 	}
@@ -28,9 +46,30 @@ func startWorker(exe, dir string, env []string, out, _ *os.File) (int, error) {
 	return pid, nil
 }
 
-// adoptLock waits for the parent to release the lock and takes it.
+// adoptLock takes over the lock file handle inherited from the parent, after checking that
+// it is the lock file. Whether a Windows lock outlives the handle it was taken through when
+// another process holds a second handle to the same file is not something to rely on (Wine
+// releases it), so the worker waits for its parent to exit and locks again; while it does,
+// the record naming it as the holder keeps other operations off (run.acquire).
 func adoptLock(path string) (*lock.Lock, error) {
-	return lock.Acquire(context.Background(), path, 30*time.Second)
+	v, err := strconv.ParseUint(os.Getenv(envWorkerLock), 10, 64)
+	if err != nil {
+		return nil, errors.New("no inherited lock handle")
+	}
+	f := os.NewFile(uintptr(v), filepath.Base(path))
+	a, err1 := f.Stat()
+	b, err2 := os.Stat(path)
+	if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+		return nil, errors.New("the inherited handle is not the lock file")
+	}
+	for end := time.Now().Add(10 * time.Second); proc.Alive(os.Getppid()) && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	l, err := lock.AcquireFile(context.Background(), f, 2*time.Second)
+	if errors.Is(err, lock.ErrTimeout) {
+		return lock.Adopt(f), nil // the lock survived the parent's handle: it is ours
+	}
+	return l, err
 }
 
 // killWorker terminates a worker that did not stop.
@@ -40,5 +79,5 @@ func killWorker(pid int) {
 	}
 }
 
-// handoffLock releases the lock, which the worker then takes.
-func handoffLock(l *lock.Lock) { l.Release() }
+// handoffLock leaves the lock to the worker, which inherited its handle.
+func handoffLock(l *lock.Lock) { l.Handoff() }

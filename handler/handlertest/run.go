@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/proc"
 	"github.com/vmext/vmext/status"
 )
 
@@ -171,17 +173,34 @@ func (vm *VM) Run(c Command) Result {
 }
 
 // WaitIdle waits until no operation of the version runs: a detached worker holds the
-// handler's operation lock until it ends.
+// handler's operation lock until it ends, and its record in the lock file names it while the
+// lock passes to it.
 func (vm *VM) WaitIdle(version string, limit time.Duration) error {
 	path := filepath.Join(vm.Base(version), handler.LockFile)
 	if _, err := os.Stat(path); err != nil {
 		return nil // never locked
 	}
-	l, err := lock.Acquire(context.Background(), path, limit)
-	if err != nil {
-		return fmt.Errorf("a detached worker of %s is still running after %s: %w", version, limit, err)
+	deadline := time.Now().Add(limit)
+	for {
+		l, err := lock.Acquire(context.Background(), path, max(time.Until(deadline), 0))
+		if err != nil {
+			return fmt.Errorf("a detached worker of %s is still running after %s: %w", version, limit, err)
+		}
+		var holder struct {
+			PID    int  `json:"pid"`
+			Worker bool `json:"worker"`
+		}
+		b, _ := os.ReadFile(path)
+		json.Unmarshal(b, &holder)
+		l.Release()
+		if !holder.Worker || !proc.Alive(holder.PID) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("a detached worker of %s (pid %d) is still running after %s", version, holder.PID, limit)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return l.Release()
 }
 
 // runInProcess runs a Handler with what the agent would give its process.

@@ -1,8 +1,18 @@
 package lock
 
 import (
-	"errors"
 	"os"
+
+	"golang.org/x/sys/windows"
 )
 
-func dupFile(*os.File) (*os.File, error) { return nil, errors.New("not used on windows") }
+// dupFile duplicates the handle, as a child process that inherits it holds a second handle
+// to the same file object.
+func dupFile(f *os.File) (*os.File, error) {
+	p := windows.CurrentProcess()
+	var h windows.Handle
+	if err := windows.DuplicateHandle(p, windows.Handle(f.Fd()), p, &h, 0, false, windows.DUPLICATE_SAME_ACCESS); err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(h), f.Name()), nil
+}

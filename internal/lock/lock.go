@@ -26,28 +26,36 @@ func Acquire(ctx context.Context, path string, wait time.Duration) (*Lock, error
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
+	l, err := AcquireFile(ctx, f, wait)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return l, nil
+}
+
+// AcquireFile is Acquire on a file that is already open, such as a lock file inherited from
+// a parent process that cannot pass its lock on. On failure f stays open.
+func AcquireFile(ctx context.Context, f *os.File, wait time.Duration) (*Lock, error) {
 	deadline := time.Now().Add(wait)
 	interval := 10 * time.Millisecond
 	for {
 		ok, err := tryLock(f)
 		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
+			return nil, fmt.Errorf("lock: %w", err)
 		}
 		if ok {
 			return &Lock{f: f}, nil
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			f.Close()
-			return nil, fmt.Errorf("%s: waited %s: %w", path, wait, ErrTimeout)
+			return nil, fmt.Errorf("waited %s: %w", wait, ErrTimeout)
 		}
 		t := time.NewTimer(min(interval, left))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, ctx.Err())
+			return nil, fmt.Errorf("lock: %w", ctx.Err())
 		case <-t.C:
 		}
 		interval = min(interval*2, 250*time.Millisecond)
