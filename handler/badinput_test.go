@@ -278,3 +278,23 @@ func TestOutcomesOtherThanError(t *testing.T) {
 		})
 	}
 }
+
+func TestSkippedCallback(t *testing.T) {
+	v := newVM(t, "")
+	v.install("1.0.0")
+	v.settings("1.0.0", 0, map[string]any{})
+	var ran, skipped int
+	h := &handler.Handler{
+		Enable:  func(context.Context, *handler.Context) error { ran++; return nil },
+		Skipped: func(context.Context, *handler.Context) error { skipped++; return errors.New("cleanup failed") },
+	}
+	for range 3 {
+		if r := v.runInProcess(h, "1.0.0", "enable", 0); r.exit != 0 {
+			t.Fatalf("%+v", r)
+		}
+	}
+	if ran != 1 || skipped != 2 {
+		t.Fatalf("enable ran %d times, Skipped %d times; want 1 and 2", ran, skipped)
+	}
+	v.wantStatus("1.0.0", 0, status.Success, 0, "Enable", "Enable succeeded")
+}

@@ -36,6 +36,11 @@ import (
 type Handler struct {
 	Install, Enable, Disable, Uninstall, Update, ResetState func(ctx context.Context, x *Context) error
 
+	// Skipped, when set, runs when an enable has no new work (the sequence number was
+	// processed already), for upkeep such as cleaning up old files. Its error is logged,
+	// never reported: the status of the processed number stands.
+	Skipped func(ctx context.Context, x *Context) error
+
 	// Policy says when enable does its work; the default is seqnum.AtLeastOnce.
 	Policy seqnum.Policy
 

@@ -248,6 +248,11 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 	x.Reason = d.Reason
 	level.Info(r.log).Log("msg", "enable decision", "run", d.Run, "reason", d.Reason, "policy", r.h.Policy)
 	if !d.Run {
+		if r.h.Skipped != nil {
+			if err := r.call(ctx, x, r.h.Skipped); err != nil {
+				level.Warn(r.log).Log("msg", "the Skipped callback failed", "err", err)
+			}
+		}
 		return r.skip(x)
 	}
 	if err := store.SetRunning(x.SeqNum); err != nil {

@@ -11,7 +11,9 @@ const (
 	// enable (a reboot, an agent restart, any new goal state).
 	AtLeastOnce Policy = iota
 	// AtMostOnce records the sequence number before the work starts: a failed run is not
-	// retried for the same number. An interrupted run (the process died) is still redone.
+	// retried for the same number, and neither a disable nor an update of the handler makes
+	// the same number's work run again (a run-once script must not run twice because the
+	// handler was updated). Only an interrupted run (the process died) is redone.
 	AtMostOnce
 	// Always runs the work on every enable.
 	Always
@@ -49,7 +51,7 @@ type Decision struct {
 
 // Decide applies the policy. Re-enabling after a disable, the first enable after an update
 // and redoing an interrupted run are new work whatever the recorded number, because in each
-// case the number alone cannot tell. A different number is new work even when it is smaller:
+// case the number alone cannot tell (under AtMostOnce only the interrupted run is). A different number is new work even when it is smaller:
 // the agent's numbers are not guaranteed to increase.
 func Decide(f Facts) Decision {
 	switch {
@@ -57,9 +59,9 @@ func Decide(f Facts) Decision {
 		return Decision{true, "policy is to run on every enable"}
 	case f.Interrupted:
 		return Decision{true, fmt.Sprintf("an earlier enable was interrupted; running sequence number %d again", f.Seq)}
-	case f.Disabled:
+	case f.Disabled && f.Policy != AtMostOnce:
 		return Decision{true, "re-enabling after disable"}
-	case f.AfterUpdate:
+	case f.AfterUpdate && f.Policy != AtMostOnce:
 		return Decision{true, "first enable after an update"}
 	case !f.HasRecord:
 		return Decision{true, fmt.Sprintf("first enable (sequence number %d)", f.Seq)}

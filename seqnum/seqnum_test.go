@@ -168,6 +168,10 @@ func TestDecide(t *testing.T) {
 		{"interrupted", Facts{Seq: 1, Recorded: 1, HasRecord: true, Interrupted: true}, true},
 		{"always", Facts{Seq: 1, Recorded: 1, HasRecord: true, Policy: Always}, true},
 		{"at most once, same seq", Facts{Seq: 1, Recorded: 1, HasRecord: true, Policy: AtMostOnce}, false},
+		{"at most once, after disable", Facts{Seq: 1, Recorded: 1, HasRecord: true, Disabled: true, Policy: AtMostOnce}, false},
+		{"at most once, after update", Facts{Seq: 1, Recorded: 1, HasRecord: true, AfterUpdate: true, Policy: AtMostOnce}, false},
+		{"at most once, interrupted", Facts{Seq: 1, Recorded: 1, HasRecord: true, Interrupted: true, Policy: AtMostOnce}, true},
+		{"at most once, new seq", Facts{Seq: 2, Recorded: 1, HasRecord: true, Policy: AtMostOnce}, true},
 	}
 	for _, tt := range tests {
 		d := Decide(tt.f)
