@@ -47,7 +47,13 @@ echo "== staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 echo "== go test -race"
-go test -race -count=1 ./...
+if [ -n "${VMEXT_TEST_JSON:-}" ]; then
+	# scripts/test sums the results up with the other modules'.
+	go test -race -count=1 -json ./... >"$VMEXT_TEST_JSON" || status=$?
+	[ "${status:-0}" = 0 ] || { echo "go test failed (details in the summary)"; exit "$status"; }
+else
+	go test -race -count=1 ./...
+fi
 
 echo "== fuzz (${FUZZTIME:-5s} per target)"
 for pkg in $(go list ./...); do
