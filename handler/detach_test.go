@@ -17,11 +17,11 @@ import (
 )
 
 // detachedVM is a fake VM running the test handler with Detached set and the agent's enable
-// timeout shortened to two seconds.
-func detachedVM(t *testing.T) *handlertest.VM {
+// timeout shortened to enableTimeout.
+func detachedVM(t *testing.T, enableTimeout time.Duration) *handlertest.VM {
 	vm := handlertest.New(t, &handlertest.Options{
 		Env:      []string{"TESTHANDLER_DETACHED=1"},
-		Timeouts: map[handler.Operation]time.Duration{handler.Enable: 2 * time.Second},
+		Timeouts: map[handler.Operation]time.Duration{handler.Enable: enableTimeout},
 	})
 	if err := vm.AddPackage("1.0.0", testPackage(t)); err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func watchStatus(t *testing.T, path string, deadline time.Duration) []status.Ver
 }
 
 func TestDetachedEnableOutlivesTheTimeout(t *testing.T) {
-	vm := detachedVM(t)
+	vm := detachedVM(t, 2*time.Second)
 	record := filepath.Join(t.TempDir(), "record")
 	results, err := vm.FirstInstall("1.0.0", map[string]any{"record": record, "sleep": "4s", "steps": 4}, nil)
 	if err != nil {
@@ -98,7 +98,7 @@ func TestDetachedEnableOutlivesTheTimeout(t *testing.T) {
 }
 
 func TestDetachedWorkerKilledMidRun(t *testing.T) {
-	vm := detachedVM(t)
+	vm := detachedVM(t, time.Minute)
 	record := filepath.Join(t.TempDir(), "record")
 	results, err := vm.FirstInstall("1.0.0", map[string]any{"record": record, "sleep": "30s"}, nil)
 	if err != nil || results[1].Failed() {
@@ -128,7 +128,7 @@ func TestDetachedWorkerKilledMidRun(t *testing.T) {
 }
 
 func TestDetachedNewSettingsStopOldWorker(t *testing.T) {
-	vm := detachedVM(t)
+	vm := detachedVM(t, time.Minute) // the new enable waits for the old worker to stop
 	dir := t.TempDir()
 	record, active := filepath.Join(dir, "record"), filepath.Join(dir, "active")
 	results, err := vm.FirstInstall("1.0.0", map[string]any{"record": record, "active": active, "sleep": "60s"}, nil)

@@ -129,6 +129,7 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	}
 	defer func() {
 		if !r.handoff {
+			held.File().Truncate(0) // no holder: a record left behind would name a finished worker
 			held.Release()
 		}
 	}()
