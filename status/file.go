@@ -2,7 +2,6 @@ package status
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/vmext/vmext/internal/atomicfile"
 )
@@ -13,7 +12,8 @@ const fileMode = 0o600
 // Write writes s to path with permission 0600, atomically: the content goes to a temporary
 // file in the same folder (named so that the agent never reads it), is flushed to disk and is
 // renamed over path, so that the agent, which reads without locking, sees the old file or the
-// new one, never a mix. On Windows a rename that meets a sharing violation is retried.
+// new one, never a mix. On Windows a rename that meets a sharing violation (the agent is
+// reading the file) is retried for up to about 10 seconds before Write fails.
 func Write(path string, s Status) error {
 	b, err := Marshal(s)
 	if err != nil {
@@ -23,9 +23,10 @@ func Write(path string, s Status) error {
 }
 
 // Read reads and parses the status file at path with Unmarshal. A missing file gives an error
-// that matches os.ErrNotExist (errors.Is).
+// that matches os.ErrNotExist (errors.Is). On Windows the file is opened with
+// FILE_SHARE_DELETE, so that a concurrent Write is not kept waiting by the read.
 func Read(path string) (Status, error) {
-	b, err := os.ReadFile(path)
+	b, err := atomicfile.ReadFile(path)
 	if err != nil {
 		return Status{}, err
 	}

@@ -3,7 +3,6 @@ package status
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/vmext/vmext/internal/atomicfile"
 )
@@ -67,9 +66,9 @@ func WriteHeartbeat(path string, hb Heartbeat) error {
 // ReadHeartbeat reads the heartbeat file at path. It is as strict as Unmarshal: one element
 // with version 1.0 and a heartbeat object holding status (Ready or NotReady), code and
 // formattedMessage with lang and message, and nothing else. A missing file gives an error that
-// matches os.ErrNotExist.
+// matches os.ErrNotExist. As Read, it does not keep a concurrent WriteHeartbeat waiting.
 func ReadHeartbeat(path string) (Heartbeat, error) {
-	b, err := os.ReadFile(path)
+	b, err := atomicfile.ReadFile(path)
 	if err != nil {
 		return Heartbeat{}, err
 	}

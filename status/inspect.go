@@ -4,13 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"unicode/utf8"
+
+	"github.com/vmext/vmext/internal/atomicfile"
 )
 
 // Verdict is what the Linux guest agent would report for a status file: its
@@ -66,10 +67,11 @@ func Inspect(data []byte) Verdict {
 
 // InspectFile is Inspect on the file at path. A missing file gives Present false with the
 // agent's report for it (transitioning, code 0, "no status file" message); a file that cannot
-// be read gives error code -1, as the agent reports it.
+// be read gives error code -1, as the agent reports it. As Read, it does not keep a
+// concurrent Write waiting.
 func InspectFile(path string) Verdict {
 	n := namesFor(path)
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return Verdict{

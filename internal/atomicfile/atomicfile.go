@@ -1,6 +1,12 @@
 // Package atomicfile replaces files so that a concurrent reader sees either the old content or
 // the new, never a mix: the data goes to a temporary file, is flushed to disk, and is renamed
 // over the target.
+//
+// On Windows a file that another handle holds open cannot always be renamed over. ReadFile
+// opens files so that it never stands in the way of a replace (where Windows has POSIX rename
+// semantics: Windows 10 1607 and later, on NTFS), and a replace that meets a reader that did
+// not allow it (the guest agent) is retried for up to about 10 seconds in all before it fails.
+// Elsewhere a rename replaces an open file at once.
 package atomicfile
 
 import (
@@ -8,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,6 +50,22 @@ func WriteFileVia(tmpDir, path string, data []byte, perm os.FileMode) error {
 // WriteFile.
 func WriteFileViaNoSync(tmpDir, path string, data []byte, perm os.FileMode) error {
 	return write(tmpDir, path, data, perm, false)
+}
+
+// ReadFile reads the file at path, as os.ReadFile does. On Windows it opens the file with
+// FILE_SHARE_READ, FILE_SHARE_WRITE and FILE_SHARE_DELETE, so that a concurrent WriteFile
+// can replace it while it is being read (the reader keeps reading the old content), where
+// Windows renames with POSIX semantics; where it does not (older Windows, FAT, Wine 8), the
+// replace waits for the read as for any other reader. Read the files that this package
+// replaces with it: a reader opened by os.ReadFile always makes a concurrent replace on
+// Windows wait until it is done.
+func ReadFile(path string) ([]byte, error) {
+	f, err := openRead(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 func write(tmpDir, path string, data []byte, perm os.FileMode, durable bool) (err error) {

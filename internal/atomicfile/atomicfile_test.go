@@ -1,6 +1,10 @@
 package atomicfile
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -89,5 +93,59 @@ func TestRemoveStale(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, keep)); err != nil {
 			t.Errorf("%s was removed", keep)
 		}
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0.status")
+	if _, err := ReadFile(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("ReadFile of a missing file = %v, want fs.ErrNotExist", err)
+	}
+	want := bytes.Repeat([]byte("0123456789"), 20_000) // more than one read
+	if err := WriteFile(path, want, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("ReadFile gave %d bytes, want the %d written", len(got), len(want))
+	}
+}
+
+// TestReplaceWhileOpen replaces a file that a reader holds open: one opened as the guest agent
+// opens it (os.Open, which on Windows does not let others delete or rename over the file),
+// and one opened by ReadFile's way. On Linux the rename goes through at once; on Windows it
+// may have to wait for the reader, and must succeed once the reader is done.
+func TestReplaceWhileOpen(t *testing.T) {
+	for name, open := range map[string]func(string) (*os.File, error){"os.Open": os.Open, "ReadFile": openRead} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "0.status")
+			if err := WriteFile(path, []byte("old"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r, err := open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- WriteFile(path, []byte("new"), 0o600) }()
+			time.Sleep(50 * time.Millisecond) // let the writer meet the open file
+			old, err := io.ReadAll(r)
+			r.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(old) != "old" {
+				t.Errorf("the reader read %q, want the content it opened", old)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("replace while a reader held the file: %v", err)
+			}
+			if got, err := ReadFile(path); err != nil || string(got) != "new" {
+				t.Fatalf("after the replace the file holds %q (%v), want %q", got, err, "new")
+			}
+		})
 	}
 }
