@@ -216,7 +216,7 @@ func watchFolder(t *testing.T, folder string, stop <-chan struct{}) int {
 				t.Errorf("watch: %q appeared in the events folder", name)
 				continue
 			}
-			data, err := os.ReadFile(filepath.Join(folder, name))
+			data, err := readNew(filepath.Join(folder, name))
 			if err != nil {
 				t.Errorf("watch: %v", err)
 				continue
@@ -227,6 +227,22 @@ func watchFolder(t *testing.T, folder string, stop <-chan struct{}) int {
 		}
 	}
 	return len(seen)
+}
+
+// readNew reads a file that has just appeared in the events folder, as the agent does (with
+// os.ReadFile: it does not share deletion). On Windows the writer that renamed the file in
+// may still hold it for a moment, and the open fails with a sharing violation; the agent
+// reads again (it re-reads a file it cannot take, 1 s apart), and so does readNew, for up to
+// a second, 10 ms apart. Any other error is returned at once.
+func readNew(path string) ([]byte, error) {
+	deadline := time.Now().Add(time.Second)
+	for {
+		data, err := os.ReadFile(path)
+		if !sharingViolation(err) || time.Now().After(deadline) {
+			return data, err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func parseResult(t *testing.T, tag, out string) helperResult {
