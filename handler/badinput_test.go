@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/seqnum"
 	"github.com/vmext/vmext/status"
 )
 
@@ -297,4 +298,23 @@ func TestSkippedCallback(t *testing.T) {
 		t.Fatalf("enable ran %d times, Skipped %d times; want 1 and 2", ran, skipped)
 	}
 	v.wantStatus("1.0.0", 0, status.Success, 0, "Enable", "Enable succeeded")
+}
+
+// TestSkippedEnableAfterInstallSaysEnable: an at-most-once handler updated to a new version
+// runs install and then an enable that has nothing to do; the status the agent then reads
+// must be the enable's, not the install's.
+func TestSkippedEnableAfterInstallSaysEnable(t *testing.T) {
+	v := newVM(t, "")
+	v.install("1.0.0")
+	v.settings("1.0.0", 0, map[string]any{})
+	h := &handler.Handler{Policy: seqnum.AtMostOnce, Enable: func(context.Context, *handler.Context) error { return nil }}
+	v.runInProcess(h, "1.0.0", "enable", 0)
+	if r := v.runInProcess(h, "1.0.0", "install", 0); r.exit != 0 {
+		t.Fatal(r)
+	}
+	v.wantStatus("1.0.0", 0, status.Success, 0, "Install", "Install succeeded")
+	if r := v.runInProcess(h, "1.0.0", "enable", 0, "AZURE_GUEST_AGENT_UNINSTALL_CMD_EXIT_CODE=0"); r.exit != 0 {
+		t.Fatal(r)
+	}
+	v.wantStatus("1.0.0", 0, status.Success, 0, "Enable", "already processed")
 }

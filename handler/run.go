@@ -293,10 +293,11 @@ func (r *run) commit(x *Context, store seqnum.Store) {
 	}
 }
 
-// skip ends an enable that has no new work. The terminal status of the sequence number stays
-// as it is; if there is none, it says why nothing ran.
+// skip ends an enable that has no new work. The terminal status of an enable of the sequence
+// number stays as it is; if there is none (or the status is another operation's, such as
+// the install that an update runs just before), it says why nothing ran.
 func (r *run) skip(x *Context) int {
-	if existing, err := status.Read(x.Status.Path()); err == nil && existing.State.Terminal() {
+	if existing, err := status.Read(x.Status.Path()); err == nil && existing.State.Terminal() && existing.Operation == Enable.Title() {
 		level.Info(r.log).Log("msg", "enable skipped; keeping the existing status", "state", existing.State)
 		return ExitSuccess
 	}

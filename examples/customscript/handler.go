@@ -12,7 +12,6 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/seqnum"
 	"github.com/vmext/vmext/status"
 
 	"github.com/vmext/vmext/examples/customscript/download"
@@ -63,49 +62,17 @@ func (cs *customScript) disable(ctx context.Context, x *handler.Context) error {
 	return nil
 }
 
-// updatedFile, in the handler's folder, holds the sequence number the previous version had
-// processed when the agent updated the handler to this version.
-const updatedFile = "customscript.updated"
-
-// update runs in the new version's folder, where the agent has copied the record of the
-// processed sequence number. It notes that number for the first enable after the update:
-// vmext treats that enable as new work (seqnum.Decide), while v2 does not run a command again
-// after an update (a re-run after an update is a known complaint, custom-script-extension-
-// linux#117).
-func (cs *customScript) update(ctx context.Context, x *handler.Context) error {
-	store := seqnum.Store{Root: x.Env.Root(), ExtensionName: x.ExtensionName}
-	n, ok, err := store.Recorded()
-	if err != nil || !ok {
-		level.Info(x.Log).Log("msg", "no processed sequence number to carry over", "err", err)
-		return nil
-	}
-	if err := os.WriteFile(filepath.Join(x.Env.Root(), updatedFile), []byte(strconv.Itoa(n)), 0o600); err != nil {
-		level.Warn(x.Log).Log("msg", "cannot note the processed sequence number", "err", err)
-	}
+// skipped runs when the runtime finds the sequence number processed already (a reboot, an
+// agent restart, the first enable after an update of the handler: seqnum.AtMostOnce never
+// runs a command twice): it only cleans up, as v2 does after a skipped enable.
+func (cs *customScript) skipped(ctx context.Context, x *handler.Context) error {
+	cleanup(x.Log, downloadsDir(x.Env), x.Env.ConfigFolder, x.SeqNum)
 	return nil
-}
-
-// processedBeforeUpdate reports whether this enable is the first after an update and its
-// sequence number was processed by the version before. The note is used once.
-func processedBeforeUpdate(x *handler.Context) bool {
-	path := filepath.Join(x.Env.Root(), updatedFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	os.Remove(path)
-	n, err := strconv.Atoi(string(b))
-	return err == nil && n == x.SeqNum && x.Agent.AfterUpdate()
 }
 
 // enable validates the settings, downloads the files, runs the command or script and reports
 // the tails of its output.
 func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
-	if processedBeforeUpdate(x) {
-		msg := fmt.Sprintf("Enable succeeded: sequence number %d was processed before the handler was updated; the command does not run again", x.SeqNum)
-		level.Info(x.Log).Log("msg", msg)
-		return x.Status.Set(status.Success, 0, msg)
-	}
 	c, f := loadConfig(x.Settings)
 	if f != nil {
 		return report(x, f)

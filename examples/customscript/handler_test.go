@@ -388,7 +388,7 @@ func TestUpdateDoesNotRunAgain(t *testing.T) {
 	}
 	last := results[len(results)-1]
 	if last.Command.Op != handler.Enable || last.Failed() || last.Status.State != status.Success ||
-		!strings.Contains(last.Status.Message, "processed before the handler was updated") {
+		!strings.Contains(last.Status.Message, "already processed") {
 		t.Fatalf("enable after the update: %s", last)
 	}
 	if b, _ := os.ReadFile(record); string(b) != "run\n" {

@@ -50,7 +50,7 @@ func newHandler(o options) *handler.Handler {
 		Install:        cs.install,
 		Enable:         cs.enable,
 		Disable:        cs.disable,
-		Update:         cs.update,
+		Skipped:        cs.skipped,
 		Uninstall:      cs.uninstall,
 		Policy:         seqnum.AtMostOnce,
 		Detached:       true,
