@@ -4,7 +4,10 @@
 //
 // Several processes may append to the same file (an operation and its detached worker):
 // each Write is one append, and a process that finds the file rotated under it by another
-// reopens it.
+// reopens it. On Windows the file is opened with FILE_SHARE_DELETE, so that one process can
+// rename it for a rotation while the others hold it open, as on Linux. (Replacing a rotated
+// file that a process still holds, because it has not written since the last rotation,
+// fails there; that rotation is then skipped, and the next write tries again.)
 package logfile
 
 import (
@@ -35,7 +38,7 @@ func Open(path string, maxBytes int64, keep int) (*File, error) {
 }
 
 func (l *File) open() error {
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openAppend(l.path)
 	if err != nil {
 		return fmt.Errorf("open log file: %w", err)
 	}
