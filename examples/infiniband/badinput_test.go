@@ -108,7 +108,7 @@ func TestBadInputs(t *testing.T) {
 			name: "PCI device folder whose vendor file cannot be read",
 			root: hbUbuntu,
 			setup: func(e *env) map[string]any {
-				vendor := filepath.Join(e.root, "sys/devices/pci0101:00/0101:00:00.0/vendor")
+				vendor := fixturePath(e.root, "sys/bus/pci/devices/0101:00:00.0/vendor")
 				if err := os.Remove(vendor); err != nil {
 					e.t.Fatal(err)
 				}
@@ -118,13 +118,13 @@ func TestBadInputs(t *testing.T) {
 				return nil
 			},
 			exit:    10,
-			message: "Enable failed: the PCI bus cannot be read: PCI device 0101:00:00.0: cannot read its vendor: is a directory; size Standard_HB120rs_v3; OS Ubuntu 20.04 (kernel 5.4.0-1046-azure); NIC none; driver none",
+			message: "Enable failed: the PCI bus cannot be read: PCI device 0101:00:00.0: cannot read its vendor: " + dirReadError(t) + "; size Standard_HB120rs_v3; OS Ubuntu 20.04 (kernel 5.4.0-1046-azure); NIC none; driver none",
 		},
 		{
 			name: "PCI device with a class that is not a number",
 			root: hbUbuntu,
 			setup: func(e *env) map[string]any {
-				writeFile(e.t, e.root, "sys/devices/pci0101:00/0101:00:00.0/class", "InfiniBand\n")
+				writeFile(e.t, e.root, "sys/bus/pci/devices/0101:00:00.0/class", "InfiniBand\n")
 				return nil
 			},
 			exit:    10,
@@ -148,6 +148,22 @@ func TestBadInputs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dirReadError is the error of reading a folder as a file on this system: "is a directory"
+// on Linux, "Incorrect function." on Windows ("Invalid function." under Wine).
+func dirReadError(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = f.Read(make([]byte, 1))
+	if err == nil {
+		t.Fatal("reading a folder as a file succeeded")
+	}
+	return unwrapPathError(err).Error()
 }
 
 // errFS fails to open one file with an error, as a permission problem would.
@@ -190,7 +206,7 @@ func TestCatalogChecksum(t *testing.T) {
 func TestUnreadablePCIFile(t *testing.T) {
 	root := t.TempDir()
 	hbUbuntu.build(t, root)
-	h := LinuxHost{FS: errFS{FS: os.DirFS(root), path: "sys/bus/pci/devices/6c5f:00:02.0/class", err: fs.ErrPermission}}
+	h := LinuxHost{FS: errFS{FS: fixtureFS(root), path: "sys/bus/pci/devices/6c5f:00:02.0/class", err: fs.ErrPermission}}
 	_, err := h.PCIDevices()
 	if err == nil || err.Error() != "PCI device 6c5f:00:02.0: cannot read its class: permission denied" {
 		t.Fatalf("PCIDevices: %v", err)

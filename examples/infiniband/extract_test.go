@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,9 @@ func TestExtractOFED(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.err == "" && hasSymlink(tc.entries) && !fixtureSymlinks {
+				t.Skip("extracting this tarball creates a symbolic link, which Windows cannot without the symbolic link privilege (Wine 8 not at all); only the Linux handler extracts OFED tarballs")
+			}
 			dir := t.TempDir()
 			tgz := tarball(t, dir, top+".tgz", tc.entries)
 			tc.err = strings.ReplaceAll(tc.err, "x.tgz", top+".tgz")
@@ -86,6 +90,15 @@ func TestExtractOFED(t *testing.T) {
 	})
 }
 
+func hasSymlink(entries []entry) bool {
+	for _, e := range entries {
+		if e.typ == tar.TypeSymlink {
+			return true
+		}
+	}
+	return false
+}
+
 func TestStateFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), StateFile)
 	if s, err := loadState(p); err != nil || s != (State{}) {
@@ -99,7 +112,7 @@ func TestStateFile(t *testing.T) {
 	if err != nil || got != want {
 		t.Errorf("round trip: %+v %v", got, err)
 	}
-	if info, _ := os.Stat(p); info.Mode().Perm() != 0o600 {
+	if info, _ := os.Stat(p); runtime.GOOS != "windows" && info.Mode().Perm() != 0o600 { // Windows has no such permissions
 		t.Errorf("mode %v", info.Mode())
 	}
 	os.WriteFile(p, []byte("{"), 0o600)

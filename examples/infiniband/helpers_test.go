@@ -6,13 +6,16 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -73,9 +76,76 @@ type linuxRoot struct {
 	BootID    string
 }
 
+// Fixture roots on Windows. The Linux handler's logic is tested on every platform against a
+// fixture root, but two things of sysfs cannot be made on Windows: file names with ':'
+// (PCI addresses such as 0101:00:00.0), and symbolic links (they need a privilege on
+// Windows; Wine 8 does not make them at all). So on Windows the fixture stores ':' as
+// U+F03A, as Cygwin and WSL do, and fixtureFS gives the names back with ':'; and a PCI
+// device's files are in a plain folder /sys/bus/pci/devices/<address> instead of behind a
+// link to /sys/devices/pci<domain>:00/<address>. LinuxHost reads devices only through
+// /sys/bus/pci/devices, so tests that change a device's files go through that path, which
+// on Linux follows the link.
+const (
+	fixtureColons   = runtime.GOOS == "windows" // store ':' as colonStandIn
+	fixtureSymlinks = runtime.GOOS != "windows" // link /sys/bus/pci/devices entries as sysfs does
+	colonStandIn    = "\uf03a"
+)
+
+// fixturePath is the path of the fixture file rel (slash-separated, as LinuxHost names it)
+// under root on this system.
+func fixturePath(root, rel string) string {
+	if fixtureColons {
+		rel = strings.ReplaceAll(rel, ":", colonStandIn)
+	}
+	return filepath.Join(root, filepath.FromSlash(rel))
+}
+
+// fixtureFS is the file system of a fixture root, for LinuxHost: os.DirFS(root), which on
+// Windows refuses names with ':', there behind colonFS.
+func fixtureFS(root string) fs.FS {
+	if fixtureColons {
+		return colonFS{os.DirFS(root)}
+	}
+	return os.DirFS(root)
+}
+
+// colonFS serves names with ':' from a tree that stores them with colonStandIn.
+type colonFS struct{ fsys fs.FS }
+
+func (c colonFS) Open(name string) (fs.File, error) {
+	f, err := c.fsys.Open(strings.ReplaceAll(name, ":", colonStandIn))
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // name the path as it was asked for
+			err = &fs.PathError{Op: pe.Op, Path: name, Err: pe.Err}
+		}
+		return nil, err
+	}
+	return colonFile{f}, nil
+}
+
+// colonFile is a file of colonFS: a folder lists its entries with ':'.
+type colonFile struct{ fs.File }
+
+func (f colonFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	d, ok := f.File.(fs.ReadDirFile)
+	if !ok {
+		return nil, &fs.PathError{Op: "readdir", Err: errors.ErrUnsupported}
+	}
+	entries, err := d.ReadDir(n)
+	for i, e := range entries {
+		entries[i] = colonEntry{e}
+	}
+	return entries, err
+}
+
+type colonEntry struct{ fs.DirEntry }
+
+func (e colonEntry) Name() string { return strings.ReplaceAll(e.DirEntry.Name(), colonStandIn, ":") }
+
 func writeFile(t testing.TB, root, rel, content string) {
 	t.Helper()
-	p := filepath.Join(root, filepath.FromSlash(rel))
+	p := fixturePath(root, rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +155,8 @@ func writeFile(t testing.TB, root, rel, content string) {
 }
 
 // build lays the fixture out under root as sysfs does: devices under /sys/devices, symbolic
-// links to them under /sys/bus/pci/devices.
+// links to them under /sys/bus/pci/devices (on Windows, plain folders there; see
+// fixtureSymlinks).
 func (l linuxRoot) build(t testing.TB, root string) {
 	t.Helper()
 	if !l.NoVMBus {
@@ -95,12 +166,17 @@ func (l linuxRoot) build(t testing.TB, root string) {
 		t.Fatal(err)
 	}
 	for _, d := range l.Devices {
-		dir := "sys/devices/pci" + d.Address[:4] + ":00/" + d.Address
+		dir := "sys/bus/pci/devices/" + d.Address
+		if fixtureSymlinks {
+			dir = "sys/devices/pci" + d.Address[:4] + ":00/" + d.Address
+		}
 		writeFile(t, root, dir+"/vendor", fmt.Sprintf("0x%04x\n", d.Vendor))
 		writeFile(t, root, dir+"/device", fmt.Sprintf("0x%04x\n", d.Device))
 		writeFile(t, root, dir+"/class", fmt.Sprintf("0x%06x\n", d.Class))
-		if err := os.Symlink("../../../devices/pci"+d.Address[:4]+":00/"+d.Address, filepath.Join(root, "sys/bus/pci/devices", d.Address)); err != nil {
-			t.Fatal(err)
+		if fixtureSymlinks {
+			if err := os.Symlink("../../../devices/pci"+d.Address[:4]+":00/"+d.Address, filepath.Join(root, "sys/bus/pci/devices", d.Address)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if l.OSRelease != "" {
@@ -386,7 +462,11 @@ func ofedTarball(top string) []byte {
 	add(top+"/mlnxofedinstall", 0o755, "#!/usr/bin/perl\n# fake installer\n", tar.TypeReg, "")
 	add(top+"/RPMS/", 0o755, "", tar.TypeDir, "")
 	add(top+"/RPMS/README", 0o644, "packages\n", tar.TypeReg, "")
-	add(top+"/docs", 0o777, "", tar.TypeSymlink, "RPMS")
+	if fixtureSymlinks {
+		// As in the vendor's tarballs. Left out on Windows, which cannot create it (see
+		// fixtureSymlinks); only the Linux handler extracts OFED tarballs.
+		add(top+"/docs", 0o777, "", tar.TypeSymlink, "RPMS")
+	}
 	tw.Close()
 	zw.Close()
 	return buf.Bytes()

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
-	"path"
 	"path/filepath"
 	"testing"
 )
@@ -20,14 +18,14 @@ func TestJobInterrupted(t *testing.T) {
 	stop := errors.New("another operation asked this run to stop")
 	r := &fakeRunner{responses: map[string]Output{}}
 	r.hook = func(c Command) {
-		if path.Base(c.Path) == "mlnxofedinstall" {
+		if filepath.Base(c.Path) == "mlnxofedinstall" {
 			cancel(stop)
 		}
 	}
 	s := &fakeSleeper{}
 	work := t.TempDir()
 	j := &Job{
-		Effects: Effects{Platform: Linux, Host: LinuxHost{FS: os.DirFS(root)}, IMDS: &HTTPIMDS{BaseURL: cl.URL, Sleeper: s},
+		Effects: Effects{Platform: Linux, Host: LinuxHost{FS: fixtureFS(root)}, IMDS: &HTTPIMDS{BaseURL: cl.URL, Sleeper: s},
 			Runner: r, Downloader: MirrorDownloader{Base: cl.URL, Next: &HTTPDownloader{Sleeper: s}}, Sleeper: s, Rebooter: &fakeRebooter{}},
 		WorkDir: work, Seq: 4,
 	}

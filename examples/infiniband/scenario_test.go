@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func newEnv(t *testing.T, p Platform, size string, lr linuxRoot, win *fakeWindow
 		opts = &handlertest.Options{Name: "Microsoft.HpcCompute.InfiniBandDriverWindows", Layout: handlertest.Windows}
 	} else {
 		lr.build(t, e.root)
-		fx.Host = LinuxHost{FS: os.DirFS(e.root)}
+		fx.Host = LinuxHost{FS: fixtureFS(e.root)}
 		fx.Journal = filepath.Join(e.root, "var/log/azure/ib-vmext-status")
 	}
 	e.app = &App{Effects: fx}
@@ -98,10 +99,19 @@ func (e *env) state() State {
 	return s
 }
 
-// expand replaces BASE, LOGS and CLOUD in expected strings.
+// placeholderPath is BASE or LOGS with the slash-separated names that follow it.
+var placeholderPath = regexp.MustCompile(`(BASE|LOGS)(/[^/\s";]+)*`)
+
+// expand replaces BASE, LOGS and CLOUD in expected strings. The names after BASE and LOGS
+// are joined with this system's separator, as the handler joins them.
 func (e *env) expand(s string) string {
-	s = strings.ReplaceAll(s, "BASE", e.base())
-	s = strings.ReplaceAll(s, "LOGS", e.vm.LogDir(version))
+	s = placeholderPath.ReplaceAllStringFunc(s, func(m string) string {
+		dir := e.base()
+		if strings.HasPrefix(m, "LOGS") {
+			dir = e.vm.LogDir(version)
+		}
+		return dir + filepath.FromSlash(m[len("BASE"):])
+	})
 	return strings.ReplaceAll(s, "CLOUD", e.cloud.URL)
 }
 
