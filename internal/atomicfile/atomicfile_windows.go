@@ -104,7 +104,7 @@ func posixRename(from, to string) error {
 		return errPOSIXUnsupported // let MoveFileEx handle (or refuse) such a name
 	}
 	copy(info.FileName[:], name)
-	dir, err := open(filepath.Dir(to), windows.FILE_TRAVERSE|windows.SYNCHRONIZE, windows.FILE_FLAG_BACKUP_SEMANTICS)
+	dir, err := open(filepath.Dir(to), windows.FILE_LIST_DIRECTORY|windows.FILE_TRAVERSE|windows.SYNCHRONIZE, windows.FILE_FLAG_BACKUP_SEMANTICS)
 	if err != nil {
 		return err
 	}
