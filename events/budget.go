@@ -7,9 +7,9 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // The budget state is shared by every process that writes events into one folder. It lives in
@@ -161,8 +161,27 @@ func (st *budgetState) next(now int64, taken func(int64) bool) (int64, error) {
 	return 0, errors.New("events: no free event file name")
 }
 
-// eventFileRE is the agent's pattern for event files.
-var eventFileRE = regexp.MustCompile(`(?i)^(\d+)\.json$`)
+// eventNumber returns the number of an event file name the agent takes (^\d+\.json$, in any
+// letter case).
+func eventNumber(name string) (string, bool) {
+	digits, ok := cutSuffixFold(name, ".json")
+	if !ok || digits == "" {
+		return "", false
+	}
+	for _, c := range []byte(digits) {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	return digits, true
+}
+
+func cutSuffixFold(s, suffix string) (string, bool) {
+	if len(s) < len(suffix) || !strings.EqualFold(s[len(s)-len(suffix):], suffix) {
+		return s, false
+	}
+	return s[:len(s)-len(suffix)], true
+}
 
 // fileName is the event file name for number n: 19 digits, so that the agent's reverse string
 // sort is the reverse numeric order.
@@ -182,11 +201,11 @@ func rebuild(folder string, now, window int64, limit int) (budgetState, error) {
 		return st, fmt.Errorf("events: read events folder: %w", err)
 	}
 	for _, e := range entries {
-		m := eventFileRE.FindStringSubmatch(e.Name())
-		if m == nil {
+		digits, ok := eventNumber(e.Name())
+		if !ok {
 			continue
 		}
-		n, err := strconv.ParseInt(m[1], 10, 64)
+		n, err := strconv.ParseInt(digits, 10, 64)
 		if err != nil {
 			continue // more than 19 digits: not one of ours
 		}

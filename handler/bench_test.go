@@ -1,8 +1,6 @@
 package handler_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -14,24 +12,24 @@ import (
 func BenchmarkColdEnable(b *testing.B) {
 	bin, floor := buildTools(b)
 	sdk := newVM(b, bin)
-	sdk.install("1.0.0")
-	sdk.settings("1.0.0", 0, map[string]any{"message": "bench"})
 	base := newVM(b, floor)
-	base.install("1.0.0")
-	base.settings("1.0.0", 0, map[string]any{"message": "bench"})
-	mrseq := filepath.Join(sdk.base("1.0.0"), "mrseq")
+	for _, v := range []*vm{sdk, base} {
+		v.install("1.0.0")
+		v.settings("1.0.0", 0, map[string]any{"message": "bench"})
+		v.settings("1.0.0", 1, map[string]any{"message": "bench"})
+	}
 
 	var sdkTime, floorTime time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		os.Remove(mrseq) // every enable is a first enable: the work runs
+		seq := i % 2 // every enable has a new sequence number: the work runs
 		t0 := time.Now()
-		if r := sdk.run("1.0.0", "enable", 0); r.exit != 0 {
+		if r := sdk.run("1.0.0", "enable", seq); r.exit != 0 {
 			b.Fatalf("sdk enable: %+v", r)
 		}
 		sdkTime += time.Since(t0)
 		t0 = time.Now()
-		if r := base.run("1.0.0", "enable", 0); r.exit != 0 {
+		if r := base.run("1.0.0", "enable", seq); r.exit != 0 {
 			b.Fatalf("floor: %+v", r)
 		}
 		floorTime += time.Since(t0)

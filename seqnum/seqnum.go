@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -39,13 +38,6 @@ func Parse(s string) (int, error) {
 	}
 	return n, nil
 }
-
-var (
-	singleName = regexp.MustCompile(`^(\d+)\.settings$`)
-	multiName  = regexp.MustCompile(`^(\w+)\.(\d+)\.settings$`)
-	// extensionName is what the agent's file-name pattern accepts as an extension name.
-	extensionName = regexp.MustCompile(`^\w+$`)
-)
 
 // Current returns the current sequence number. env is the value of ConfigSequenceNumber
 // ("" when unset); when it is set it wins. Otherwise Current looks in configFolder for the
@@ -95,29 +87,31 @@ func FromFiles(configFolder, extensionName string) (int, error) {
 	return best, nil
 }
 
+// numberOf returns the sequence number of a settings file name of extensionName: the
+// agent's patterns are ^\d+\.settings$ and ^(\w+)\.(\d+)\.settings$.
 func numberOf(name, extensionName string) (int, bool) {
-	var digits string
-	if extensionName == "" {
-		m := singleName.FindStringSubmatch(name)
-		if m == nil {
-			return 0, false
-		}
-		digits = m[1]
-	} else {
-		m := multiName.FindStringSubmatch(name)
-		if m == nil || m[1] != extensionName {
-			return 0, false
-		}
-		digits = m[2]
+	rest, ok := strings.CutSuffix(name, ".settings")
+	if !ok {
+		return 0, false
 	}
-	n, err := strconv.Atoi(digits)
+	if extensionName != "" {
+		if rest, ok = strings.CutPrefix(rest, extensionName+"."); !ok {
+			return 0, false
+		}
+	}
+	if rest == "" || strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
 	return n, err == nil
 }
 
 // ValidExtensionName reports whether name can be a multi-config extension name: the agent
 // parses file names with \w+, so only ASCII letters, digits and underscores work.
 func ValidExtensionName(name string) bool {
-	return extensionName.MatchString(name)
+	return name != "" && strings.IndexFunc(name, func(r rune) bool {
+		return !(r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}) < 0
 }
 
 // RecordPath returns where the mrseq record of extensionName lives in the handler's root

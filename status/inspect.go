@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"unicode/utf8"
 
@@ -101,11 +102,15 @@ type agentNames struct {
 	seq     string
 }
 
-var statusFileName = regexp.MustCompile(`^(?:([A-Za-z0-9_]+)\.)?([0-9]+)\.status$`)
+// statusFileName is compiled on first use: Inspect is for tools and tests, and a handler
+// that never calls it should not pay for compiling it at start.
+var statusFileName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:([A-Za-z0-9_]+)\.)?([0-9]+)\.status$`)
+})
 
 func namesFor(path string) agentNames {
 	n := agentNames{handler: "<handler>", seq: "<seq>"}
-	if m := statusFileName.FindStringSubmatch(filepath.Base(path)); m != nil {
+	if m := statusFileName().FindStringSubmatch(filepath.Base(path)); m != nil {
 		if m[1] != "" {
 			n.handler += "." + m[1]
 		}
@@ -531,19 +536,19 @@ func (es *extStatus) verdict(notes *[]string) Verdict {
 // (https://\S+\?)((sv|st|se|sr|sp|sip|spr|sig)=\S+)+ with re.IGNORECASE, spelled out for
 // Go: Python's \S excludes every Unicode space (str.isspace), and its case folding lets s
 // match ſ (U+017F) and i match İ and ı (U+0130, U+0131).
-var sasToken = func() *regexp.Regexp {
+var sasToken = sync.OnceValue(func() *regexp.Regexp {
 	const nonSpace = `[^\t-\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]`
 	const s, i = `[sSſ]`, `[iIİı]`
 	keys := strings.Join([]string{
 		s + `[vV]`, s + `[tT]`, s + `[eE]`, s + `[rR]`, s + `[pP]`, s + i + `[pP]`, s + `[pP][rR]`, s + i + `[gG]`,
 	}, "|")
 	return regexp.MustCompile(`([hH][tT][tT][pP]` + s + `://` + nonSpace + `+\?)((` + keys + `)=` + nonSpace + `+)+`)
-}()
+})
 
 // redactSAS is the agent's redact_sas_token.
 func redactSAS(msg string) string {
 	if !strings.Contains(msg, "://") { // every match has it; the regexp is slow on long messages
 		return msg
 	}
-	return sasToken.ReplaceAllString(msg, "${1}<redacted>")
+	return sasToken().ReplaceAllString(msg, "${1}<redacted>")
 }

@@ -17,7 +17,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
+	"strings"
 	"time"
 )
 
@@ -111,8 +111,20 @@ func create(dir, base string, perm os.FileMode) (*os.File, error) {
 	return nil, fmt.Errorf("create temporary file for %s in %s: too many collisions", base, dir)
 }
 
-// tempName matches the temporary files this package creates.
-var tempName = regexp.MustCompile(`^\..+\.[0-9a-f]{12}\.tmp$`)
+// isTempName reports whether name is one of this package's temporary files:
+// ".<base>.<12 hex digits>.tmp".
+func isTempName(name string) bool {
+	rest, ok := strings.CutSuffix(name, ".tmp")
+	if !ok || len(rest) < 1+1+1+12 || rest[0] != '.' || rest[len(rest)-13] != '.' {
+		return false
+	}
+	for _, c := range []byte(rest[len(rest)-12:]) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // RemoveStale removes from dir the temporary files of writes that never finished (their
 // process was killed between create and rename) and are older than age. It returns how
@@ -126,7 +138,7 @@ func RemoveStale(dir string, age time.Duration) int {
 	cutoff := time.Now().Add(-age)
 	n := 0
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !tempName.MatchString(e.Name()) {
+		if !e.Type().IsRegular() || !isTempName(e.Name()) {
 			continue
 		}
 		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) && os.Remove(filepath.Join(dir, e.Name())) == nil {

@@ -19,7 +19,10 @@ const MinLength = 4
 
 // sasQuery matches the query string of a URL that carries a shared access signature: the
 // signature ("sig=") is what grants access, and the other SAS fields are of no use without it.
-var sasQuery = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^\s?#"'<>]*)\?([^\s#"'<>]*\bsig=[^\s#"'<>]*)`)
+// It is compiled on first use, which most handler runs never reach.
+var sasQuery = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^\s?#"'<>]*)\?([^\s#"'<>]*\bsig=[^\s#"'<>]*)`)
+})
 
 // Redactor replaces registered secrets and SAS query strings with Marker. The zero value is
 // ready to use and redacts only SAS query strings. It is safe for concurrent use.
@@ -92,5 +95,5 @@ func SAS(s string) string {
 	if !strings.Contains(strings.ToLower(s), "sig=") {
 		return s
 	}
-	return sasQuery.ReplaceAllString(s, "$1?"+Marker)
+	return sasQuery().ReplaceAllString(s, "$1?"+Marker)
 }
