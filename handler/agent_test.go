@@ -210,6 +210,11 @@ func recordLines(t testing.TB, path, prefix string) []string {
 // handlertest.VM.AddPackage.
 func testPackage(t testing.TB) string {
 	bin, _ := buildTools(t)
+	return packageAround(t, bin)
+}
+
+// packageAround makes a handler package folder whose every command runs bin.
+func packageAround(t testing.TB, bin string) string {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "bin"), 0o755)
 	exe, err := os.ReadFile(bin)
