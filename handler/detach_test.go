@@ -189,3 +189,27 @@ func waitGone(t *testing.T, pid int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestDetachedSameSeqLeavesWorkerAlone(t *testing.T) {
+	vm := detachedVM(t, time.Minute)
+	record := filepath.Join(t.TempDir(), "record")
+	results, err := vm.FirstInstall("1.0.0", map[string]any{"record": record, "sleep": "3s"}, nil)
+	if err != nil || results[1].Failed() {
+		t.Fatal(results, err)
+	}
+	waitForStart(t, record, 1)
+	// A reboot, an agent restart or another extension's goal state while the worker runs.
+	for range 2 {
+		r, _ := vm.Reboot()
+		if r.Failed() || r.Duration > 10*time.Second {
+			t.Fatalf("enable while the worker runs: %s", r)
+		}
+	}
+	seen := watchStatus(t, filepath.Join(vm.StatusDir("1.0.0"), "0.status"), 30*time.Second)
+	if last := seen[len(seen)-1]; last.State != status.Success {
+		t.Fatalf("final status %+v", last)
+	}
+	if got := recordLines(t, record, "start"); len(got) != 1 {
+		t.Fatalf("the work started %d times, want once: %q", len(got), got)
+	}
+}

@@ -21,22 +21,32 @@ import (
 const envWorkerLock = "VMEXT_WORKER_LOCK"
 
 // startWorker starts exe as a detached worker: DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP,
-// no console, stdin closed, stdout and stderr to out, and the lock file's handle inherited.
-// A Windows byte-range lock lasts until the last handle to the file object it was taken on
-// is closed, so the worker keeps the lock after its parent closes its own handle.
+// no console, out of the agent's job where allowed, stdin closed, stdout and stderr to out,
+// and the lock file's handle inherited (adoptLock says what the worker does with it).
 func startWorker(exe, dir string, env []string, out, lockFile *os.File) (int, error) {
-	const detachedProcess = 0x00000008
 	h := windows.Handle(lockFile.Fd())
 	if err := windows.SetHandleInformation(h, windows.HANDLE_FLAG_INHERIT, windows.HANDLE_FLAG_INHERIT); err != nil {
 		return 0, fmt.Errorf("let the worker inherit the lock: %w", err)
 	}
+	env = append(env, envWorkerLock+"="+strconv.FormatUint(uint64(h), 10))
+	// Leave the job the agent may run the command in, so that the agent's end of the command
+	// does not end the worker; a job that forbids it refuses the process, and the worker then
+	// starts inside it.
+	pid, err := startDetached(exe, dir, env, out, h, windows.CREATE_BREAKAWAY_FROM_JOB)
+	if err != nil {
+		pid, err = startDetached(exe, dir, env, out, h, 0)
+	}
+	return pid, err
+}
+
+func startDetached(exe, dir string, env []string, out *os.File, lock windows.Handle, extra uint32) (int, error) {
+	const detachedProcess = 0x00000008
 	cmd := exec.Command(exe, string(Enable))
-	cmd.Dir = dir
-	cmd.Env = append(env, envWorkerLock+"="+strconv.FormatUint(uint64(h), 10))
+	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		CreationFlags:              detachedProcess | syscall.CREATE_NEW_PROCESS_GROUP,
-		AdditionalInheritedHandles: []syscall.Handle{syscall.Handle(h)},
+		CreationFlags:              detachedProcess | syscall.CREATE_NEW_PROCESS_GROUP | extra,
+		AdditionalInheritedHandles: []syscall.Handle{syscall.Handle(lock)},
 	}
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start the detached worker: %w", err)

@@ -10,7 +10,7 @@ import (
 // runProcess runs a command line as the agent does: through the platform's shell in the
 // handler's folder (shellCommand), stdout and stderr into files in that folder (so
 // background children cannot hold the agent up), and on timeout the process tree killed
-// (killTree).
+// (newTree: the process group on Unix, a job object on Windows).
 func runProcess(line, dir string, env []string, timeout time.Duration) (stdout, stderr []byte, exit int, timedOut bool, err error) {
 	outF, err := outputFile(dir)
 	if err != nil {
@@ -27,6 +27,8 @@ func runProcess(line, dir string, env []string, timeout time.Duration) (stdout, 
 	if err := cmd.Start(); err != nil {
 		return nil, nil, -1, false, err
 	}
+	tree := newTree(cmd)
+	defer tree.close()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	timer := time.NewTimer(timeout)
@@ -35,10 +37,10 @@ func runProcess(line, dir string, env []string, timeout time.Duration) (stdout, 
 	case err = <-done:
 	case <-timer.C:
 		timedOut = true
-		killTree(cmd)
+		tree.kill()
 		err = <-done
 	}
-	exit = cmd.ProcessState.ExitCode()
+	exit = exitCode(cmd.ProcessState)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		err = nil

@@ -15,8 +15,18 @@ func shellCommand(line string) *exec.Cmd {
 	return cmd
 }
 
-// killTree sends SIGKILL to the command's whole process group.
-func killTree(cmd *exec.Cmd) { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+// tree is a started command's process group (it is the leader of a new session).
+type tree struct{ pid int }
+
+func newTree(cmd *exec.Cmd) *tree { return &tree{pid: cmd.Process.Pid} }
+
+// kill sends SIGKILL to the whole process group.
+func (t *tree) kill() { syscall.Kill(-t.pid, syscall.SIGKILL) }
+
+func (t *tree) close() {}
+
+// exitCode is the exit status as the Linux agent sees it: 0..255.
+func exitCode(ps *os.ProcessState) int { return ps.ExitCode() }
 
 // outputFile makes an unnamed temporary file in dir, as the agent's TemporaryFile does.
 func outputFile(dir string) (*os.File, error) {

@@ -21,7 +21,9 @@ type public struct {
 	Fail    string `json:"fail"`
 	Panic   bool   `json:"panic"`
 	Active  string `json:"active"`
-	Steps   int    `json:"steps"` // with sleep: report progress this many times while sleeping
+	Steps   int    `json:"steps"`  // with sleep: report progress this many times while sleeping
+	Exit    *int   `json:"exit"`   // end with this exit code and an error status
+	Reboot  bool   `json:"reboot"` // end with success and exit code 3010
 }
 
 type protected struct {
@@ -78,6 +80,12 @@ func main() {
 			}
 			if pub.Panic {
 				panic("told to panic")
+			}
+			if pub.Exit != nil {
+				return &handler.Error{Code: 1, ExitCode: *pub.Exit, Err: fmt.Errorf("told to exit %d", *pub.Exit)}
+			}
+			if pub.Reboot {
+				return handler.SucceededWithExit(3010, "installed; reboot required")
 			}
 			if pub.Fail != "" {
 				return errors.New(pub.Fail + " " + prot.Secret)
