@@ -164,27 +164,24 @@ func (r *Reporter) fire(gen uint64) {
 // does not read status while a handler command runs, so writing it for a quick operation
 // would only cost a file.
 func (r *Reporter) SetLater(state State, code int, message string, after time.Duration) error {
-	if !state.Valid() {
-		return fmt.Errorf("status.status: %w %q", ErrInvalidState, state)
-	}
-	msg := r.redact(message)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return ErrClosed
-	}
-	r.status.State, r.status.Code, r.status.Message = state, code, msg
-	r.pending = true
-	if r.timer == nil {
-		gen := r.timerGen
-		r.timer = time.AfterFunc(after, func() { r.fire(gen) })
-	}
-	return r.takeErr()
+	return r.set(state, code, message, func() error {
+		r.pending = true
+		if r.timer == nil {
+			gen := r.timerGen
+			r.timer = time.AfterFunc(after, func() { r.fire(gen) })
+		}
+		return r.takeErr()
+	})
 }
 
 // Set sets the state, code and message and writes at once, replacing any scheduled progress
 // write. It is how the final success or error is reported. Substatuses are kept.
 func (r *Reporter) Set(state State, code int, message string) error {
+	return r.set(state, code, message, func() error { return r.writeLocked(r.now()) })
+}
+
+// set changes the state, code and message and then, with r.mu held, calls write.
+func (r *Reporter) set(state State, code int, message string, write func() error) error {
 	if !state.Valid() {
 		return fmt.Errorf("status.status: %w %q", ErrInvalidState, state)
 	}
@@ -195,7 +192,7 @@ func (r *Reporter) Set(state State, code int, message string) error {
 		return ErrClosed
 	}
 	r.status.State, r.status.Code, r.status.Message = state, code, msg
-	return r.writeLocked(r.now())
+	return write()
 }
 
 // SetSubstatus adds s, or replaces the substatus with the same Name (after redaction), and
