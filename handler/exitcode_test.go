@@ -3,7 +3,9 @@ package handler_test
 import (
 	"runtime"
 	"testing"
+	"time"
 
+	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/status"
 )
@@ -42,5 +44,22 @@ func TestExitCodesReachTheAgent(t *testing.T) {
 				t.Fatalf("exit %d status %s, want exit %d status %s (%s)", r.ExitCode, r.Status.State, want, tt.state, r)
 			}
 		})
+	}
+}
+
+// TestTimeoutKillsTheHandler: an enable that overruns the agent's limit is killed (the
+// process group on Linux, the job object on Windows) and reported as the agent does.
+func TestTimeoutKillsTheHandler(t *testing.T) {
+	vm := handlertest.New(t, &handlertest.Options{Timeouts: map[handler.Operation]time.Duration{handler.Enable: time.Second}})
+	if err := vm.AddPackage("1.0.0", testPackage(t)); err != nil {
+		t.Fatal(err)
+	}
+	results, err := vm.FirstInstall("1.0.0", map[string]any{"sleep": "60s"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := results[1]
+	if !r.TimedOut || r.AgentCode != 1011 || r.Duration > 30*time.Second {
+		t.Fatalf("overrun: %s (agent %d)", r, r.AgentCode)
 	}
 }
