@@ -1,5 +1,5 @@
-// Command testsummary reads the output of `go test -json` and sums it up for
-// scripts/test-windows: which packages passed, failed, failed to build or had no tests,
+// Command testsummary reads the output of `go test -json` and sums it up for scripts/test
+// (each leg: linux, the custom script module) and scripts/test-windows: which packages passed, failed, failed to build or had no tests,
 // the output of every failed test, every skipped test with the reason it gave, and the
 // counts.
 //
