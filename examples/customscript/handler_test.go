@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,6 +39,35 @@ func output(stdout, stderr string) string {
 	return "\n[stdout]\n" + stdout + "\n[stderr]\n" + stderr
 }
 
+// onWindows: the handler runs commands with cmd /c, whose echo ends lines with CRLF, and
+// files have a read-only attribute instead of permission bits.
+const onWindows = runtime.GOOS == "windows"
+
+// pick returns unix off Windows and windows on Windows: the same test in each shell's syntax.
+func pick(unix, windows string) string {
+	if onWindows {
+		return windows
+	}
+	return unix
+}
+
+// crlf is the output s as cmd writes it on Windows: every LF a CRLF.
+func crlf(s string) string {
+	if onWindows {
+		return strings.ReplaceAll(s, "\n", "\r\n")
+	}
+	return s
+}
+
+// readOnlyMode is the permission bits of a file made 0500: on Windows, where there is only a
+// read-only attribute, Go reports 0444.
+func readOnlyMode() os.FileMode {
+	if onWindows {
+		return 0o444
+	}
+	return 0o500
+}
+
 func wantSuccess(t *testing.T, v status.Verdict, message string) {
 	t.Helper()
 	if v.State != status.Success || v.Code != 0 || v.Operation != "Enable" {
@@ -53,9 +83,12 @@ func wantSuccess(t *testing.T, v status.Verdict, message string) {
 
 func TestCommand(t *testing.T) {
 	vm, _ := newVM(t, options{})
-	r := firstInstall(t, vm, m{"commandToExecute": "echo hello; echo warning >&2; pwd"}, nil)
+	r := firstInstall(t, vm, m{"commandToExecute": pick("echo hello; echo warning >&2; pwd", "echo hello& >&2 echo warning& cd")}, nil)
 	dir := vmDownloadDir(vm, 0)
-	wantSuccess(t, r.Status, "Enable succeeded: "+output("hello\n"+dir+"\n", "warning\n"))
+	wantSuccess(t, r.Status, "Enable succeeded: "+output(crlf("hello\n"+dir+"\n"), crlf("warning\n")))
+	if onWindows {
+		return // no permission bits
+	}
 	for _, name := range []string{stdoutFile, stderrFile} {
 		info, err := os.Stat(filepath.Join(dir, name))
 		if err != nil || info.Mode().Perm() != 0o600 {
@@ -70,11 +103,12 @@ func TestCommand(t *testing.T) {
 func TestProtectedCommand(t *testing.T) {
 	vm, _ := newVM(t, options{})
 	r := firstInstall(t, vm, m{"timestamp": 1}, m{"commandToExecute": "echo from protected settings"})
-	wantSuccess(t, r.Status, "Enable succeeded: "+output("from protected settings\n", ""))
+	wantSuccess(t, r.Status, "Enable succeeded: "+output(crlf("from protected settings\n"), ""))
 }
 
 func TestScriptSetting(t *testing.T) {
-	const script = "#!/bin/sh\r\necho \"line one\"\r\necho \"line two\"\r\n"
+	// With CRLFs, as written on Windows; on Windows a cmd script (script.cmd).
+	script := pick("#!/bin/sh\r\necho \"line one\"\r\necho \"line two\"\r\n", "@echo off\r\necho line one\r\necho line two\r\n")
 	for _, tt := range []struct {
 		name   string
 		public map[string]any
@@ -89,16 +123,28 @@ func TestScriptSetting(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			vm, _ := newVM(t, options{})
 			r := firstInstall(t, vm, tt.public, tt.prot)
-			wantSuccess(t, r.Status, "Enable succeeded: "+output("line one\nline two\n", ""))
-			info, err := os.Stat(filepath.Join(vmDownloadDir(vm, 0), scriptFile))
-			if err != nil || info.Mode().Perm() != 0o500 {
-				t.Errorf("script file: %v, %v; want mode 0500", info, err)
+			wantSuccess(t, r.Status, "Enable succeeded: "+output(crlf("line one\nline two\n"), ""))
+			path := filepath.Join(vmDownloadDir(vm, 0), scriptFile)
+			info, err := os.Stat(path)
+			if err != nil || info.Mode().Perm() != readOnlyMode() {
+				t.Errorf("script file: %v, %v; want mode %v", info, err, readOnlyMode())
+			}
+			if b, _ := os.ReadFile(path); string(b) != strings.ReplaceAll(script, "\r\n", "\n") {
+				t.Errorf("script file %q, want the script with LFs", b)
 			}
 		})
 	}
 	// skipDos2Unix leaves the CRs: the kernel then looks for the interpreter "/bin/sh\r".
+	// cmd reads CRLF lines: on Windows the script runs as written.
 	vm, _ := newVM(t, options{})
 	r := firstInstall(t, vm, m{"script": b64(script), "skipDos2Unix": true}, nil)
+	if onWindows {
+		wantSuccess(t, r.Status, "Enable succeeded: "+output("line one\r\nline two\r\n", ""))
+		if b, _ := os.ReadFile(filepath.Join(vmDownloadDir(vm, 0), scriptFile)); string(b) != script {
+			t.Errorf("with skipDos2Unix the script file is %q, want it as given", b)
+		}
+		return
+	}
 	if r.Status.State != status.Error || !strings.Contains(r.Status.Message, "command terminated with exit status=") {
 		t.Fatalf("with skipDos2Unix: %s; want the CRLF script to fail", r)
 	}
@@ -130,50 +176,69 @@ func files(t *testing.T, content map[string]string) (*httptest.Server, *atomic.I
 
 func TestDownloadedFiles(t *testing.T) {
 	binary := "\x7fELF\r\n\x00\x01#!\r\n"
+	// On Windows cmd scripts: *.cmd is not preprocessed, and cmd takes CRLF.
+	names := []string{"setup.sh", "run", "tool.bin", "data.txt"}
+	command := "sh setup.sh x && ./run && cat data.txt"
+	if onWindows {
+		names[0], names[1] = "setup.cmd", "run.cmd"
+		command = "call setup.cmd x && call run.cmd && type data.txt"
+	}
 	ts, _ := files(t, map[string]string{
-		"/scripts/setup.sh": "\xef\xbb\xbfecho setup \"$1\"\r\n",
-		"/scripts/run":      "#!/bin/sh\r\necho run\r\n",
-		"/scripts/tool.bin": binary,
-		"/scripts/data.txt": "a\r\nb\r\n",
+		"/scripts/setup.sh":  "\xef\xbb\xbfecho setup \"$1\"\r\n",
+		"/scripts/run":       "#!/bin/sh\r\necho run\r\n",
+		"/scripts/setup.cmd": "@echo setup %1\r\n",
+		"/scripts/run.cmd":   "@echo run\r\n",
+		"/scripts/tool.bin":  binary,
+		"/scripts/data.txt":  "a\r\nb\r\n",
 	})
+	var uris []string
+	for _, name := range names {
+		uris = append(uris, ts.URL+"/scripts/"+name)
+	}
 	vm, _ := newVM(t, options{client: ts.Client()})
-	r := firstInstall(t, vm, m{
-		"fileUris":         []string{ts.URL + "/scripts/setup.sh", ts.URL + "/scripts/run", ts.URL + "/scripts/tool.bin", ts.URL + "/scripts/data.txt"},
-		"commandToExecute": "sh setup.sh x && ./run && cat data.txt",
-	}, nil)
-	wantSuccess(t, r.Status, "Enable succeeded: "+output("setup x\nrun\na\nb\n", ""))
+	r := firstInstall(t, vm, m{"fileUris": uris, "commandToExecute": command}, nil)
+	wantSuccess(t, r.Status, "Enable succeeded: "+output(crlf("setup x\nrun\n")+"a\nb\n", ""))
 	dir := vmDownloadDir(vm, 0)
 	if b, _ := os.ReadFile(filepath.Join(dir, "tool.bin")); string(b) != binary {
 		t.Errorf("the binary was changed: %q", b)
 	}
-	for _, name := range []string{"setup.sh", "run", "tool.bin", "data.txt"} {
-		if info, err := os.Stat(filepath.Join(dir, name)); err != nil || info.Mode().Perm() != 0o500 {
-			t.Errorf("%s: %v, %v; want mode 0500", name, info, err)
+	for _, name := range names {
+		if info, err := os.Stat(filepath.Join(dir, name)); err != nil || info.Mode().Perm() != readOnlyMode() {
+			t.Errorf("%s: %v, %v; want mode %v", name, info, err, readOnlyMode())
 		}
 	}
 
 	// skipDos2Unix keeps the files as they are.
 	vm, _ = newVM(t, options{client: ts.Client()})
-	r = firstInstall(t, vm, m{"fileUris": []string{ts.URL + "/scripts/data.txt"}, "commandToExecute": "od -c data.txt | head -1", "skipDos2Unix": true}, nil)
-	if r.Status.State != status.Success || !strings.Contains(r.Status.Message, `\r  \n`) {
+	r = firstInstall(t, vm, m{"fileUris": []string{ts.URL + "/scripts/data.txt"}, "commandToExecute": pick("od -c data.txt | head -1", "type data.txt"), "skipDos2Unix": true}, nil)
+	if onWindows {
+		wantSuccess(t, r.Status, "Enable succeeded: "+output("a\r\nb\r\n", ""))
+	} else if r.Status.State != status.Success || !strings.Contains(r.Status.Message, `\r  \n`) {
 		t.Fatalf("with skipDos2Unix: %s", r)
 	}
 }
 
 func TestLargeOutputTails(t *testing.T) {
 	vm, _ := newVM(t, options{})
-	// 100 000 bytes of numbered lines on stdout, 50 000 on stderr.
+	// 100 000 bytes of numbered lines on stdout, 50 000 on stderr; on Windows (cmd has no
+	// printf) 110 000 and 60 000, numbered from 10000 so that they have 5 digits, stderr's
+	// ending with a dot so that no digit stands before >&2.
 	cmd := `i=0; while [ $i -lt 10000 ]; do printf 'out %05d\n' $i; i=$((i+1)); done; ` +
 		`i=0; while [ $i -lt 5000 ]; do printf 'err %05d\n' $i >&2; i=$((i+1)); done`
+	outFormat, errFormat, first, size := "out %05d\n", "err %05d\n", 0, 100000
+	if onWindows {
+		cmd = `for /L %i in (10000,1,19999) do @echo out %i& for /L %i in (10000,1,14999) do @echo err %i.>&2`
+		outFormat, errFormat, first, size = "out %d\r\n", "err %d.\r\n", 10000, 110000
+	}
 	r := firstInstall(t, vm, m{"commandToExecute": cmd}, nil)
 	var out, errs strings.Builder
 	for i := range 10000 {
-		fmt.Fprintf(&out, "out %05d\n", i)
+		fmt.Fprintf(&out, outFormat, first+i)
 	}
 	for i := range 5000 {
-		fmt.Fprintf(&errs, "err %05d\n", i)
+		fmt.Fprintf(&errs, errFormat, first+i)
 	}
-	if out.Len() != 100000 {
+	if out.Len() != size {
 		t.Fatalf("test bug: %d bytes", out.Len())
 	}
 	tailOf := func(s string) string { return s[len(s)-tailSize:] }
@@ -185,9 +250,9 @@ func TestLargeOutputTails(t *testing.T) {
 
 func TestNonZeroExit(t *testing.T) {
 	vm, _ := newVM(t, options{})
-	r := firstInstall(t, vm, m{"commandToExecute": "echo out; echo err >&2; exit 3"}, nil)
+	r := firstInstall(t, vm, m{"commandToExecute": pick("echo out; echo err >&2; exit 3", "echo out& >&2 echo err& exit 3")}, nil)
 	v := r.Status
-	want := "Enable failed: failed to execute command: command terminated with exit status=3" + output("out\n", "err\n")
+	want := "Enable failed: failed to execute command: command terminated with exit status=3" + output(crlf("out\n"), crlf("err\n"))
 	if v.State != status.Error || v.Code != handler.CodeBadConfig || v.Message != want {
 		t.Fatalf("status %+v\nwant error 53 with message %q", v, want)
 	}
@@ -199,6 +264,14 @@ func TestNonZeroExit(t *testing.T) {
 func TestCommandNotFound(t *testing.T) {
 	vm, _ := newVM(t, options{})
 	r := firstInstall(t, vm, m{"commandToExecute": "no-such-command-here"}, nil)
+	if onWindows {
+		// cmd exits with 9009; its complaint names the command (Windows: "is not
+		// recognized", Wine: "Can't recognize").
+		if r.Status.State != status.Error || !strings.Contains(r.Status.Message, "exit status=9009") || !strings.Contains(r.Status.Message, "'no-such-command-here'") {
+			t.Fatalf("status %+v, want exit status 9009 with cmd's complaint", r.Status)
+		}
+		return
+	}
 	if r.Status.State != status.Error || !strings.Contains(r.Status.Message, "exit status=127") || !strings.Contains(r.Status.Message, "not found") {
 		t.Fatalf("status %+v, want exit status 127 with the shell's complaint", r.Status)
 	}
@@ -210,14 +283,15 @@ func TestRunsOncePerSequenceNumber(t *testing.T) {
 	vm, _ := newVM(t, options{})
 	record := filepath.Join(t.TempDir(), "runs")
 	settings := func(ts int) map[string]any {
-		return m{"commandToExecute": fmt.Sprintf("echo run %d >> %s; echo ran", ts, record), "timestamp": ts}
+		// cmd: the redirection first, or "1>>" would be a handle.
+		return m{"commandToExecute": fmt.Sprintf(pick("echo run %[1]d >> %[2]s; echo ran", ">> %[2]s echo run %[1]d& echo ran"), ts, record), "timestamp": ts}
 	}
 	runs := func() []string {
 		b, _ := os.ReadFile(record)
 		return strings.Fields(strings.ReplaceAll(string(b), "run ", "run-"))
 	}
 	r := firstInstall(t, vm, settings(1), nil)
-	wantSuccess(t, r.Status, "Enable succeeded: "+output("ran\n", ""))
+	wantSuccess(t, r.Status, "Enable succeeded: "+output(crlf("ran\n"), ""))
 	first, _ := os.ReadFile(statusPath(vm, 0))
 
 	r, _ = vm.Reboot()
@@ -232,7 +306,7 @@ func TestRunsOncePerSequenceNumber(t *testing.T) {
 	}
 
 	r, _ = vm.NewSettings(settings(2), nil)
-	wantSuccess(t, r.Status, "Enable succeeded: "+output("ran\n", ""))
+	wantSuccess(t, r.Status, "Enable succeeded: "+output(crlf("ran\n"), ""))
 	r, _ = vm.Reboot()
 	if r.Failed() {
 		t.Fatal(r)
@@ -242,7 +316,7 @@ func TestRunsOncePerSequenceNumber(t *testing.T) {
 	}
 
 	// A failed run is not retried either (at most once).
-	r, _ = vm.NewSettings(m{"commandToExecute": fmt.Sprintf("echo run 3 >> %s; exit 1", record), "timestamp": 3}, nil)
+	r, _ = vm.NewSettings(m{"commandToExecute": fmt.Sprintf(pick("echo run 3 >> %s; exit 1", ">> %s echo run 3& exit 1"), record), "timestamp": 3}, nil)
 	if r.Status.State != status.Error {
 		t.Fatal(r)
 	}
@@ -254,7 +328,7 @@ func TestRunsOncePerSequenceNumber(t *testing.T) {
 
 func TestCleanup(t *testing.T) {
 	vm, _ := newVM(t, options{})
-	firstInstall(t, vm, m{"commandToExecute": "echo 0 > marker"}, nil)
+	firstInstall(t, vm, m{"commandToExecute": pick("echo 0 > marker", "> marker echo 0")}, nil)
 	config := vm.ConfigDir(version)
 	others := []string{"ext.0.settings", "10.settings.bak", "x0.settings", "HandlerState"}
 	for _, name := range others {
@@ -265,14 +339,14 @@ func TestCleanup(t *testing.T) {
 	if err := vm.WriteSettings(version, "", 7, m{"commandToExecute": "true"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	r, _ := vm.NewSettings(m{"commandToExecute": "echo 1 > marker"}, nil)
+	r, _ := vm.NewSettings(m{"commandToExecute": pick("echo 1 > marker", "> marker echo 1")}, nil)
 	if r.Failed() {
 		t.Fatal(r)
 	}
 	if _, err := os.Stat(vmDownloadDir(vm, 0)); !os.IsNotExist(err) {
 		t.Errorf("download/0 is still there: %v", err)
 	}
-	if b, _ := os.ReadFile(filepath.Join(vmDownloadDir(vm, 1), "marker")); string(b) != "1\n" {
+	if b, _ := os.ReadFile(filepath.Join(vmDownloadDir(vm, 1), "marker")); string(b) != crlf("1\n") {
 		t.Errorf("download/1/marker = %q", b)
 	}
 	if _, err := os.Stat(filepath.Join(vmDataDir(vm), "download", "notes")); err != nil {
@@ -296,7 +370,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(results, err)
 	}
 	info, err := os.Stat(vmDataDir(vm))
-	if err != nil || !info.IsDir() || info.Mode().Perm() != 0o700 {
+	if err != nil || !info.IsDir() || (!onWindows && info.Mode().Perm() != 0o700) {
 		t.Fatalf("data folder after install: %v, %v", info, err)
 	}
 	r := vm.Run(handlertestCommand(handler.Disable, 0))
@@ -331,10 +405,12 @@ func TestDownloadRetriesAndFailures(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := requests.Add(1)
 		switch {
-		case r.URL.Path == "/flaky.sh" && n <= 2:
+		case (r.URL.Path == "/flaky.sh" || r.URL.Path == "/flaky.cmd") && n <= 2:
 			w.WriteHeader(http.StatusServiceUnavailable)
 		case r.URL.Path == "/flaky.sh":
 			io.WriteString(w, "echo flaky\n")
+		case r.URL.Path == "/flaky.cmd":
+			io.WriteString(w, "@echo flaky\r\n")
 		default:
 			w.Header().Set("x-ms-request-id", "request-404")
 			http.NotFound(w, r)
@@ -342,13 +418,13 @@ func TestDownloadRetriesAndFailures(t *testing.T) {
 	}))
 	defer ts.Close()
 	vm, rec := newVM(t, options{client: ts.Client()})
-	r := firstInstall(t, vm, m{"fileUris": []string{ts.URL + "/flaky.sh"}, "commandToExecute": "sh flaky.sh"}, nil)
-	wantSuccess(t, r.Status, "Enable succeeded: "+output("flaky\n", ""))
+	r := firstInstall(t, vm, m{"fileUris": []string{ts.URL + pick("/flaky.sh", "/flaky.cmd")}, "commandToExecute": pick("sh flaky.sh", "call flaky.cmd")}, nil)
+	wantSuccess(t, r.Status, "Enable succeeded: "+output(crlf("flaky\n"), ""))
 	if diff := cmp.Diff([]time.Duration{3 * time.Second, 6 * time.Second}, rec.got()); diff != "" {
 		t.Errorf("waits (-want +got):\n%s", diff)
 	}
 
-	r, _ = vm.NewSettings(m{"fileUris": []string{ts.URL + "/flaky.sh", ts.URL + "/missing.sh?sv=1&sig=s3cr3t"}, "commandToExecute": "echo never"}, nil)
+	r, _ = vm.NewSettings(m{"fileUris": []string{ts.URL + pick("/flaky.sh", "/flaky.cmd"), ts.URL + "/missing.sh?sv=1&sig=s3cr3t"}, "commandToExecute": "echo never"}, nil)
 	v := r.Status
 	if v.State != status.Error || v.Code != handler.CodeBadConfig {
 		t.Fatalf("status %+v, want a 53 error", v)
@@ -378,7 +454,8 @@ func TestUpdateDoesNotRunAgain(t *testing.T) {
 	vm.AddHandler(version, newHandler(options{}))
 	vm.AddHandler("2.1.1", newHandler(options{}))
 	record := filepath.Join(t.TempDir(), "runs")
-	r := firstInstall(t, vm, m{"commandToExecute": "echo run >> " + record}, nil)
+	command := pick("echo run >> "+record, ">> "+record+" echo run")
+	r := firstInstall(t, vm, m{"commandToExecute": command}, nil)
 	if r.Failed() {
 		t.Fatal(r)
 	}
@@ -391,14 +468,14 @@ func TestUpdateDoesNotRunAgain(t *testing.T) {
 		!strings.Contains(last.Status.Message, "already processed") {
 		t.Fatalf("enable after the update: %s", last)
 	}
-	if b, _ := os.ReadFile(record); string(b) != "run\n" {
+	if b, _ := os.ReadFile(record); string(b) != crlf("run\n") {
 		t.Fatalf("runs %q: the update ran the command again", b)
 	}
-	r, _ = vm.NewSettings(m{"commandToExecute": "echo run >> " + record, "timestamp": 2}, nil)
+	r, _ = vm.NewSettings(m{"commandToExecute": command, "timestamp": 2}, nil)
 	if r.Failed() || r.Status.State != status.Success {
 		t.Fatal(r)
 	}
-	if b, _ := os.ReadFile(record); string(b) != "run\nrun\n" {
+	if b, _ := os.ReadFile(record); string(b) != crlf("run\nrun\n") {
 		t.Fatalf("runs %q: new settings after the update did not run", b)
 	}
 }

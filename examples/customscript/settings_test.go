@@ -77,7 +77,8 @@ func TestSettingsRules(t *testing.T) {
 		{"fileUri without a name", m{"commandToExecute": "a"}, m{"fileUris": []string{"https://example.com/dir/?sig=secret"}}, CodeInvalidFileURI, "https://example.com/dir/?[REDACTED] has no file name"},
 		{"fileUri escaping", m{"commandToExecute": "a", "fileUris": []string{"https://example.com/a/%2e%2e"}}, nil, CodeInvalidFileURI, `names ".."`},
 		{"fileUri named stdout", m{"commandToExecute": "a", "fileUris": []string{"https://example.com/stdout"}}, nil, CodeInvalidFileURI, `"stdout" is taken by the handler`},
-		{"fileUri named script.sh with a script", m{"script": b64("a"), "fileUris": []string{"https://example.com/script.sh"}}, nil, CodeInvalidFileURI, `"script.sh" is taken by the handler`},
+		// The script's own name: script.sh, on Windows script.cmd (there script.sh is a file like any other).
+		{"fileUri named " + scriptFile + " with a script", m{"script": b64("a"), "fileUris": []string{"https://example.com/" + scriptFile}}, nil, CodeInvalidFileURI, `"` + scriptFile + `" is taken by the handler`},
 		{"storage key with a non-blob URL", m{"commandToExecute": "a", "fileUris": []string{"https://example.com/a.sh"}}, m{"storageAccountName": "acct", "storageAccountKey": testKey}, CodeInvalidFileURI, "is not on a blob endpoint"},
 		{"storage key with another account", m{"commandToExecute": "a", "fileUris": []string{"https://other.blob.core.windows.net/c/a.sh?sig=secret"}}, m{"storageAccountName": "acct", "storageAccountKey": testKey}, CodeInvalidFileURI, `fileUris[0]: invalid file URL: https://other.blob.core.windows.net/c/a.sh?[REDACTED] is in storage account "other", but the storage credentials are for "[REDACTED]"`}, // a protected value
 

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,9 +107,10 @@ func TestRetryScheduleOnTransientStatuses(t *testing.T) {
 	if err != nil || string(b) != srv.body {
 		t.Fatalf("content %q, %v", b, err)
 	}
+	// 0500; Windows has only a read-only attribute, which Go shows as 0444.
 	info, _ := os.Stat(path)
-	if info.Mode().Perm() != 0o500 {
-		t.Errorf("mode %v, want 0500", info.Mode().Perm())
+	if want := readOnlyMode(); info.Mode().Perm() != want {
+		t.Errorf("mode %v, want %v", info.Mode().Perm(), want)
 	}
 	if diff := cmp.Diff([]string{"run.sh"}, listDir(t, dir)); diff != "" {
 		t.Errorf("folder (-want +got):\n%s", diff)
@@ -513,4 +515,13 @@ func TestSources(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readOnlyMode is the permission bits of a file made 0500: on Windows, where there is only
+// a read-only attribute, Go reports 0444.
+func readOnlyMode() os.FileMode {
+	if runtime.GOOS == "windows" {
+		return 0o444
+	}
+	return 0o500
 }
