@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,7 +90,9 @@ func TestSettingsRules(t *testing.T) {
 		{"script gzip broken", m{"script": base64.StdEncoding.EncodeToString([]byte{0x1f, 0x8b, 8, 0, 1, 2, 3})}, nil, CodeBadConfig, "script"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			vm, _ := newVM(t, options{})
+			// A bad configuration is refused before any download: a request fails the test
+			// (and never reaches the network).
+			vm, _ := newVM(t, options{client: &http.Client{Transport: noNetwork{t}}})
 			r := firstInstall(t, vm, tt.public, tt.protected)
 			v := r.Status
 			if v.State != status.Error || v.Code != handler.CodeBadConfig || r.ExitCode != handler.CodeBadConfig {
@@ -199,4 +203,12 @@ func TestMissingCertificate(t *testing.T) {
 	if code, _ := clarification(r.Status); code != CodeNoCertificate {
 		t.Errorf("clarification %d, want %d", code, CodeNoCertificate)
 	}
+}
+
+// noNetwork is a transport that refuses every request and fails the test.
+type noNetwork struct{ t *testing.T }
+
+func (n noNetwork) RoundTrip(req *http.Request) (*http.Response, error) {
+	n.t.Errorf("the handler sent a request: %s %s", req.Method, req.URL.Redacted())
+	return nil, errors.New("test: no network")
 }

@@ -19,7 +19,10 @@ func FuzzFileName(f *testing.F) {
 		_, query, hasQuery := strings.Cut(rawURL, "?")
 		query, _, _ = strings.Cut(query, "#")
 		if err != nil {
-			if hasQuery && query != "" && strings.Contains(err.Error(), "?"+query) {
+			// Without the redactions (a query "[" or " " would match them), the query must
+			// not show; queries under 4 bytes can match the message's own words.
+			msg := strings.ReplaceAll(err.Error(), "?[REDACTED]", "")
+			if hasQuery && len(query) >= 4 && strings.Contains(msg, "?"+query) {
 				t.Fatalf("error %q shows the query %q", err, query)
 			}
 			return
