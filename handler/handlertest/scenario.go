@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -274,12 +276,7 @@ func (vm *VM) enabledExtensions(version string) []string {
 	if !vm.packages[version].manifest.SupportsMultipleExtensions {
 		return []string{""}
 	}
-	var out []string
-	for name := range vm.extState[version] {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
+	return vm.enabledExtensionsOf(version)
 }
 
 // extensionsToEnable lists what the new version enables after an update.
@@ -290,13 +287,9 @@ func (vm *VM) extensionsToEnable(old string) []string {
 	return vm.enabledExtensionsOf(old)
 }
 
+// enabledExtensionsOf lists the enabled extensions of a version, in name order.
 func (vm *VM) enabledExtensionsOf(version string) []string {
-	var out []string
-	for name := range vm.extState[version] {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(vm.extState[version]))
 }
 
 func (vm *VM) markExtension(version, ext string, on bool) {
