@@ -60,6 +60,6 @@ for pkg in $(go list ./...); do
 	dir=$(go list -f '{{.Dir}}' "$pkg")
 	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
 		go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-5s}" "$pkg" >/dev/null
-		echo "ok  $pkg $target"
+		echo "[pass] $pkg $target (fuzzed ${FUZZTIME:-5s})"
 	done
 done

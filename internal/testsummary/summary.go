@@ -198,23 +198,27 @@ func (p *pkg) failedAlone() bool {
 	return p.counts.failed == 0
 }
 
+// progressLine is one package's line in the report. Its form is deliberately unlike go
+// test's own closing lines ("ok  \tpkg", "?   \tpkg\t[no test files]"): a reader of the
+// whole log that looks for those would otherwise take a package without tests for a run
+// that executed none. The one closing line of the report is the plain counts line.
 func (p *pkg) progressLine() string {
 	var status string
 	switch p.result {
 	case resultPass:
-		status = "ok  "
+		status = "[pass]"
 	case resultNoTestFiles:
-		return fmt.Sprintf("?   \t%s\t[no test files]", p.path)
+		return fmt.Sprintf("[none] %s (no test files)", p.path)
 	case resultBuildFail:
-		return fmt.Sprintf("FAIL\t%s\t[build failed]", p.path)
+		return fmt.Sprintf("[FAIL] %s (build failed)", p.path)
 	case resultUnfinished:
-		return fmt.Sprintf("FAIL\t%s\t[did not finish]", p.path)
+		return fmt.Sprintf("[FAIL] %s (did not finish)", p.path)
 	default:
-		status = "FAIL"
+		status = "[FAIL]"
 	}
-	line := fmt.Sprintf("%s\t%s\t%.3fs\t%s", status, p.path, p.elapsed, p.counts)
+	line := fmt.Sprintf("%s %s (%s; %.1fs)", status, p.path, p.counts, p.elapsed)
 	if p.failedAlone() {
-		line += "\t(the test binary failed outside any test)"
+		line += " the test binary failed outside any test"
 	}
 	return line
 }

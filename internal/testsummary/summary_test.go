@@ -77,10 +77,10 @@ func TestReport(t *testing.T) {
 	s.report(&b, "windows")
 	out := b.String()
 	for _, want := range []string{
-		"ok  \tex/a\t0.012s\t1 passed, 0 failed, 1 skipped",
-		"FAIL\tex/c\t[build failed]",
+		"[pass] ex/a (1 passed, 0 failed, 1 skipped; 0.0s)",
+		"[FAIL] ex/c (build failed)",
 		"c/c.go:3:1: syntax error",
-		"?   \tex/d\t[no test files]",
+		"[none] ex/d (no test files)",
 		"--- FAIL: ex/b TestParent (see its subtests)",
 		"--- FAIL: ex/b TestParent/one\n    b_test.go:7: got 1, want 2\n",
 		"--- FAIL (did not finish: the test binary ended while it ran): ex/e TestCrash",
