@@ -31,13 +31,18 @@ const (
 const StopFile = ".vmext.stop"
 
 // holder describes the process that holds the operation lock. It is written into the lock
-// file so that whoever finds the lock taken knows by whom.
+// file so that whoever finds the lock taken knows by whom, and emptied when the lock is
+// released. A record found in the lock file by whoever takes the lock was therefore left by
+// a holder that died; if it is an enable whose work had started (Running), that enable was
+// interrupted and its sequence number is run again. Keeping this in the record, which is
+// written anyway, costs an enable no file of its own.
 type holder struct {
-	PID    int       `json:"pid"`
-	Op     Operation `json:"op"`
-	Seq    int       `json:"seq"`
-	Worker bool      `json:"worker,omitempty"`
-	Since  time.Time `json:"since"`
+	PID     int       `json:"pid"`
+	Op      Operation `json:"op"`
+	Seq     int       `json:"seq"`
+	Worker  bool      `json:"worker,omitempty"`
+	Running bool      `json:"running,omitempty"` // an enable whose work has started
+	Since   time.Time `json:"since"`
 }
 
 func (h holder) String() string {
@@ -48,20 +53,39 @@ func (h holder) String() string {
 	return fmt.Sprintf("%s %s of sequence number %d, pid %d, since %s", kind, h.Op, h.Seq, h.PID, h.Since.Format(time.RFC3339))
 }
 
+// readHolder reads the record of the lock file at path, which someone else holds.
 func readHolder(path string) (holder, bool) {
-	var h holder
 	b, err := os.ReadFile(path)
-	if err != nil || json.Unmarshal(b, &h) != nil || h.PID <= 0 {
+	if err != nil {
+		return holder{}, false
+	}
+	return parseHolder(b)
+}
+
+// heldRecord reads the record in the lock file this process holds.
+func heldRecord(l *lock.Lock) (holder, bool) {
+	var buf [512]byte
+	n, _ := l.File().ReadAt(buf[:], 0)
+	return parseHolder(buf[:n])
+}
+
+func parseHolder(b []byte) (holder, bool) {
+	var h holder
+	if len(b) == 0 || json.Unmarshal(b, &h) != nil || h.PID <= 0 {
 		return holder{}, false
 	}
 	return h, true
 }
 
+// writeHolder writes h as the record of the held lock file l. It writes over the old record
+// and cuts off what is left of it rather than truncating to zero first: on ext4 a file
+// truncated to zero and written again is flushed to disk when it is closed.
 func writeHolder(l *lock.Lock, h holder) {
 	f := l.File()
 	b, _ := json.Marshal(h)
-	if f.Truncate(0) == nil {
-		f.WriteAt(append(b, '\n'), 0)
+	b = append(b, '\n')
+	if _, err := f.WriteAt(b, 0); err == nil {
+		f.Truncate(int64(len(b)))
 	}
 }
 
@@ -87,7 +111,8 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 				return nil, err
 			}
 		}
-		me.Worker = true
+		me.Worker, me.Running = true, true
+		r.me = me
 		writeHolder(l, me)
 		return l, nil
 	}
@@ -114,6 +139,10 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 	if err != nil {
 		return nil, err
 	}
+	if prev, ok := heldRecord(l); ok && prev.Op == Enable && prev.Running {
+		r.interrupted = &prev
+	}
+	r.me = me
 	writeHolder(l, me)
 	return l, nil
 }
@@ -129,7 +158,7 @@ func (r *run) acquire(ctx context.Context, path string, wait time.Duration) (*lo
 		if err != nil {
 			return nil, err
 		}
-		h, ok := readHolder(path)
+		h, ok := heldRecord(l)
 		if !ok || !h.Worker || h.PID == os.Getpid() || !proc.Alive(h.PID) {
 			return l, nil
 		}
@@ -163,7 +192,7 @@ func (r *run) stopWorker(ctx context.Context, path, root string, w holder) (*loc
 
 // detach starts the enable's work in a detached worker process that takes the lock over,
 // and returns at once.
-func (r *run) detach(x *Context, held *lock.Lock, store seqnum.Store) error {
+func (r *run) detach(x *Context, held *lock.Lock) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -182,7 +211,7 @@ func (r *run) detach(x *Context, held *lock.Lock, store seqnum.Store) error {
 	if err != nil {
 		return err
 	}
-	writeHolder(held, holder{PID: pid, Op: Enable, Seq: x.SeqNum, Worker: true, Since: r.now().UTC()})
+	writeHolder(held, holder{PID: pid, Op: Enable, Seq: x.SeqNum, Worker: true, Running: true, Since: r.now().UTC()})
 	level.Info(r.log).Log("msg", "enable continues in a detached worker", "worker_pid", pid)
 	return nil
 }
@@ -213,7 +242,6 @@ func (r *run) runWorker(ctx context.Context, x *Context, store seqnum.Store) int
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go watchStop(ctx, x.Env.Root(), cancel)
-	defer store.ClearRunning()
 	after := func() {
 		if r.h.Policy != seqnum.AtMostOnce {
 			r.commit(x, store)

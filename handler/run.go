@@ -43,6 +43,9 @@ type run struct {
 	log      log.Logger
 	worker   bool // this process is a detached enable's worker
 	handoff  bool // the lock went to a detached worker: do not release it
+
+	me          holder  // this process's record in the lock file
+	interrupted *holder // the record of an interrupted enable, found when the lock was taken
 }
 
 func newRun(h *Handler) *run {
@@ -127,12 +130,7 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	if err != nil {
 		return r.fatal(op, ExitFailure, err)
 	}
-	defer func() {
-		if !r.handoff {
-			held.File().Truncate(0) // no holder: a record left behind would name a finished worker
-			held.Release()
-		}
-	}()
+	defer r.release(held)
 
 	if n := atomicfile.RemoveStale(env.StatusFolder, time.Minute); n > 0 {
 		level.Info(r.log).Log("msg", "removed temporary status files of interrupted writes", "count", n)
@@ -231,7 +229,8 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		x.Reason = "no sequence number: the agent has sent no settings"
 		return r.operation(ctx, x, r.h.Enable, nil)
 	}
-	_, interrupted := store.Running()
+	interrupted := r.interrupted != nil
+	r.interrupted = nil // this enable answers for it
 	recorded, hasRecord, err := store.Recorded()
 	if err != nil {
 		level.Warn(r.log).Log("msg", "ignoring the sequence number record", "err", err)
@@ -256,9 +255,7 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		}
 		return r.skip(x)
 	}
-	if err := store.SetRunning(x.SeqNum); err != nil {
-		level.Warn(r.log).Log("msg", "cannot mark the run as started", "err", err)
-	}
+	r.setRunning(held, true)
 	if r.h.Policy == seqnum.AtMostOnce {
 		r.commit(x, store)
 	}
@@ -266,7 +263,7 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		if err := x.Status.Set(status.Transitioning, 0, "Enable in progress: "+x.Reason); err != nil {
 			level.Error(r.log).Log("msg", "cannot write status", "err", err)
 		}
-		err := r.detach(x, held, store)
+		err := r.detach(x, held)
 		if err == nil {
 			r.handoff = true
 			handoffLock(held)
@@ -274,13 +271,37 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		}
 		level.Warn(r.log).Log("msg", "cannot detach; running the enable in the foreground", "err", err)
 	}
-	defer store.ClearRunning()
+	defer r.setRunning(held, false)
 	after := func() {
 		if r.h.Policy != seqnum.AtMostOnce {
 			r.commit(x, store)
 		}
 	}
 	return r.operation(ctx, x, r.h.Enable, after)
+}
+
+// setRunning marks in the lock record whether the enable's work has started and not ended:
+// a record left marked by a holder that died tells the next enable to run it again.
+func (r *run) setRunning(held *lock.Lock, on bool) {
+	r.me.Running = on
+	writeHolder(held, r.me)
+}
+
+// release empties the lock record and releases the lock, unless a detached worker took it
+// over. When an interrupted enable was found and no enable has answered for it since (this
+// is another operation), its record is put back, so that the next enable still runs again.
+func (r *run) release(held *lock.Lock) {
+	if r.handoff {
+		return
+	}
+	if r.interrupted != nil {
+		left := *r.interrupted
+		left.Worker = false // its process is gone; nobody is to wait for it
+		writeHolder(held, left)
+	} else {
+		held.File().Truncate(0) // no holder: a record left behind would name a finished worker
+	}
+	held.Release()
 }
 
 // commit records the sequence number as processed and clears the disabled marker.

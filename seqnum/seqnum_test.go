@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -121,16 +122,27 @@ func TestStore(t *testing.T) {
 		t.Fatal("disabled marker not cleared")
 	}
 
-	if _, ok := s.Running(); ok {
-		t.Fatal("fresh store is running")
+}
+
+// TestRecordRewrittenInPlace: the record is written over, never through a new file, and a
+// shorter number leaves nothing of a longer one behind.
+func TestRecordRewrittenInPlace(t *testing.T) {
+	s := Store{Root: t.TempDir()}
+	for _, n := range []int{123456, 7, 45, 45, 0, 1000} {
+		if err := s.Record(n); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(s.RecordPath())
+		if err != nil || string(b) != strconv.Itoa(n) {
+			t.Fatalf("after Record(%d) the file holds %q (%v)", n, b, err)
+		}
+		if got, ok, err := s.Recorded(); err != nil || !ok || got != n {
+			t.Fatalf("Recorded() = %d, %v, %v after Record(%d)", got, ok, err, n)
+		}
 	}
-	s.SetRunning(5)
-	if n, ok := s.Running(); !ok || n != 5 {
-		t.Fatalf("Running = %d, %v", n, ok)
-	}
-	s.ClearRunning()
-	if _, ok := s.Running(); ok {
-		t.Fatal("running marker not cleared")
+	entries, _ := os.ReadDir(s.Root)
+	if len(entries) != 1 {
+		t.Errorf("the root holds %d entries, want only the record", len(entries))
 	}
 }
 
