@@ -23,8 +23,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/vmext/vmext/seqnum"
@@ -90,8 +88,17 @@ type Handler struct {
 
 // Main runs the handler for the process's arguments with a context that is cancelled on
 // SIGTERM or interrupt, and exits with the exit code Run returns.
+//
+// Signals are watched from 50 ms into the run on (a watcher costs a quick enable a sixth of
+// its time): a process stopped before that ends by the signal's default action, and an
+// enable whose work had started then runs again at the next enable, as after a crash. A
+// detached enable's worker watches from its start.
 func (h *Handler) Main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	delay := signalDelay
+	if os.Getenv(envWorker) != "" {
+		delay = 0
+	}
+	ctx, stop := signalContext(context.Background(), delay, stopSignals...)
 	code := h.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
