@@ -96,13 +96,30 @@ func field(line []byte, prefix string) (int64, bool) {
 }
 
 // canonicalInt parses a decimal integer written exactly as strconv.FormatInt writes it: no
-// sign but a leading minus, no leading zeros, no spaces.
+// sign but a leading minus, no leading zeros, no spaces. It allocates nothing: the budget
+// state holds up to Limit of them, and is read on every Emit.
 func canonicalInt(b []byte) (int64, bool) {
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil || strconv.FormatInt(v, 10) != string(b) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 || (b[0] == '0' && (len(b) > 1 || neg)) {
 		return 0, false
 	}
-	return v, true
+	var n uint64 // 19 digits fit
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && n <= 1<<63:
+		return int64(-n), true // -(1<<63) wraps to math.MinInt64 itself
+	case !neg && n <= math.MaxInt64:
+		return int64(n), true
+	}
+	return 0, false
 }
 
 // encode writes the state in the form parseState reads.

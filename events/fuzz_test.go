@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +155,23 @@ func FuzzFit(f *testing.F) {
 			if utf8.RuneCountInString(s) > MaxMessageChars {
 				t.Fatalf("field of %d characters", utf8.RuneCountInString(s))
 			}
+		}
+	})
+}
+
+// FuzzCanonicalInt checks the allocation-free parser against its definition: exactly the
+// strings strconv.FormatInt writes.
+func FuzzCanonicalInt(f *testing.F) {
+	for _, s := range []string{"0", "-0", "00", "7", "-7", "07", "9223372036854775807", "9223372036854775808",
+		"-9223372036854775808", "-9223372036854775809", "9999999999999999999", "18446744073709551616", "+1", " 1", "", "-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := canonicalInt([]byte(s))
+		v, err := strconv.ParseInt(s, 10, 64)
+		want := err == nil && strconv.FormatInt(v, 10) == s
+		if ok != want || (ok && got != v) {
+			t.Fatalf("canonicalInt(%q) = %d, %v; want %d, %v", s, got, ok, v, want)
 		}
 	})
 }

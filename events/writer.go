@@ -148,7 +148,13 @@ func New(opts Options) (*Writer, error) {
 			return nil, fmt.Errorf("events: temp dir: %w", err)
 		}
 	}
-	if within(resolve(tempDir), resolve(folder)) {
+	// The default, the folder's parent, can only lie inside the folder when the folder's own
+	// name is a symbolic link; resolving both paths costs a look-up per path element.
+	check := opts.TempDir != ""
+	if fi, err := os.Lstat(folder); !check && err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		check = true
+	}
+	if check && within(resolve(tempDir), resolve(folder)) {
 		return nil, fmt.Errorf("events: temp dir %s must be outside the events folder %s: the agent deletes every file there", tempDir, folder)
 	}
 	w.folder, w.tempDir = folder, tempDir
@@ -297,7 +303,7 @@ func (w *Writer) write(data []byte, count int, deadline time.Time) error {
 	defer l.Release()
 	f := l.File()
 
-	raw, err := io.ReadAll(io.NewSectionReader(f, 0, maxStateBytes+1))
+	raw, err := readState(f)
 	if err != nil {
 		return fmt.Errorf("events: read budget state: %w", err)
 	}
@@ -311,7 +317,7 @@ func (w *Writer) write(data []byte, count int, deadline time.Time) error {
 	}
 	st.prune(now, int64(w.window), w.limit)
 	if len(st.sent)+count > w.limit {
-		saveState(f, st) // keep the pruned or rebuilt state; the answer is the same if this fails
+		saveState(f, st, len(raw)) // keep the pruned or rebuilt state; the answer is the same if this fails
 		return ErrBudgetExceeded
 	}
 	n, err := st.next(now, func(n int64) bool {
@@ -329,7 +335,7 @@ func (w *Writer) write(data []byte, count int, deadline time.Time) error {
 	for range count {
 		st.sent = append(st.sent, at)
 	}
-	if err := saveState(f, st); err != nil {
+	if err := saveState(f, st, len(raw)); err != nil {
 		// Unrecorded, the event would slip past the budget: take it back.
 		os.Remove(path)
 		return err
@@ -337,15 +343,36 @@ func (w *Writer) write(data []byte, count int, deadline time.Time) error {
 	return nil
 }
 
-// saveState replaces the content of the budget file f. It is not synced: after a crash the
-// CRC catches a torn state, which is then rebuilt from the folder.
-func saveState(f *os.File, st budgetState) error {
+// readState reads the budget file f whole, in one read when its size holds still (at most
+// maxStateBytes+1 bytes: more is corrupt anyway).
+func readState(f *os.File) ([]byte, error) {
+	size := int64(512)
+	if fi, err := f.Stat(); err == nil {
+		size = min(fi.Size()+1, maxStateBytes+1) // +1 sees a file that grew since
+	}
+	b := make([]byte, size)
+	n, err := f.ReadAt(b, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if int64(n) == size && size <= maxStateBytes { // it grew: read the rest
+		return io.ReadAll(io.NewSectionReader(f, 0, maxStateBytes+1))
+	}
+	return b[:n], nil
+}
+
+// saveState replaces the content of the budget file f, which held old bytes. It is not
+// synced: after a crash the CRC catches a torn state, which is then rebuilt from the folder.
+// The file is cut only when the new state is shorter (on ext4 a truncation is costly).
+func saveState(f *os.File, st budgetState, old int) error {
 	b := st.encode()
 	if _, err := f.WriteAt(b, 0); err != nil {
 		return fmt.Errorf("events: write budget state: %w", err)
 	}
-	if err := f.Truncate(int64(len(b))); err != nil {
-		return fmt.Errorf("events: write budget state: %w", err)
+	if len(b) < old {
+		if err := f.Truncate(int64(len(b))); err != nil {
+			return fmt.Errorf("events: write budget state: %w", err)
+		}
 	}
 	return nil
 }

@@ -253,6 +253,16 @@ func TestNewRejects(t *testing.T) {
 			name string
 			opts Options
 		}{"temp dir inside folder through a link", Options{Folder: folder, TempDir: filepath.Join(link, "tmp")}})
+		// The default temp dir, the folder's parent, is the folder itself when the folder is
+		// a link to its parent.
+		self := filepath.Join(root, "self")
+		if err := os.Symlink(root, self); err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, struct {
+			name string
+			opts Options
+		}{"default temp dir inside folder through a link", Options{Folder: self}})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package handler_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,6 +46,13 @@ func TestInterruptedEnableRunsAgain(t *testing.T) {
 			if err := vm.WriteSettings("1.0.0", "", 0, map[string]any{"record": record}, nil); err != nil {
 				t.Fatal(err)
 			}
+			// What a status write cut short by the kill would have left behind.
+			stale := filepath.Join(vm.StatusDir("1.0.0"), ".0.status.0123456789ab.tmp")
+			if err := os.WriteFile(stale, []byte(`[{"version":`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			old := time.Now().Add(-time.Hour)
+			os.Chtimes(stale, old, old)
 			if between != "" {
 				if r := vm.Run(handlertest.Command{Version: "1.0.0", Op: between, Seq: 0}); r.Failed() {
 					t.Fatalf("%s: %s", between, r)
@@ -57,6 +65,9 @@ func TestInterruptedEnableRunsAgain(t *testing.T) {
 			got := records(t, record)
 			if len(got) != 1 || !strings.Contains(got[0], "interrupted") {
 				t.Fatalf("the enable after the interruption did not run again, or not because of it: %q", got)
+			}
+			if _, err := os.Stat(stale); !os.IsNotExist(err) {
+				t.Errorf("the temporary file of the interrupted status write is still there (%v)", err)
 			}
 
 			r, err = vm.Reboot()

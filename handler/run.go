@@ -44,8 +44,10 @@ type run struct {
 	worker   bool // this process is a detached enable's worker
 	handoff  bool // the lock went to a detached worker: do not release it
 
-	me          holder  // this process's record in the lock file
-	interrupted *holder // the record of an interrupted enable, found when the lock was taken
+	me          holder    // this process's record in the lock file
+	died        bool      // the lock's last holder died holding it (its record was left)
+	known       *seqFacts // the sequence records as this enable found them
+	interrupted *holder   // the record of an interrupted enable, found when the lock was taken
 }
 
 func newRun(h *Handler) *run {
@@ -88,6 +90,14 @@ func (r *run) environment() (Environment, error) {
 	}
 	if workDir == nil {
 		workDir = os.Getwd
+	}
+	// The agent's variable names the folder; the program's and the working folder are
+	// looked up only without it (each costs a system call or two).
+	if p := r.get(EnvExtensionPath); p != "" {
+		env, err := findEnvironment(environmentCandidates(p, "", ""), r.backoff())
+		if !errors.Is(err, ErrNoEnvironment) {
+			return env, err
+		}
 	}
 	exe, _ := executable()
 	wd, _ := workDir()
@@ -132,8 +142,12 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	}
 	defer r.release(held)
 
-	if n := atomicfile.RemoveStale(env.StatusFolder, time.Minute); n > 0 {
-		level.Info(r.log).Log("msg", "removed temporary status files of interrupted writes", "count", n)
+	// Temporary status files are left only by a holder of the lock that died mid-write,
+	// and such a holder leaves its record in the lock file.
+	if r.died {
+		if n := atomicfile.RemoveStale(env.StatusFolder, time.Minute); n > 0 {
+			level.Info(r.log).Log("msg", "removed temporary status files of interrupted writes", "count", n)
+		}
 	}
 	statusPath := ""
 	if seq >= 0 {
@@ -236,11 +250,13 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		level.Warn(r.log).Log("msg", "ignoring the sequence number record", "err", err)
 		hasRecord = false
 	}
+	disabled := store.Disabled()
+	r.known = &seqFacts{recorded: recorded, hasRecord: hasRecord, disabled: disabled}
 	d := seqnum.Decide(seqnum.Facts{
 		Seq:         x.SeqNum,
 		Recorded:    recorded,
 		HasRecord:   hasRecord,
-		Disabled:    store.Disabled(),
+		Disabled:    disabled,
 		AfterUpdate: x.Agent.AfterUpdate(),
 		Interrupted: interrupted,
 		Policy:      r.h.Policy,
@@ -299,18 +315,32 @@ func (r *run) release(held *lock.Lock) {
 		left.Worker = false // its process is gone; nobody is to wait for it
 		writeHolder(held, left)
 	} else {
-		held.File().Truncate(0) // no holder: a record left behind would name a finished worker
+		clearHolder(held) // no holder: a record left behind would name a finished worker
 	}
 	held.Release()
 }
 
-// commit records the sequence number as processed and clears the disabled marker.
+// seqFacts is what an enable read of the sequence records before it decided to run; the
+// lock keeps them true until the enable ends.
+type seqFacts struct {
+	recorded  int
+	hasRecord bool
+	disabled  bool
+}
+
+// commit records the sequence number as processed and clears the disabled marker, skipping
+// what the enable already knows to be so.
 func (r *run) commit(x *Context, store seqnum.Store) {
-	if err := store.Record(x.SeqNum); err != nil {
-		level.Warn(r.log).Log("msg", "cannot record the sequence number", "err", err)
+	k := r.known
+	if k == nil || !k.hasRecord || k.recorded != x.SeqNum {
+		if err := store.Record(x.SeqNum); err != nil {
+			level.Warn(r.log).Log("msg", "cannot record the sequence number", "err", err)
+		}
 	}
-	if err := store.SetDisabled(false); err != nil {
-		level.Warn(r.log).Log("msg", "cannot clear the disabled marker", "err", err)
+	if k == nil || k.disabled {
+		if err := store.SetDisabled(false); err != nil {
+			level.Warn(r.log).Log("msg", "cannot clear the disabled marker", "err", err)
+		}
 	}
 }
 

@@ -53,14 +53,16 @@ func (l *File) Write(p []byte) (int, error) {
 	if l.f == nil {
 		return 0, os.ErrClosed
 	}
-	if l.moved() {
+	fi, err := l.f.Stat()
+	if moved(fi, err, l.path) {
 		l.f.Close()
 		if err := l.open(); err != nil {
 			l.f = nil
 			return 0, err
 		}
+		fi, err = l.f.Stat()
 	}
-	if fi, err := l.f.Stat(); err == nil && fi.Size() > 0 && fi.Size()+int64(len(p)) > l.maxBytes {
+	if err == nil && fi.Size() > 0 && fi.Size()+int64(len(p)) > l.maxBytes {
 		l.rotate()
 		if l.f == nil {
 			return 0, os.ErrClosed
@@ -69,11 +71,11 @@ func (l *File) Write(p []byte) (int, error) {
 	return l.f.Write(p)
 }
 
-// moved reports whether the open file is no longer the one at path (another process rotated).
-func (l *File) moved() bool {
-	a, err1 := l.f.Stat()
-	b, err2 := os.Stat(l.path)
-	return err1 != nil || err2 != nil || !os.SameFile(a, b)
+// moved reports whether the open file, whose Stat returned open and err, is no longer the
+// one at path (another process rotated it).
+func moved(open os.FileInfo, err error, path string) bool {
+	at, err2 := os.Stat(path)
+	return err != nil || err2 != nil || !os.SameFile(open, at)
 }
 
 func (l *File) rotate() {
