@@ -1,6 +1,8 @@
 package events
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"testing"
@@ -41,5 +43,23 @@ func TestEmitBatch(t *testing.T) {
 	}
 	if err := w.EmitBatch(Entry{Level: "Loud", Message: "x"}); err == nil {
 		t.Fatal("unknown level accepted")
+	}
+}
+
+// TestEventJSONMatchesEncodingJSON: the reflection-free encoding of an event is what
+// encoding/json writes for it with HTML escaping off.
+func TestEventJSONMatchesEncodingJSON(t *testing.T) {
+	for _, e := range []Event{
+		{},
+		{Version: "1.0.0", Timestamp: "2026-01-01T00:00:00.0000000Z", TaskName: "Enable", EventLevel: "Informational",
+			Message: "a <b> & \"c\" \\ \n\t\x01 é \u2028 \xff", EventPid: "12", EventTid: "13", OperationID: "op"},
+	} {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.Encode(e)
+		if got, want := e.appendJSON(nil), bytes.TrimSuffix(buf.Bytes(), []byte("\n")); !bytes.Equal(got, want) {
+			t.Errorf("appendJSON = %s\nwant         %s", got, want)
+		}
 	}
 }

@@ -2,7 +2,6 @@ package events
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -265,14 +264,17 @@ func (w *Writer) EmitBatch(entries ...Entry) error {
 		}, w.redact)
 	}
 	var data []byte
-	var err error
 	if len(batch) == 1 {
-		data, err = json.Marshal(batch[0])
+		data = batch[0].appendJSON(nil)
 	} else {
-		data, err = json.Marshal(batch)
-	}
-	if err != nil {
-		return fmt.Errorf("events: encode event: %w", err)
+		data = append(data, '[')
+		for i, e := range batch {
+			if i > 0 {
+				data = append(data, ',')
+			}
+			data = e.appendJSON(data)
+		}
+		data = append(data, ']')
 	}
 	deadline := time.Now().Add(w.lockWait)
 	timer := time.NewTimer(w.lockWait)

@@ -208,6 +208,9 @@ func FuzzMarshalRoundTrip(f *testing.F) {
 			want.Substatus = append(want.Substatus, Substatus{Name: clean(sub.Name), State: sub.State, Code: sub.Code, Message: clean(sub.Message)})
 		}
 		el := newElement(s)
+		if enc, ref := encode(&el), encodeJSON([]*fileElement{&el}); !bytes.Equal(enc, ref) {
+			t.Fatalf("encode differs from encoding/json:\n%s\n%s", enc, ref)
+		}
 		fits := len(encode(&el)) <= MaxFileSize
 		// cmp.Equal first: a diff of megabytes of strings is slow, and only needed to report.
 		if !cmp.Equal(want, got, cmpopts.EquateEmpty()) {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vmext/vmext/internal/jsonw"
 )
 
 // The JSON shape of a status file: a one-element array.
@@ -119,9 +122,45 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 // fail on the whole file.
 func clean(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
-// encode is the status file for el.
+// encode is the status file for el: what encodeJSON gives for []*fileElement{el} (a test
+// holds them equal), written without reflection, which a cold process pays for dearly.
 func encode(el *fileElement) []byte {
-	return encodeJSON([]*fileElement{el})
+	st := &el.Status
+	b := make([]byte, 0, 256+len(st.Name)+len(st.Operation)+len(st.FormattedMessage.Message))
+	b = append(b, `[{"version":`...)
+	b = append(b, el.Version...)
+	b = append(b, ',')
+	b = jsonw.AppendField(b, true, "timestampUTC", el.TimestampUTC)
+	b = append(b, `,"status":{`...)
+	b = jsonw.AppendField(b, true, "name", st.Name)
+	b = jsonw.AppendField(b, false, "operation", st.Operation)
+	if st.ConfigurationAppliedTime != "" {
+		b = jsonw.AppendField(b, false, "configurationAppliedTime", st.ConfigurationAppliedTime)
+	}
+	b = appendStateCode(b, st.Status, st.Code, st.FormattedMessage)
+	if len(st.Substatus) > 0 {
+		b = append(b, `,"substatus":[`...)
+		for i, sub := range st.Substatus {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.AppendField(append(b, '{'), true, "name", sub.Name)
+			b = append(appendStateCode(b, sub.Status, sub.Code, sub.FormattedMessage), '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, "}}]\n"...)
+}
+
+// appendStateCode appends the status, code and formattedMessage members.
+func appendStateCode(b []byte, state State, code int, fm formattedMessage) []byte {
+	b = jsonw.AppendField(b, false, "status", string(state))
+	b = append(b, `,"code":`...)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, `,"formattedMessage":{`...)
+	b = jsonw.AppendField(b, true, "lang", fm.Lang)
+	b = jsonw.AppendField(b, false, "message", fm.Message)
+	return append(b, '}')
 }
 
 // encodeJSON is v as JSON without HTML escaping (<, > and & stay readable), ending in a

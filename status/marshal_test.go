@@ -236,3 +236,20 @@ func TestState(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeMatchesEncodingJSON: the reflection-free encoder writes the very bytes that
+// encoding/json writes for the same element, for every member shape.
+func TestEncodeMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []Status{
+		{Name: "n", Operation: "Enable", State: Success, Message: "ok", Time: t0},
+		{Name: "<&>\"\\\u2028\x01", Operation: "op", State: Error, Code: -52, Message: "line\nnext\ttab é", Time: t0,
+			ConfigurationAppliedTime: t0.Add(time.Hour),
+			Substatus: []Substatus{{Name: "StdOut", State: Success, Message: "out"}, {Name: "StdErr", State: Warning, Code: 7, Message: ""}}},
+		{State: Transitioning, Time: t0},
+	} {
+		el := newElement(s)
+		if got, want := encode(&el), encodeJSON([]*fileElement{&el}); !bytes.Equal(got, want) {
+			t.Errorf("encode = %s\nwant     %s", got, want)
+		}
+	}
+}
