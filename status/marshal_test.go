@@ -244,7 +244,7 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 		{Name: "n", Operation: "Enable", State: Success, Message: "ok", Time: t0},
 		{Name: "<&>\"\\\u2028\x01", Operation: "op", State: Error, Code: -52, Message: "line\nnext\ttab é", Time: t0,
 			ConfigurationAppliedTime: t0.Add(time.Hour),
-			Substatus: []Substatus{{Name: "StdOut", State: Success, Message: "out"}, {Name: "StdErr", State: Warning, Code: 7, Message: ""}}},
+			Substatus:                []Substatus{{Name: "StdOut", State: Success, Message: "out"}, {Name: "StdErr", State: Warning, Code: 7, Message: ""}}},
 		{State: Transitioning, Time: t0},
 	} {
 		el := newElement(s)
