@@ -26,14 +26,21 @@ type Settings struct {
 type App struct {
 	Effects Effects // the outside world
 	// RebootWait is how long a detached enable waits for the reboot it requested before it
-	// reports that the reboot did not happen; 10 minutes when 0, no wait when negative.
+	// reports that the reboot did not happen; 10 minutes when 0. When negative (reboots are
+	// off) the enable ends pending at once.
 	RebootWait time.Duration
 }
 
-// Handler returns the vmext handler. Enable runs on every enable (seqnum.Always): the
-// runtime's "this sequence number is done" record cannot express "installed, the reboot is
-// pending", so the handler keeps its own state file and makes a repeated enable a check that
-// runs no command. The caller sets Detached for its platform.
+// Handler returns the vmext handler. The caller sets Detached for its platform.
+//
+// Enable runs on every enable (seqnum.Always), and the handler keeps its own state file of
+// what the last one did; a repeated enable with the state file in place is a check that runs
+// no command. The runtime's record of the sequence number cannot replace the two, not even
+// with handler.Pending (which leaves the number unrecorded, so that the next enable of it
+// runs): the check must also run when the number is recorded (on every reboot and agent
+// restart, to catch a kernel update that left the driver behind; after a Windows 3010, a
+// success, which records the number), and the enable after a reboot needs what a number
+// cannot hold: the package that was installed and the boot in which the reboot was asked for.
 func (a *App) Handler() *handler.Handler {
 	return &handler.Handler{
 		Enable:         a.enable,
@@ -85,10 +92,12 @@ func (a *App) enable(ctx context.Context, x *handler.Context) (err error) {
 	x.Log.Log("msg", "enable result", "exit", res.ExitCode, "reason", res.Reason, "message", res.Message)
 	switch {
 	case res.RebootPending:
-		if err := x.Status.Set(status.Transitioning, 0, res.Message); err != nil {
-			x.Log.Log("msg", "cannot write the status", "err", err)
-		}
-		return a.waitForReboot(ctx, x)
+		return a.waitForReboot(ctx, x, res.Message)
+	case res.Reason == RebootRequired:
+		// Windows: installed, and the platform is to reboot. Success, with the exit code the
+		// Windows contract gives "success, reboot required" (3010); the state file says
+		// reboot-pending, so the next enable verifies.
+		return handler.SucceededWithExit(res.ExitCode, res.Message)
 	case res.ExitCode == 0:
 		if err := x.Status.Set(status.Success, 0, res.Message); err != nil {
 			x.Log.Log("msg", "cannot write the status", "err", err)
@@ -98,26 +107,34 @@ func (a *App) enable(ctx context.Context, x *handler.Context) (err error) {
 	return &handler.Error{Code: res.ExitCode, ExitCode: res.ExitCode, Err: errors.New(res.Message)}
 }
 
-// waitForReboot keeps a detached enable alive, with its status transitioning, until the
-// reboot it requested takes the VM down: the agent keeps waiting for the extension instead of
-// reporting success before the driver works. The runtime writes a terminal status whenever a
-// callback returns, so returning is left to the cases where the reboot did not come: the
-// wait ran out, or the enable was stopped (by the shutdown itself, or another operation). The
-// state file stays reboot-pending either way, and the next enable verifies.
-func (a *App) waitForReboot(ctx context.Context, x *handler.Context) error {
+// waitForReboot ends an enable whose driver loads only after the reboot it requested
+// (Linux), with pending as the status message. It keeps the process alive, its status
+// transitioning, until the shutdown stops it, and then returns handler.Pending: the status
+// stays transitioning, the exit code is 0 and the sequence number is not recorded, so that
+// a dependent extension waits instead of failing, and the enable after the restart
+// verifies. Returning handler.Pending at once would do the same, except when the reboot
+// never comes (the shutdown was cancelled, or failed): the wait turns that into error 14
+// after RebootWait, where the status would otherwise stay transitioning until the agent
+// gives up on it. The state file stays reboot-pending in every case.
+func (a *App) waitForReboot(ctx context.Context, x *handler.Context, pending string) error {
 	wait := a.RebootWait
 	if wait == 0 {
 		wait = 10 * time.Minute
 	}
 	if wait < 0 {
-		return a.fail(Failed, errors.New("reboot requested and not waited for (reboots are off: "+EnvNoReboot+"); the next enable verifies the driver"))
+		return handler.Pending(pending + "; note: reboots are off (" + EnvNoReboot + "): the VM restarts only when you restart it")
+	}
+	if err := x.Status.Set(status.Transitioning, 0, pending); err != nil {
+		x.Log.Log("msg", "cannot write the status", "err", err)
 	}
 	x.Log.Log("msg", "waiting for the requested reboot", "wait", wait)
 	if err := a.Effects.Sleeper.Sleep(ctx, wait); err != nil {
 		if cause := context.Cause(ctx); cause != nil {
 			err = cause
 		}
-		return a.fail(Failed, fmt.Errorf("stopped while waiting for the requested reboot (%v); the enable after the restart verifies the driver", err))
+		// Stopped: by the shutdown, most likely, and the reboot request stands either way.
+		x.Log.Log("msg", "stopped while waiting for the requested reboot; the enable after the restart verifies the driver", "err", err)
+		return handler.Pending(pending)
 	}
 	return a.fail(Failed, fmt.Errorf("the VM did not restart within %s of the reboot request; restart it to finish: the next enable verifies the driver", wait))
 }

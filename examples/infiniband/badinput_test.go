@@ -369,16 +369,15 @@ func (h *halfThenTimeout) Download(ctx context.Context, url, dst, sum string) er
 }
 
 func TestRebootWait(t *testing.T) {
-	t.Run("reboots off: no wait", func(t *testing.T) {
+	t.Run("reboots off: pending at once", func(t *testing.T) {
 		e := newEnv(t, Linux, "Standard_HB120rs_v3", hbUbuntu, nil)
 		e.app.RebootWait = -1
 		e.runner.responses["openibd"] = Output{ExitCode: 1}
-		r := e.first(nil)
-		if r.Status.Message != "Enable failed: reboot requested and not waited for (reboots are off: VMEXT_IB_TEST_NO_REBOOT); the next enable verifies the driver" {
-			t.Errorf("got %v", r)
-		}
-		if len(e.sleeper.recorded()) != 0 {
-			t.Errorf("waited: %v", e.sleeper.recorded())
+		e.check("enable", e.first(nil), want{exit: 0, state: status.Transitioning, phase: PhaseRebootPending, reboots: 1,
+			message:   "reboot required to finish: /etc/init.d/openibd force-restart exited 1; restart requested in 1m0s, the next enable verifies the driver; " + ubuntuSummary + "; note: reboots are off (VMEXT_IB_TEST_NO_REBOOT): the VM restarts only when you restart it",
+			downloads: []string{ofedTarPath}, commands: ubuntuInstall})
+		if seq, ok := e.mrseq(); ok {
+			t.Errorf("sequence number %d recorded while the reboot is pending", seq)
 		}
 	})
 	t.Run("the reboot does not come", func(t *testing.T) {

@@ -97,7 +97,8 @@ const (
 	WindowsException       = -1   // unexpected exception
 )
 
-// ExitCode returns the exit code (and status code) for an outcome on a platform.
+// ExitCode returns the exit code for an outcome on a platform. A failure's status code is the
+// same number; a success's is 0, Windows's 3010 included (its status is success).
 //
 // On Linux only the low 8 bits of an exit code reach the agent (3010 would arrive as 194 and
 // -1 as 255), which is why the Linux table stays below 256 and a reboot on Linux is handled by

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/handler/handlertest"
+	"github.com/vmext/vmext/seqnum"
 	"github.com/vmext/vmext/status"
 )
 
@@ -90,6 +91,17 @@ func (e *env) again() handlertest.Result {
 
 func (e *env) base() string { return e.vm.Base(version) }
 
+// mrseq is the runtime's record of the last sequence number an enable finished (ok false
+// when there is none).
+func (e *env) mrseq() (seq int, ok bool) {
+	e.t.Helper()
+	seq, ok, err := seqnum.Store{Root: e.base()}.Recorded()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return seq, ok
+}
+
 func (e *env) state() State {
 	e.t.Helper()
 	s, err := loadState(filepath.Join(e.base(), StateFile))
@@ -136,7 +148,11 @@ func (e *env) check(name string, r handlertest.Result, w want) {
 	if !r.Status.Present || r.Status.State != w.state {
 		e.t.Errorf("%s: status %v %q, want %v", name, r.Status.State, r.Status.Message, w.state)
 	}
-	if wantCode := w.exit; r.Status.State == status.Error && r.Status.Code != wantCode {
+	wantCode := 0 // success (Windows's 3010 included) and transitioning
+	if r.Status.State == status.Error {
+		wantCode = w.exit
+	}
+	if r.Status.Code != wantCode {
 		e.t.Errorf("%s: status code %d, want %d", name, r.Status.Code, wantCode)
 	}
 	if msg := e.expand(w.message); r.Status.Message != msg {
@@ -360,7 +376,8 @@ func TestScenarios(t *testing.T) {
 			e := newEnv(t, Linux, "Standard_HB120rs_v3", hbUbuntu, nil)
 			e.runner.responses["openibd"] = Output{ExitCode: 1, Stderr: []byte("Unloading HCA driver: [FAILED]\n")}
 			// The enable keeps its status transitioning while it waits for the reboot; the
-			// shutdown then stops it (here: the wait ends with an error, as SIGTERM would).
+			// shutdown then stops it (here: the wait ends with an error, as SIGTERM would), and
+			// it ends pending: still transitioning, exit 0, the sequence number not recorded.
 			var during status.Verdict
 			e.sleeper.hook = func(d time.Duration) error {
 				if d == 10*time.Minute {
@@ -374,10 +391,13 @@ func TestScenarios(t *testing.T) {
 			if during.State != status.Transitioning || during.Message != reboot {
 				t.Errorf("status while waiting for the reboot: %s %q, want transitioning %q", during.State, during.Message, reboot)
 			}
-			e.check("enable", r, want{exit: 14, state: status.Error, phase: PhaseRebootPending, reboots: 1,
+			e.check("enable", r, want{exit: 0, state: status.Transitioning, phase: PhaseRebootPending, reboots: 1,
 				sleeps:    []time.Duration{10 * time.Minute},
-				message:   "Enable failed: stopped while waiting for the requested reboot (the VM is shutting down); the enable after the restart verifies the driver",
+				message:   reboot,
 				downloads: []string{ofedTarPath}, commands: ubuntuInstall})
+			if seq, ok := e.mrseq(); ok {
+				t.Errorf("sequence number %d recorded while the reboot is pending", seq)
+			}
 			if d := e.rebooter.delays; len(d) != 1 || d[0] != time.Minute {
 				t.Errorf("reboot requests %v, want one of 1m", d)
 			}
@@ -387,6 +407,9 @@ func TestScenarios(t *testing.T) {
 			e.sleeper.hook = nil
 			e.check("enable after the reboot", e.again(), want{exit: 0, state: status.Success, phase: PhaseInstalled, reboots: 1,
 				message: "installed (verified after the reboot): " + portOK + "; " + ubuntuSummary})
+			if seq, ok := e.mrseq(); !ok || seq != 0 {
+				t.Errorf("recorded sequence number %d %v after the verified enable, want 0", seq, ok)
+			}
 		}},
 		{"14 the package is missing (404): 14 with the URL redacted", func(t *testing.T) {
 			e := newEnv(t, Linux, "Standard_HB120rs_v3", hbUbuntu, nil)
@@ -404,13 +427,23 @@ func TestScenarios(t *testing.T) {
 				t.Errorf("the signature leaked: %s", b)
 			}
 		}},
-		{"15 Windows: the installer says 3010: exit 3010", func(t *testing.T) {
+		{"15 Windows: the installer says 3010: exit 3010, status success", func(t *testing.T) {
 			host := &fakeWindowsHost{hyperV: true, os: winServer2019, devices: []PCIDevice{winCX6}, boot: "2025-03-01T08:00:00Z"}
 			e := newEnv(t, Windows, "Standard_HB120rs_v3", linuxRoot{}, host)
 			e.runner.responses["MLNX_WinOF2-2_22_50000_All_x64.exe"] = Output{ExitCode: 3010}
-			e.check("enable", e.first(nil), want{exit: 3010, state: status.Error, phase: PhaseRebootPending,
-				message:   `Enable failed: installed; reboot required: the installer exited 3010: a reboot is required to finish; size Standard_HB120rs_v3; OS Windows Server 2019 (10.0.17763); NIC CX6 15b3:101c at PCI\VEN_15B3&DEV_101C&SUBSYS_000815B3&REV_80\5&1E2BD2D&0&0; driver WinOF-2 2.22.50000`,
+			const winSummary = `size Standard_HB120rs_v3; OS Windows Server 2019 (10.0.17763); NIC CX6 15b3:101c at PCI\VEN_15B3&DEV_101C&SUBSYS_000815B3&REV_80\5&1E2BD2D&0&0; driver WinOF-2 2.22.50000`
+			e.check("enable", e.first(nil), want{exit: 3010, state: status.Success, phase: PhaseRebootPending,
+				message:   "installed; reboot required: the installer exited 3010: a reboot is required to finish; " + winSummary,
 				downloads: []string{"/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe"}, commands: [][]string{winOF2}})
+			// A success: the runtime records the sequence number; the state file, not the
+			// record, makes the enable after the reboot verify.
+			if seq, ok := e.mrseq(); !ok || seq != 0 {
+				t.Errorf("recorded sequence number %d %v after 3010, want 0", seq, ok)
+			}
+			// An enable before the platform's reboot (an agent restart) says the same.
+			e.reset()
+			e.check("enable before the reboot", e.again(), want{exit: 3010, state: status.Success, phase: PhaseRebootPending,
+				message: "installed; reboot required: the reboot requested at 2025-03-01T12:00:00Z has not happened yet; " + winSummary})
 			// After the platform's reboot the driver is bound: the next enable verifies.
 			host.bind("2.22.50000.0")
 			host.boot = "2025-03-01T12:30:00Z"
