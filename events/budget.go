@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"os"
 	"slices"
@@ -16,24 +15,25 @@ import (
 // the budget file in TempDir, which is also the lock file, and is only read or written while
 // the lock is held. It is a small text file:
 //
-//	vmext events budget 1
+//	vmext events budget 2
 //	last 1736000000123456789
 //	sent 2
 //	1736000000000000000
 //	1736000000123456789
-//	crc 89abcdef
+//	sum 0123456789abcdef
 //
 // "last" is the number of the last event file allocated, "sent" the count of the lines that
 // follow: the times (Unix nanoseconds, ascending) at which events became visible in the folder,
-// those still inside the window. "crc" is the CRC-32 (IEEE) of everything before its line, so a
-// torn or foreign file is recognised and rebuilt rather than trusted.
+// those still inside the window. "sum" is the FNV-1a (64-bit) hash of everything before its
+// line, so a torn or foreign file (version 1 included) is recognised and rebuilt rather than
+// trusted.
 
-const stateHeader = "vmext events budget 1"
+const stateHeader = "vmext events budget 2"
 
 // maxLimit bounds Options.Limit, and so the number of times the state holds.
 const maxLimit = 10000
 
-// maxStateBytes bounds what is read of the state file: the header, "last", "sent" and "crc"
+// maxStateBytes bounds what is read of the state file: the header, "last", "sent" and "sum"
 // lines and maxLimit times of at most 20 characters each, with room to spare.
 const maxStateBytes = 1024 + maxLimit*21
 
@@ -53,12 +53,12 @@ func parseState(b []byte) (budgetState, error) {
 	if len(b) > maxStateBytes {
 		return st, fmt.Errorf("%w: %d bytes", errCorruptState, len(b))
 	}
-	crcAt := bytes.LastIndex(b, []byte("\ncrc "))
-	if crcAt < 0 {
+	sumAt := bytes.LastIndex(b, []byte("\nsum "))
+	if sumAt < 0 {
 		return st, fmt.Errorf("%w: no checksum", errCorruptState)
 	}
-	body, trailer := b[:crcAt+1], b[crcAt+1:]
-	want := fmt.Appendf(nil, "crc %08x\n", crc32.ChecksumIEEE(body))
+	body, trailer := b[:sumAt+1], b[sumAt+1:]
+	want := appendSum(nil, body)
 	if !bytes.Equal(trailer, want) {
 		return st, fmt.Errorf("%w: checksum mismatch", errCorruptState)
 	}
@@ -134,7 +134,22 @@ func (st budgetState) encode() []byte {
 		b = strconv.AppendInt(b, t, 10)
 		b = append(b, '\n')
 	}
-	return fmt.Appendf(b, "crc %08x\n", crc32.ChecksumIEEE(b))
+	return appendSum(b, b)
+}
+
+// appendSum appends the checksum line of body to b: FNV-1a, 64 bits. It only has to catch a
+// torn or foreign file, and unlike CRC-32 needs no tables, which a cold process would build.
+func appendSum(b, body []byte) []byte {
+	h := uint64(14695981039346656037)
+	for _, c := range body {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	b = append(b, "sum "...)
+	for shift := 60; shift >= 0; shift -= 4 {
+		b = append(b, "0123456789abcdef"[h>>uint(shift)&0xf])
+	}
+	return append(b, '\n')
 }
 
 // prune keeps the times that are still inside the window ending at now, at most the newest

@@ -24,9 +24,9 @@ func FuzzParseState(f *testing.F) {
 	} {
 		f.Add(st.encode())
 	}
-	f.Add([]byte("vmext events budget 1\nlast 0\nsent 0\ncrc 00000000\n"))
+	f.Add([]byte("vmext events budget 2\nlast 0\nsent 0\nsum 0000000000000000\n"))
 	f.Add([]byte("vmext events budget 1\nlast 01\nsent 0\n"))
-	f.Add([]byte("crc "))
+	f.Add([]byte("sum "))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		st, err := parseState(data)
 		if err != nil {

@@ -364,7 +364,7 @@ func readState(f *os.File) ([]byte, error) {
 }
 
 // saveState replaces the content of the budget file f, which held old bytes. It is not
-// synced: after a crash the CRC catches a torn state, which is then rebuilt from the folder.
+// synced: after a crash the checksum catches a torn state, which is then rebuilt from the folder.
 // The file is cut only when the new state is shorter (on ext4 a truncation is costly).
 func saveState(f *os.File, st budgetState, old int) error {
 	b := st.encode()
