@@ -1,10 +1,11 @@
 package events
 
 import (
-	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -188,10 +189,14 @@ func within(path, dir string) bool {
 	return rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)))
 }
 
-// newOperationID returns a random version-4 UUID in its usual text form.
+// newOperationID returns a random version-4 UUID in its usual text form. It only has to tell
+// one process's events from another's, not resist guessing, so it comes from math/rand/v2
+// (seeded by the runtime), which costs nothing; crypto/rand's first read costs a cold process
+// tens of microseconds.
 func newOperationID() string {
 	var b [16]byte
-	rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])

@@ -407,8 +407,7 @@ func (r *run) finish(x *Context, err error) int {
 		} else if werr := x.Status.Flush(); werr != nil {
 			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
 		}
-		level.Info(r.log).Log("msg", x.Op.String()+" succeeded")
-		return ExitSuccess
+		return ExitSuccess // the "end" line says so, with the exit code and the duration
 	}
 	if o, ok := outcome(err); ok {
 		if werr := x.Status.Set(o.State, o.Code, err.Error()); werr != nil {
