@@ -12,6 +12,13 @@ import (
 // does, against a floor program that only reads HandlerEnvironment.json and the settings and
 // writes one status file, alternating the two in the same run. It reports both times and
 // their ratio (x-floor); the target is at most 1.5.
+//
+// The floor writes its status file as every status write must be done (temporary file,
+// sync, rename; see testdata/floor): the sync's cost is the disk's, from a tenth of a
+// millisecond on a local SSD to several on a network disk, and would otherwise make the
+// ratio a measure of the disk. Everything else the SDK does (the log, the lock and its
+// record, the sequence record, telemetry events, the settings decoding the handler asks for)
+// counts against it. TMPDIR chooses the file system the VMs are laid out on.
 func BenchmarkColdEnable(b *testing.B) {
 	bin, floor := buildTools(b)
 	sdk := newVM(b, bin)
