@@ -1,10 +1,8 @@
 package handler
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/lockrecord"
 	"github.com/vmext/vmext/internal/proc"
 	"github.com/vmext/vmext/seqnum"
 	"github.com/vmext/vmext/status"
@@ -31,105 +30,20 @@ const (
 // worker to stop: it holds the worker's process ID.
 const StopFile = ".vmext.stop"
 
-// holder describes the process that holds the operation lock. It is written into the lock
-// file so that whoever finds the lock taken knows by whom, and emptied when the lock is
-// released. A record found in the lock file by whoever takes the lock was therefore left by
-// a holder that died; if it is an enable whose work had started (Running), that enable was
-// interrupted and its sequence number is run again. Keeping this in the record, which is
-// written anyway, costs an enable no file of its own.
-type holder struct {
-	PID     int       `json:"pid"`
-	Op      Operation `json:"op"`
-	Seq     int       `json:"seq"`
-	Worker  bool      `json:"worker,omitempty"`
-	Running bool      `json:"running,omitempty"` // an enable whose work has started
-	Since   time.Time `json:"since"`
-}
-
-func (h holder) String() string {
-	kind := "operation"
-	if h.Worker {
-		kind = "detached worker"
-	}
-	return fmt.Sprintf("%s %s of sequence number %d, pid %d, since %s", kind, h.Op, h.Seq, h.PID, h.Since.Format(time.RFC3339))
-}
+// holder is the lock file's record of who holds the operation lock (see lockrecord).
+type holder = lockrecord.Holder
 
 // readHolder reads the record of the lock file at path, which someone else holds.
-func readHolder(path string) (holder, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return holder{}, false
-	}
-	return parseHolder(b)
-}
+func readHolder(path string) (holder, bool) { return lockrecord.Read(path) }
 
 // heldRecord reads the record in the lock file this process holds.
-func heldRecord(l *lock.Lock) (holder, bool) {
-	var buf [512]byte
-	n, _ := l.File().ReadAt(buf[:], 0)
-	return parseHolder(buf[:n])
-}
-
-func parseHolder(b []byte) (holder, bool) {
-	var h holder
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || json.Unmarshal(b, &h) != nil || h.PID <= 0 {
-		return holder{}, false
-	}
-	return h, true
-}
-
-// recordSize is the size of the lock file's record: the JSON record padded with spaces. A
-// record of fixed size is replaced by one write, with no truncation (on ext4 a truncation
-// costs about as much as the rest of the record's handling).
-const recordSize = 256
-
-// encode returns the record, padded to recordSize (longer only if it cannot fit, which the
-// fields' sizes rule out).
-func (h holder) encode() []byte {
-	b := make([]byte, 0, recordSize)
-	b = append(b, `{"pid":`...)
-	b = strconv.AppendInt(b, int64(h.PID), 10)
-	b = append(b, `,"op":`...)
-	b = strconv.AppendQuote(b, string(h.Op)) // operations are lowercase ASCII words
-	b = append(b, `,"seq":`...)
-	b = strconv.AppendInt(b, int64(h.Seq), 10)
-	if h.Worker {
-		b = append(b, `,"worker":true`...)
-	}
-	if h.Running {
-		b = append(b, `,"running":true`...)
-	}
-	b = append(b, `,"since":"`...)
-	b = h.Since.UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `"}`...)
-	return pad(b)
-}
-
-// pad fills b with spaces up to recordSize, ending in a newline.
-func pad(b []byte) []byte {
-	for len(b) < recordSize-1 {
-		b = append(b, ' ')
-	}
-	return append(b, '\n')
-}
+func heldRecord(l *lock.Lock) (holder, bool) { return lockrecord.ReadFrom(l.File()) }
 
 // writeHolder writes h as the record of the held lock file l.
-func writeHolder(l *lock.Lock, h holder) {
-	writeRecord(l, h.encode())
-}
+func writeHolder(l *lock.Lock, h holder) { lockrecord.Write(l.File(), h.Encode()) }
 
 // clearHolder blanks the record: nobody holds the lock.
-func clearHolder(l *lock.Lock) {
-	writeRecord(l, pad(nil))
-}
-
-func writeRecord(l *lock.Lock, b []byte) {
-	f := l.File()
-	if _, err := f.WriteAt(b, 0); err == nil && len(b) > recordSize {
-		f.Truncate(int64(len(b)))
-	}
-}
+func clearHolder(l *lock.Lock) { lockrecord.Write(l.File(), lockrecord.Blank()) }
 
 // errAlreadyRunning means a detached worker already does this enable's work.
 var errAlreadyRunning = errors.New("a detached worker is already running this sequence number")
@@ -144,7 +58,7 @@ var errStopRequested = errors.New("another operation of this handler asked this 
 // then kills it.
 func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) (*lock.Lock, error) {
 	path := filepath.Join(env.Root(), LockFile)
-	me := holder{PID: os.Getpid(), Op: op, Seq: seq, Since: r.now().UTC()}
+	me := holder{PID: os.Getpid(), Op: string(op), Seq: seq, Since: r.now().UTC()}
 	if r.worker {
 		l, err := adoptLock(path)
 		if err != nil {
@@ -183,7 +97,7 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 	}
 	if prev, ok := heldRecord(l); ok {
 		r.died = true
-		if prev.Op == Enable && prev.Running {
+		if Operation(prev.Op) == Enable && prev.Running {
 			r.interrupted = &prev
 		}
 	}
@@ -256,7 +170,7 @@ func (r *run) detach(x *Context, held *lock.Lock) error {
 	if err != nil {
 		return err
 	}
-	writeHolder(held, holder{PID: pid, Op: Enable, Seq: x.SeqNum, Worker: true, Running: true, Since: r.now().UTC()})
+	writeHolder(held, holder{PID: pid, Op: string(Enable), Seq: x.SeqNum, Worker: true, Running: true, Since: r.now().UTC()})
 	level.Info(r.log).Log("msg", "enable continues in a detached worker", "worker_pid", pid)
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/lockrecord"
 	"github.com/vmext/vmext/internal/proc"
 	"github.com/vmext/vmext/status"
 )
@@ -186,12 +186,7 @@ func (vm *VM) WaitIdle(version string, limit time.Duration) error {
 		if err != nil {
 			return fmt.Errorf("a detached worker of %s is still running after %s: %w", version, limit, err)
 		}
-		var holder struct {
-			PID    int  `json:"pid"`
-			Worker bool `json:"worker"`
-		}
-		b, _ := os.ReadFile(path)
-		json.Unmarshal(b, &holder)
+		holder, _ := lockrecord.Read(path)
 		l.Release()
 		if !holder.Worker || !proc.Alive(holder.PID) {
 			return nil

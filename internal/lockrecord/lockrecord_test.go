@@ -1,0 +1,72 @@
+package lockrecord
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestRecord: a record is always Size bytes, reads back as written, and a blank record
+// reads as no holder.
+func TestRecord(t *testing.T) {
+	since := time.Date(2026, 11, 22, 18, 20, 39, 862237312, time.FixedZone("x", 3600))
+	for _, h := range []Holder{
+		{PID: 1, Op: "enable", Seq: 0, Since: since},
+		{PID: 4194304, Op: "resetstate", Seq: 2147483647, Worker: true, Running: true, Since: since},
+		{PID: 77, Op: "uninstall", Seq: -1},
+		{PID: 5, Op: "odd \"op\"\n", Seq: 3, Since: since},
+	} {
+		b := h.Encode()
+		if len(b) != Size {
+			t.Fatalf("record of %+v is %d bytes, want %d", h, len(b), Size)
+		}
+		got, ok := Parse(b)
+		want := h
+		want.Since = h.Since.UTC()
+		if !ok || !got.Since.Equal(want.Since) {
+			t.Fatalf("%+v read back as %+v, %v", h, got, ok)
+		}
+		got.Since, want.Since = time.Time{}, time.Time{}
+		if got != want {
+			t.Fatalf("%+v read back as %+v", h, got)
+		}
+	}
+	for _, b := range [][]byte{Blank(), nil, []byte("\n"), []byte(`{"pid":0}`), []byte("{not json")} {
+		if h, ok := Parse(b); ok {
+			t.Errorf("%q reads as holder %+v", b, h)
+		}
+	}
+}
+
+// TestWriteOver: records of any length replace each other in the file, blank included.
+func TestWriteOver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".vmext.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	long := Holder{PID: 123456, Op: "enable", Seq: 99999, Worker: true, Running: true, Since: time.Now()}
+	short := Holder{PID: 1, Op: "install", Seq: 0}
+	for _, h := range []Holder{long, short, long} {
+		if err := Write(f, h.Encode()); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := Read(path); !ok || got.PID != h.PID || got.Op != h.Op || got.Running != h.Running {
+			t.Fatalf("after writing %+v the file reads %+v, %v", h, got, ok)
+		}
+		if got, ok := ReadFrom(f); !ok || got.PID != h.PID {
+			t.Fatalf("ReadFrom after writing %+v: %+v, %v", h, got, ok)
+		}
+	}
+	if err := Write(f, Blank()); err != nil {
+		t.Fatal(err)
+	}
+	if h, ok := Read(path); ok {
+		t.Fatalf("a blanked record reads as %+v", h)
+	}
+	if fi, _ := f.Stat(); fi.Size() != Size {
+		t.Errorf("the lock file is %d bytes, want %d", fi.Size(), Size)
+	}
+}
