@@ -3,7 +3,6 @@ package handler
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/vmext/vmext/internal/jsonr"
 	"github.com/vmext/vmext/internal/retry"
 )
 
@@ -54,65 +54,79 @@ type Environment struct {
 // folder of every command and the place whose mrseq file the agent carries across updates.
 func (e Environment) Root() string { return filepath.Dir(e.Path) }
 
-type envFile []struct {
-	Name               string          `json:"name"`
-	Version            json.RawMessage `json:"version"`
-	HandlerEnvironment *struct {
-		LogFolder           string `json:"logFolder"`
-		ConfigFolder        string `json:"configFolder"`
-		StatusFolder        string `json:"statusFolder"`
-		HeartbeatFile       string `json:"heartbeatFile"`
-		EventsFolder        string `json:"eventsFolder"`
-		EventsFolderPreview string `json:"eventsFolder_preview"`
-		DeploymentID        string `json:"deploymentid"`
-		RoleName            string `json:"rolename"`
-		Instance            string `json:"instance"`
-		HostResolverAddress string `json:"hostResolverAddress"`
-	} `json:"handlerEnvironment"`
-}
-
 // ParseEnvironment parses the content of HandlerEnvironment.json. A UTF-8 BOM is accepted,
 // version may be a number or a string, and eventsFolder falls back to eventsFolder_preview.
+// Keys match in any letter case, as encoding/json matches them, and a key given twice takes
+// its last value. (It reads the file with internal/jsonr rather than encoding/json: a cold
+// process pays encoding/json's reflection on every run; a test holds the two equal.)
 func ParseEnvironment(data []byte) (Environment, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return Environment{}, errors.New("file is empty")
 	}
-	var f envFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field == "" {
-			return Environment{}, fmt.Errorf("top level is a JSON %s, want an array with one element", te.Value)
-		}
-		if errors.As(err, &te) {
-			return Environment{}, fmt.Errorf("field %s is a JSON %s, want a string", te.Field, te.Value)
-		}
+	doc, err := jsonr.Parse(data)
+	if err != nil {
 		return Environment{}, fmt.Errorf("not valid JSON: %v", err)
 	}
-	if len(f) != 1 {
-		return Environment{}, fmt.Errorf("array has %d elements, want exactly one", len(f))
+	switch doc.Kind() {
+	case jsonr.Array, jsonr.Null: // null reads as an array of none
+	default:
+		return Environment{}, fmt.Errorf("top level is a JSON %s, want an array with one element", doc.Kind())
 	}
-	he := f[0].HandlerEnvironment
-	if he == nil {
+	if n := len(doc.Elems()); n != 1 {
+		return Environment{}, fmt.Errorf("array has %d elements, want exactly one", n)
+	}
+	var env Environment
+	var version, he jsonr.Value
+	var preview string
+	f := fields{}
+	switch el := doc.Elems()[0]; el.Kind() {
+	case jsonr.Null:
+	case jsonr.Object:
+		for _, m := range el.Members() {
+			switch {
+			case strings.EqualFold(m.Key, "name"):
+				f.str(&env.Name, "name", m.Value)
+			case strings.EqualFold(m.Key, "version"):
+				version = m.Value
+			case strings.EqualFold(m.Key, "handlerEnvironment"):
+				switch m.Value.Kind() {
+				case jsonr.Null, jsonr.Object:
+					he = m.Value
+				default:
+					f.wrong("handlerEnvironment", m.Value, "an object")
+				}
+			}
+		}
+	default:
+		f.wrong("the array's element", el, "an object")
+	}
+	for _, m := range he.Members() {
+		for _, d := range []struct {
+			key string
+			to  *string
+		}{
+			{"logFolder", &env.LogFolder}, {"configFolder", &env.ConfigFolder}, {"statusFolder", &env.StatusFolder},
+			{"heartbeatFile", &env.HeartbeatFile}, {"eventsFolder", &env.EventsFolder}, {"eventsFolder_preview", &preview},
+			{"deploymentid", &env.DeploymentID}, {"rolename", &env.RoleName}, {"instance", &env.Instance},
+			{"hostResolverAddress", &env.HostResolverAddress},
+		} {
+			if strings.EqualFold(m.Key, d.key) {
+				f.str(d.to, "handlerEnvironment."+d.key, m.Value)
+				break
+			}
+		}
+	}
+	if f.err != nil {
+		return Environment{}, f.err
+	}
+	if he.Kind() != jsonr.Object {
 		return Environment{}, errors.New("handlerEnvironment is missing")
 	}
-	version, err := versionString(f[0].Version)
-	if err != nil {
+	if env.Version, err = versionString(version); err != nil {
 		return Environment{}, err
 	}
-	env := Environment{
-		Name:                f[0].Name,
-		Version:             version,
-		LogFolder:           he.LogFolder,
-		ConfigFolder:        he.ConfigFolder,
-		StatusFolder:        he.StatusFolder,
-		HeartbeatFile:       he.HeartbeatFile,
-		EventsFolder:        cmp.Or(he.EventsFolder, he.EventsFolderPreview),
-		DeploymentID:        he.DeploymentID,
-		RoleName:            he.RoleName,
-		Instance:            he.Instance,
-		HostResolverAddress: he.HostResolverAddress,
-	}
+	env.EventsFolder = cmp.Or(env.EventsFolder, preview)
 	for _, req := range []struct{ name, value string }{
 		{"logFolder", env.LogFolder}, {"configFolder", env.ConfigFolder}, {"statusFolder", env.StatusFolder},
 	} {
@@ -123,18 +137,37 @@ func ParseEnvironment(data []byte) (Environment, error) {
 	return env, nil
 }
 
-func versionString(raw json.RawMessage) (string, error) {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || string(t) == "null" {
+// fields decodes string members and keeps the first type problem, in document order.
+type fields struct{ err error }
+
+// str sets *to from a string value; null leaves it as it is, as encoding/json does.
+func (f *fields) str(to *string, name string, v jsonr.Value) {
+	switch v.Kind() {
+	case jsonr.String:
+		*to, _ = v.Str()
+	case jsonr.Null:
+	default:
+		f.wrong("field "+name, v, "a string")
+	}
+}
+
+func (f *fields) wrong(what string, v jsonr.Value, want string) {
+	if f.err == nil {
+		f.err = fmt.Errorf("%s is a JSON %s, want %s", what, v.Kind(), want)
+	}
+}
+
+// versionString is the schema version: a string, or a number as written; "" when absent.
+func versionString(v jsonr.Value) (string, error) {
+	switch v.Kind() {
+	case jsonr.Null:
 		return "", nil
-	}
-	var s string
-	if json.Unmarshal(t, &s) == nil {
+	case jsonr.String:
+		s, _ := v.Str()
 		return s, nil
-	}
-	var n json.Number
-	if json.Unmarshal(t, &n) == nil {
-		return n.String(), nil
+	case jsonr.Number:
+		n, _ := v.Number()
+		return n, nil
 	}
 	return "", errors.New("version is neither a number nor a string")
 }

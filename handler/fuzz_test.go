@@ -13,6 +13,7 @@ func FuzzParseEnvironment(f *testing.F) {
 	f.Add([]byte(`[{"handlerEnvironment": null}]`))
 	f.Add([]byte(``))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkEnvironmentMatchesReference(t, data)
 		env, err := handler.ParseEnvironment(data)
 		if err != nil {
 			if env != (handler.Environment{}) {

@@ -12,6 +12,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(""))
 	f.Add([]byte("\ufeff{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkParseMatchesReference(t, data)
 		s, err := Parse(data, Options{Decryptor: &xorDecryptor{thumbprint: "AB"}})
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) {

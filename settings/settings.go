@@ -21,8 +21,10 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/vmext/vmext/internal/jsonr"
 	"github.com/vmext/vmext/internal/retry"
 )
 
@@ -107,51 +109,63 @@ func Empty(opts Options) *Settings { return &Settings{opts: opts} }
 // settings file hands these to code that may not need the settings at all.
 func Failed(err error) *Settings { return &Settings{err: err} }
 
-type file struct {
-	RuntimeSettings *[]struct {
-		HandlerSettings *struct {
-			PublicSettings    json.RawMessage `json:"publicSettings"`
-			ProtectedSettings json.RawMessage `json:"protectedSettings"`
-			Thumbprint        json.RawMessage `json:"protectedSettingsCertThumbprint"`
-		} `json:"handlerSettings"`
-	} `json:"runtimeSettings"`
-}
-
 // Parse parses the content of a settings file. Empty content (or only white space) is a
-// handler without settings.
+// handler without settings. Keys match in any letter case, as encoding/json matches them, and
+// a key given twice takes its last value. (It reads the file with internal/jsonr rather than
+// encoding/json: a cold process pays encoding/json's reflection on every run; a test holds
+// the two equal.)
 func Parse(data []byte, opts Options) (*Settings, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	s := &Settings{opts: opts}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return s, nil
 	}
-	var f file
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("%w: not valid JSON: %s", ErrMalformed, jsonProblem(err))
+	doc, err := jsonr.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not valid JSON: %s", ErrMalformed, strings.TrimPrefix(err.Error(), "jsonr: "))
 	}
-	switch {
-	case f.RuntimeSettings == nil:
+	if k := doc.Kind(); k != jsonr.Object && k != jsonr.Null {
+		return nil, fmt.Errorf("%w: the file is a JSON %s, want an object with runtimeSettings", ErrMalformed, k)
+	}
+	rs, _ := doc.Get("runtimeSettings")
+	switch rs.Kind() {
+	case jsonr.Null:
 		return nil, fmt.Errorf("%w: no runtimeSettings array", ErrMalformed)
-	case len(*f.RuntimeSettings) == 0:
+	case jsonr.Array:
+	default:
+		return nil, fmt.Errorf("%w: runtimeSettings is a JSON %s, want an array", ErrMalformed, rs.Kind())
+	}
+	switch n := len(rs.Elems()); {
+	case n == 0:
 		return nil, fmt.Errorf("%w: runtimeSettings is empty", ErrMalformed)
-	case len(*f.RuntimeSettings) > 1:
-		return nil, fmt.Errorf("%w: runtimeSettings has %d elements; the agent writes exactly one", ErrMalformed, len(*f.RuntimeSettings))
+	case n > 1:
+		return nil, fmt.Errorf("%w: runtimeSettings has %d elements; the agent writes exactly one", ErrMalformed, n)
 	}
-	hs := (*f.RuntimeSettings)[0].HandlerSettings
-	if hs == nil {
+	el := rs.Elems()[0]
+	if k := el.Kind(); k != jsonr.Object && k != jsonr.Null {
+		return nil, fmt.Errorf("%w: runtimeSettings[0] is a JSON %s, want an object", ErrMalformed, k)
+	}
+	hs, _ := el.Get("handlerSettings")
+	switch hs.Kind() {
+	case jsonr.Null:
 		return nil, fmt.Errorf("%w: runtimeSettings[0] has no handlerSettings", ErrMalformed)
+	case jsonr.Object:
+	default:
+		return nil, fmt.Errorf("%w: handlerSettings is a JSON %s, want an object", ErrMalformed, hs.Kind())
 	}
-	if !isNull(hs.PublicSettings) {
-		s.Public = unwrapString(hs.PublicSettings)
+	if pub, _ := hs.Get("publicSettings"); pub.Kind() != jsonr.Null {
+		s.Public = unwrapString(pub)
 	}
-	if !isNull(hs.ProtectedSettings) {
-		if err := json.Unmarshal(hs.ProtectedSettings, &s.protected); err != nil {
-			return nil, fmt.Errorf("%w: protectedSettings is not a string", ErrMalformed)
-		}
-	}
-	if !isNull(hs.Thumbprint) {
-		if err := json.Unmarshal(hs.Thumbprint, &s.Thumbprint); err != nil {
-			return nil, fmt.Errorf("%w: protectedSettingsCertThumbprint is not a string", ErrMalformed)
+	for _, f := range []struct {
+		key string
+		to  *string
+	}{{"protectedSettings", &s.protected}, {"protectedSettingsCertThumbprint", &s.Thumbprint}} {
+		switch v, _ := hs.Get(f.key); v.Kind() {
+		case jsonr.String:
+			*f.to, _ = v.Str()
+		case jsonr.Null:
+		default:
+			return nil, fmt.Errorf("%w: %s is not a string", ErrMalformed, f.key)
 		}
 	}
 	return s, nil
@@ -269,22 +283,17 @@ func describe(goType string) string {
 	return "an object"
 }
 
-func isNull(raw json.RawMessage) bool {
-	return len(raw) == 0 || string(bytes.TrimSpace(raw)) == "null"
-}
-
 // unwrapString returns the object inside a JSON string that holds one (how publicSettings can
-// arrive on the agent's Fast Track path), else raw unchanged.
-func unwrapString(raw json.RawMessage) json.RawMessage {
-	var inner string
-	if json.Unmarshal(raw, &inner) != nil {
-		return raw
+// arrive on the agent's Fast Track path), else the value's JSON text (a copy: the settings
+// outlive the file's bytes).
+func unwrapString(v jsonr.Value) json.RawMessage {
+	if inner, ok := v.Str(); ok {
+		t := bytes.TrimSpace([]byte(inner))
+		if len(t) > 0 && t[0] == '{' && json.Valid(t) {
+			return t
+		}
 	}
-	t := bytes.TrimSpace([]byte(inner))
-	if len(t) > 0 && t[0] == '{' && json.Valid(t) {
-		return t
-	}
-	return raw
+	return bytes.Clone(v.Raw())
 }
 
 func walkStrings(v any, f func(string)) {

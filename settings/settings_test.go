@@ -103,7 +103,7 @@ func TestMalformed(t *testing.T) {
 		{"no handlerSettings", `{"runtimeSettings":[{}]}`, "no handlerSettings"},
 		{"protected not a string", settingsFile("null", `{"a":1}`, "null"), "protectedSettings is not a string"},
 		{"thumbprint not a string", settingsFile("null", "null", "42"), "protectedSettingsCertThumbprint is not a string"},
-		{"top level array", `[1,2]`, "not valid JSON"},
+		{"top level array", `[1,2]`, "the file is a JSON array, want an object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
