@@ -70,32 +70,10 @@ func parseEnvironmentJSON(data []byte) (handler.Environment, error) {
 	return env, nil
 }
 
-// hasDuplicateKeys reports whether any object in data repeats a key (in any letter case):
-// there the two parsers differ by design (encoding/json merges a repeated object into the
-// first; ParseEnvironment takes the last).
+// hasDuplicateKeys: on documents that repeat a key the two parsers differ by design.
 func hasDuplicateKeys(data []byte) bool {
 	v, err := jsonr.Parse(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-	if err != nil {
-		return false
-	}
-	var walk func(v jsonr.Value) bool
-	walk = func(v jsonr.Value) bool {
-		for _, e := range v.Elems() {
-			if walk(e) {
-				return true
-			}
-		}
-		seen := map[string]bool{}
-		for _, m := range v.Members() {
-			k := strings.ToLower(strings.ToUpper(m.Key))
-			if seen[k] || walk(m.Value) {
-				return true
-			}
-			seen[k] = true
-		}
-		return false
-	}
-	return walk(v)
+	return err == nil && v.HasDuplicateKeys()
 }
 
 // checkEnvironmentMatchesReference fails t when ParseEnvironment and the encoding/json

@@ -499,3 +499,26 @@ func (p *parser) object() (Value, error) {
 	p.members = p.members[:base]
 	return Value{kind: Object, raw: p.data[start:p.pos], members: members}, nil
 }
+
+// HasDuplicateKeys reports whether any object in v, at any depth, has two members whose keys
+// match as Get matches them (strings.EqualFold). On such documents encoding/json's decoding
+// into structs (which merges a repeated object into the first) and Get (which takes the last)
+// differ; tests that compare the two skip them.
+func (v Value) HasDuplicateKeys() bool {
+	for _, e := range v.elems {
+		if e.HasDuplicateKeys() {
+			return true
+		}
+	}
+	for i, m := range v.members {
+		for _, earlier := range v.members[:i] {
+			if strings.EqualFold(m.Key, earlier.Key) {
+				return true
+			}
+		}
+		if m.Value.HasDuplicateKeys() {
+			return true
+		}
+	}
+	return false
+}

@@ -512,3 +512,24 @@ func BenchmarkStdlibHandlerEnvironment(b *testing.B) {
 		}
 	}
 }
+
+func TestHasDuplicateKeys(t *testing.T) {
+	for doc, want := range map[string]bool{
+		`{"a":1,"b":2}`:             false,
+		`{"a":1,"A":2}`:             true,
+		`[{"x":{"k":1,"K":2}}]`:     true,
+		`[{"a":1},{"a":2}]`:         false,
+		`{"s":1,"ſ":2}`:             true,
+		`{"a":[{"b":1,"b":1}]}`:     true,
+		`"a"`:                       false,
+		`{"a":{"a":1},"b":{"a":1}}`: false,
+	} {
+		v, err := Parse([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.HasDuplicateKeys(); got != want {
+			t.Errorf("HasDuplicateKeys(%s) = %v, want %v", doc, got, want)
+		}
+	}
+}
