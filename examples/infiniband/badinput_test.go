@@ -26,12 +26,9 @@ func TestBadInputs(t *testing.T) {
 			return map[string]any{"catalogUrl": "https://catalog.example.net/catalog.json"}
 		}
 	}
-	badEntry := strings.ReplaceAll(string(embeddedCatalog),
-		`"https://content.mellanox.com/ofed/MLNX_OFED-5.5-1.0.3.2/MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz"`,
+	badEntry := mustReplace(t, string(embeddedCatalog), `"`+ofedURL+`"`,
 		`"ftp://content.mellanox.com/MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz"`)
-	badSum := strings.ReplaceAll(string(embeddedCatalog),
-		`"FwLink": "https://content.mellanox.com/ofed/MLNX_OFED-5.5-1.0.3.2/MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz"`,
-		`"FwLink": "https://content.mellanox.com/ofed/MLNX_OFED-5.5-1.0.3.2/MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz", "SHA256": "abc"`)
+	badSum := mustReplace(t, string(embeddedCatalog), `"`+ofedURL+`"`, `"`+ofedURL+`", "SHA256": "abc"`)
 	tests := []struct {
 		name      string
 		root      linuxRoot
@@ -183,7 +180,7 @@ func (f errFS) Open(name string) (fs.File, error) {
 // The catalog's checksum is enforced: the right one installs, a wrong one fails the download
 // (14) before anything is installed.
 func TestCatalogChecksum(t *testing.T) {
-	const url = `"FwLink": "https://content.mellanox.com/ofed/MLNX_OFED-5.5-1.0.3.2/MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz"`
+	const url = `"` + ofedURL + `"`
 	sum := sha256.Sum256(ofedTarball("MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64"))
 	good := hex.EncodeToString(sum[:])
 	bad := strings.Repeat("ab", 32)
@@ -198,7 +195,7 @@ func TestCatalogChecksum(t *testing.T) {
 			downloads: []string{"/catalog.json", ofedTarPath}, commands: [][]string{{"ofed_info", "-s"}}}},
 	} {
 		e := newEnv(t, Linux, "Standard_HB120rs_v3", hbUbuntu, nil)
-		e.cloud.files["/catalog.json"] = []byte(strings.Replace(string(embeddedCatalog), url, url+`, "SHA256": "`+tc.sum+`"`, 1))
+		e.cloud.files["/catalog.json"] = []byte(mustReplace(t, string(embeddedCatalog), url, url+`, "SHA256": "`+tc.sum+`"`))
 		e.check("enable", e.first(map[string]any{"catalogUrl": "https://catalog.example.net/catalog.json"}), tc.want)
 	}
 }
@@ -274,7 +271,7 @@ func TestWindowsOutcomes(t *testing.T) {
 		e.runner.hook = func(Command) { h.bind("2.22.50000.0") }
 		e.check("enable", e.first(nil), want{exit: 0, state: status.Success, phase: PhaseInstalled,
 			message:   `installed: 15b3:101c at PCI\VEN_15B3&DEV_101C&SUBSYS_000815B3&REV_80\5&1E2BD2D&0&0: driver 2.22.50000.0; ` + summary,
-			downloads: []string{"/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe"}, commands: [][]string{winOF2}})
+			downloads: []string{winOF2Path}, commands: [][]string{winOF2}})
 		e.reset()
 		e.check("re-enable", e.again(), want{exit: 0, state: status.Success, phase: PhaseInstalled,
 			message: `already installed: 15b3:101c at PCI\VEN_15B3&DEV_101C&SUBSYS_000815B3&REV_80\5&1E2BD2D&0&0: driver 2.22.50000.0; ` + summary})
@@ -291,14 +288,14 @@ func TestWindowsOutcomes(t *testing.T) {
 		e.runner.responses["MLNX_WinOF2-2_22_50000_All_x64.exe"] = Output{ExitCode: -1, TimedOut: true}
 		e.check("enable", e.first(nil), want{exit: 840, state: status.Error, phase: PhaseFailed, step: "installer",
 			message:   "Enable failed: the installer timed out after 2m30s: run enable again to retry; " + summary,
-			downloads: []string{"/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe"}, commands: [][]string{winOF2}})
+			downloads: []string{winOF2Path}, commands: [][]string{winOF2}})
 	})
 	t.Run("installer fails: 100", func(t *testing.T) {
 		e := newEnv(t, Windows, "Standard_HB120rs_v3", linuxRoot{}, winHost())
 		e.runner.responses["MLNX_WinOF2-2_22_50000_All_x64.exe"] = Output{ExitCode: 1603}
 		e.check("enable", e.first(nil), want{exit: 100, state: status.Error, phase: PhaseFailed, step: "installer",
 			message:   "Enable failed: the installer exited 1603 (fatal error during installation); its log is LOGS/driver-install.log; " + summary,
-			downloads: []string{"/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe"}, commands: [][]string{winOF2}})
+			downloads: []string{winOF2Path}, commands: [][]string{winOF2}})
 	})
 	t.Run("download timeout: 240, and the next enable resumes", func(t *testing.T) {
 		h := winHost()
@@ -307,17 +304,17 @@ func TestWindowsOutcomes(t *testing.T) {
 		for i := range pkg {
 			pkg[i] = byte(i)
 		}
-		e.cloud.files["/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe"] = pkg
+		e.cloud.files[winOF2Path] = pkg
 		// The first download stops half way with its step's deadline, as a slow link would.
 		e.app.Effects.Downloader = &halfThenTimeout{next: e.app.Effects.Downloader, cloud: e.cloud, size: len(pkg) / 2}
 		e.check("enable", e.first(nil), want{exit: 240, state: status.Error, phase: PhaseFailed, step: "download",
-			message: "Enable failed: download failed: download https://content.mellanox.com/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe timed out after 2m0s; run enable again to resume it; " + summary})
+			message: "Enable failed: download failed: download " + winOF2URL + " timed out after 2m0s; run enable again to resume it; " + summary})
 		e.reset()
 		e.runner.hook = func(Command) { h.bind("2.22.50000.0") }
 		r := e.again()
 		e.check("retry", r, want{exit: 0, state: status.Success, phase: PhaseInstalled,
 			message:   `installed: 15b3:101c at PCI\VEN_15B3&DEV_101C&SUBSYS_000815B3&REV_80\5&1E2BD2D&0&0: driver 2.22.50000.0; ` + summary,
-			downloads: []string{"/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe"}, commands: [][]string{winOF2}})
+			downloads: []string{winOF2Path}, commands: [][]string{winOF2}})
 		if got := e.cloud.lastRange(); got != "bytes=32768-" {
 			t.Errorf("the retry asked for %q, want the rest of the file", got)
 		}
@@ -360,7 +357,7 @@ func (h *halfThenTimeout) Download(ctx context.Context, url, dst, sum string) er
 	}
 	h.done = true
 	h.cloud.mu.Lock()
-	body := h.cloud.files["/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe"][:h.size]
+	body := h.cloud.files[winOF2Path][:h.size]
 	h.cloud.mu.Unlock()
 	if err := os.WriteFile(dst+".part", body, 0o600); err != nil {
 		return err

@@ -229,7 +229,8 @@ var (
 
 // driverName names the driver of a package and reads its version from the file name, as the
 // vendor names them: MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz,
-// MLNX_WinOF2-2_22_50000_All_x64.exe, MLNX_VPI_WinOF-5_65_All_Win2016_x64.exe.
+// MLNX_WinOF2-2_22_50000_All_x64.exe, MLNX_VPI_WinOF-5_65_51000_All_win2016_x64.exe (read as
+// 5.65, the version the catalog's Comment gives).
 func driverName(pl Platform, nicType, fwLink string) (name, version string) {
 	base := path.Base(fwLink)
 	if i := strings.IndexAny(base, "?#"); i >= 0 {

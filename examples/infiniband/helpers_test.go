@@ -154,6 +154,16 @@ func writeFile(t testing.TB, root, rel, content string) {
 	}
 }
 
+// mustReplace replaces every old in s by new, and fails the test when s has no old: a catalog
+// edit that matches nothing would otherwise test the unedited catalog.
+func mustReplace(t testing.TB, s, old, new string) string {
+	t.Helper()
+	if !strings.Contains(s, old) {
+		t.Fatalf("%q is not in the text to edit", old)
+	}
+	return strings.ReplaceAll(s, old, new)
+}
+
 // build lays the fixture out under root as sysfs does: devices under /sys/devices, symbolic
 // links to them under /sys/bus/pci/devices (on Windows, plain folders there; see
 // fixtureSymlinks).

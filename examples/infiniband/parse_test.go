@@ -238,20 +238,50 @@ func TestEmbeddedCatalog(t *testing.T) {
 		want    string
 	}{
 		{CX6, "Linux", []string{"Ubuntu"}, "18.04", "MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu18.04-x86_64.tgz"},
+		{CX5, "Linux", []string{"Ubuntu"}, "16.04", "MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu16.04-x86_64.tgz"},
+		{CX3Pro, "Linux", []string{"Ubuntu"}, "20.04", "MLNX_OFED_LINUX-4.9-4.1.7.0-ubuntu20.04-x86_64.tgz"},
 		{CX5, "Linux", []string{"RHEL"}, "7.9", "MLNX_OFED_LINUX-5.5-1.0.3.2-rhel7.9-x86_64.tgz"},
 		{CX5, "Linux", []string{"CentOS"}, "8.1", "MLNX_OFED_LINUX-5.5-1.0.3.2-rhel8.1-x86_64.tgz"},
 		{CX3Pro, "Linux", []string{"RHEL"}, "7.4", "MLNX_OFED_LINUX-4.9-4.1.7.0-rhel7.4-x86_64.tgz"},
 		{CX6, "Windows", []string{"2012R2"}, "All", "MLNX_WinOF2-2_22_50000_All_x64.exe"},
-		{CX3Pro, "Windows", []string{"2012"}, "All", "MLNX_VPI_WinOF-5_65_All_Win2012_x64.exe"},
-		{CX3Pro, "Windows", []string{"10"}, "All", "MLNX_VPI_WinOF-5_65_All_Win2019_x64.exe"},
+		{CX5, "Windows", []string{"10"}, "All", "MLNX_WinOF2-2_22_50000_All_x64.exe"},
+		{CX3Pro, "Windows", []string{"2012R2"}, "All", "MLNX_VPI_WinOF-5_65_51000_All_win2012R2_x64.exe"},
+		{CX3Pro, "Windows", []string{"2016"}, "All", "MLNX_VPI_WinOF-5_65_51000_All_win2016_x64.exe"},
+		{CX3Pro, "Windows", []string{"10"}, "All", "MLNX_VPI_WinOF-5_65_51000_All_win2019_x64.exe"},
 	} {
 		e, ok := c.Lookup("OFED", q.nic, q.os, q.names, q.version)
 		if !ok || !strings.HasSuffix(e.Release.FwLink, "/"+q.want) {
 			t.Errorf("Lookup(%s, %s, %v, %s) = %v %v, want %s", q.nic, q.os, q.names, q.version, e.Release.FwLink, ok, q.want)
 		}
 	}
-	if e, ok := c.Lookup("OFED", CX6, "Linux", []string{"RHEL"}, "7.6"); !ok || e.Release.KernelDevelVer != "3.10.0-957.el7.x86_64" {
-		t.Errorf("RHEL 7.6 pins no kernel-devel: %+v", e)
+	// The public catalog has no OFED entry for Windows Server 2012 (only its Comment names
+	// it), nor for Ubuntu 22.04 or RHEL 8.3 and later.
+	for _, q := range []struct {
+		nic, os string
+		names   []string
+		version string
+	}{
+		{CX6, "Windows", []string{"2012"}, "All"},
+		{CX3Pro, "Windows", []string{"2012"}, "All"},
+		{CX6, "Linux", []string{"Ubuntu"}, "22.04"},
+		{CX6, "Linux", []string{"RHEL"}, "8.4"},
+	} {
+		if e, ok := c.Lookup("OFED", q.nic, q.os, q.names, q.version); ok {
+			t.Errorf("Lookup(%s, %s, %v, %s) = %s, want none", q.nic, q.os, q.names, q.version, e.Release.FwLink)
+		}
+	}
+	// RHEL 7.4-7.6 pin the kernel-devel of an update kernel, from a CERN mirror.
+	for version, kernel := range map[string]string{"7.4": "3.10.0-693.21.1.el7.x86_64", "7.5": "3.10.0-862.11.6.el7.x86_64", "7.6": "3.10.0-957.27.2.el7.x86_64"} {
+		for _, nic := range []string{CX6, CX5, CX3Pro} {
+			e, ok := c.Lookup("OFED", nic, "Linux", []string{"RHEL"}, version)
+			if want := "https://linuxsoft.cern.ch/cern/centos/7/updates/x86_64/Packages/kernel-devel-" + kernel + ".rpm"; !ok ||
+				e.Release.KernelDevelVer != kernel || e.Release.KernelDevelRPM != want {
+				t.Errorf("RHEL %s %s: kernel-devel %q from %q, want %q from %q", version, nic, e.Release.KernelDevelVer, e.Release.KernelDevelRPM, kernel, want)
+			}
+		}
+	}
+	if e, _ := c.Lookup("OFED", CX6, "Linux", []string{"RHEL"}, "7.7"); e.Release.KernelDevelVer != "" || e.Release.KernelDevelRPM != "" {
+		t.Errorf("RHEL 7.7 pins a kernel-devel: %+v", e)
 	}
 }
 
@@ -335,7 +365,7 @@ func TestSmallParsers(t *testing.T) {
 		{Linux, CX6, "https://h/MLNX_OFED_LINUX-5.5-1.0.3.2-rhel8.2-x86_64.tgz", "MLNX_OFED", "5.5-1.0.3.2"},
 		{Linux, CX6, "https://h/ofed-latest.tgz", "MLNX_OFED", ""},
 		{Windows, CX6, "https://h/MLNX_WinOF2-2_22_50000_All_x64.exe", "WinOF-2", "2.22.50000"},
-		{Windows, CX3Pro, "https://h/MLNX_VPI_WinOF-5_65_All_Win2016_x64.exe", "WinOF", "5.65"},
+		{Windows, CX3Pro, "https://h/MLNX_VPI_WinOF-5_65_51000_All_win2016_x64.exe", "WinOF", "5.65"},
 		{Windows, CX3Pro, "https://h/winof.exe", "WinOF", ""},
 		{Windows, "ND", "https://h/MLNX_WinOF2-2_22_50000_All_x64.exe", "Network Direct", ""},
 	} {

@@ -209,6 +209,12 @@ const (
 	ubuntuSummary = "size Standard_HB120rs_v3; OS Ubuntu 20.04 (kernel 5.4.0-1046-azure); NIC CX6 15b3:101c at 0101:00:00.0; driver MLNX_OFED 5.5-1.0.3.2"
 	ofedTarPath   = "/ofed/MLNX_OFED-5.5-1.0.3.2/MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz"
 	portOK        = "mlx5_0 port 1: InfiniBand, ACTIVE"
+
+	// The embedded catalog's URLs that the tests follow, as the public resources.json has
+	// them (plain http).
+	ofedURL    = "https://content.mellanox.com" + ofedTarPath
+	winOF2Path = "/download/0/a/f/0af7e7fd-2e83-4147-aaa4-a5501e6541eb/MLNX_WinOF2-2_22_50000_All_x64.exe"
+	winOF2URL  = "https://download.microsoft.com" + winOF2Path
 )
 
 var (
@@ -307,17 +313,17 @@ func TestScenarios(t *testing.T) {
 				downloads: []string{ofedTarPath}, commands: ubuntuInstall})
 		}},
 		{"08 RHEL 7.6 on the catalog's pinned kernel: kernel-devel from its URL", func(t *testing.T) {
-			k := "3.10.0-957.el7.x86_64"
+			k := "3.10.0-957.27.2.el7.x86_64"
 			e := newEnv(t, Linux, "Standard_HC44rs", linuxRoot{OSRelease: osRHEL76, Kernel: k, Devices: []PCIDevice{devCX6VF}}, nil)
 			e.check("enable", e.first(nil), want{exit: 0, state: status.Success, phase: PhaseInstalled,
-				message: "installed: " + portOK + "; size Standard_HC44rs; OS RHEL 7.6 (kernel 3.10.0-957.el7.x86_64); NIC CX6 15b3:101c at 0101:00:00.0; driver MLNX_OFED 5.5-1.0.3.2",
+				message: "installed: " + portOK + "; size Standard_HC44rs; OS RHEL 7.6 (kernel 3.10.0-957.27.2.el7.x86_64); NIC CX6 15b3:101c at 0101:00:00.0; driver MLNX_OFED 5.5-1.0.3.2",
 				downloads: []string{
 					"/ofed/MLNX_OFED-5.5-1.0.3.2/MLNX_OFED_LINUX-5.5-1.0.3.2-rhel7.6-x86_64.tgz",
-					"/7.6.1810/os/x86_64/Packages/kernel-devel-3.10.0-957.el7.x86_64.rpm",
+					"/cern/centos/7/updates/x86_64/Packages/kernel-devel-3.10.0-957.27.2.el7.x86_64.rpm",
 				},
 				commands: [][]string{
 					{"ofed_info", "-s"},
-					{"yum", "install", "-y", "BASE/downloads/kernel-devel-3.10.0-957.el7.x86_64.rpm", "gcc", "make", "rpm-build", "createrepo", "perl", "lsof", "pciutils", "tcl", "tk", "python"},
+					{"yum", "install", "-y", "BASE/downloads/kernel-devel-3.10.0-957.27.2.el7.x86_64.rpm", "gcc", "make", "rpm-build", "createrepo", "perl", "lsof", "pciutils", "tcl", "tk", "python"},
 					{"BASE/downloads/extract/MLNX_OFED_LINUX-5.5-1.0.3.2-rhel7.6-x86_64/mlnxofedinstall", "--add-kernel-support", "--skip-unsupported-devices-check", "--without-fw-update", "--force", "--tmpdir", "BASE/downloads/tmp",
 						"--kernel", k, "--kernel-sources", "/usr/src/kernels/" + k, "--skip-repo"},
 					{"systemctl", "enable", "openibd"},
@@ -413,7 +419,7 @@ func TestScenarios(t *testing.T) {
 		}},
 		{"14 the package is missing (404): 14 with the URL redacted", func(t *testing.T) {
 			e := newEnv(t, Linux, "Standard_HB120rs_v3", hbUbuntu, nil)
-			cat := strings.ReplaceAll(string(embeddedCatalog), "https://content.mellanox.com/ofed/MLNX_OFED-5.5-1.0.3.2/MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz",
+			cat := mustReplace(t, string(embeddedCatalog), ofedURL,
 				"https://storage.example.net/gone/MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz?sv=2021-08-06&sig=SECRETSIGNATURE")
 			e.cloud.files["/catalog.json"] = []byte(cat)
 			e.cloud.missing["/gone/MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64.tgz"] = true
@@ -434,7 +440,7 @@ func TestScenarios(t *testing.T) {
 			const winSummary = `size Standard_HB120rs_v3; OS Windows Server 2019 (10.0.17763); NIC CX6 15b3:101c at PCI\VEN_15B3&DEV_101C&SUBSYS_000815B3&REV_80\5&1E2BD2D&0&0; driver WinOF-2 2.22.50000`
 			e.check("enable", e.first(nil), want{exit: 3010, state: status.Success, phase: PhaseRebootPending,
 				message:   "installed; reboot required: the installer exited 3010: a reboot is required to finish; " + winSummary,
-				downloads: []string{"/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe"}, commands: [][]string{winOF2}})
+				downloads: []string{winOF2Path}, commands: [][]string{winOF2}})
 			// A success: the runtime records the sequence number; the state file, not the
 			// record, makes the enable after the reboot verify.
 			if seq, ok := e.mrseq(); !ok || seq != 0 {
@@ -454,10 +460,10 @@ func TestScenarios(t *testing.T) {
 		{"15b Windows: the download fails: 100", func(t *testing.T) {
 			host := &fakeWindowsHost{hyperV: true, os: winServer2019, devices: []PCIDevice{winCX6}}
 			e := newEnv(t, Windows, "Standard_HB120rs_v3", linuxRoot{}, host)
-			e.cloud.missing["/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe"] = true
+			e.cloud.missing[winOF2Path] = true
 			e.check("enable", e.first(nil), want{exit: 100, state: status.Error, phase: PhaseFailed, step: "download",
-				message:   `Enable failed: download failed: download CLOUD/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe: HTTP 404 Not Found; size Standard_HB120rs_v3; OS Windows Server 2019 (10.0.17763); NIC CX6 15b3:101c at PCI\VEN_15B3&DEV_101C&SUBSYS_000815B3&REV_80\5&1E2BD2D&0&0; driver WinOF-2 2.22.50000`,
-				downloads: []string{"/WinOF/MLNX_WinOF2-2_22_50000_All_x64.exe"}})
+				message:   `Enable failed: download failed: download CLOUD` + winOF2Path + `: HTTP 404 Not Found; size Standard_HB120rs_v3; OS Windows Server 2019 (10.0.17763); NIC CX6 15b3:101c at PCI\VEN_15B3&DEV_101C&SUBSYS_000815B3&REV_80\5&1E2BD2D&0&0; driver WinOF-2 2.22.50000`,
+				downloads: []string{winOF2Path}})
 		}},
 	}
 	for _, tc := range tests {

@@ -27,7 +27,7 @@ const (
 	EnvTestCommands = "VMEXT_IB_TEST_COMMANDS"
 	// EnvTestMirror is a base URL that replaces the scheme and host of every download (the
 	// driver packages and a catalogUrl), keeping path and query: a local server can then
-	// stand for content.mellanox.com.
+	// stand for content.mellanox.com, download.microsoft.com and the other download hosts.
 	EnvTestMirror = "VMEXT_IB_TEST_MIRROR"
 	// EnvNoReboot, when not empty, turns reboots off: a reboot request is only logged, and
 	// the enable does not wait for it. EnvTestCommands implies it.
