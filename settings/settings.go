@@ -21,7 +21,6 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/vmext/vmext/internal/jsonr"
@@ -122,7 +121,7 @@ func Parse(data []byte, opts Options) (*Settings, error) {
 	}
 	doc, err := jsonr.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not valid JSON: %s", ErrMalformed, strings.TrimPrefix(err.Error(), "jsonr: "))
+		return nil, fmt.Errorf("%w: not valid JSON: %v", ErrMalformed, err)
 	}
 	if k := doc.Kind(); k != jsonr.Object && k != jsonr.Null {
 		return nil, fmt.Errorf("%w: the file is a JSON %s, want an object with runtimeSettings", ErrMalformed, k)

@@ -123,9 +123,10 @@ type SyntaxError struct {
 	msg    string // what was wrong
 }
 
-// Error returns a message such as "jsonr: invalid character 'x' at offset 12".
+// Error returns a message such as "invalid character 'x' at offset 12". Like
+// encoding/json's, it names no package: callers say what was being read.
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("jsonr: %s at offset %d", e.msg, e.Offset)
+	return fmt.Sprintf("%s at offset %d", e.msg, e.Offset)
 }
 
 // Parse parses data, which must hold exactly one JSON value, into a Value. The result's strings
