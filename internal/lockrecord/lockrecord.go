@@ -17,6 +17,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/vmext/vmext/internal/jsonw"
 )
 
 // Size is the size of a record.
@@ -48,7 +50,7 @@ func (h Holder) Encode() []byte {
 	b = append(b, `{"pid":`...)
 	b = strconv.AppendInt(b, int64(h.PID), 10)
 	b = append(b, `,"op":`...)
-	b, _ = appendJSON(b, h.Op)
+	b = jsonw.AppendString(b, h.Op)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendInt(b, int64(h.Seq), 10)
 	if h.Worker {
@@ -61,18 +63,6 @@ func (h Holder) Encode() []byte {
 	b = h.Since.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `"}`...)
 	return pad(b)
-}
-
-// appendJSON appends s as a JSON string: strconv's quoting for the plain words operations
-// are, encoding/json's for anything else.
-func appendJSON(b []byte, s string) ([]byte, error) {
-	for _, c := range []byte(s) {
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			q, err := json.Marshal(s)
-			return append(b, q...), err
-		}
-	}
-	return strconv.AppendQuote(b, s), nil
 }
 
 // Blank returns the record of a free lock.
