@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vmext/vmext/internal/atomicfile"
+	"github.com/vmext/vmext/internal/overwrite"
 )
 
 // DefaultLimit is the agent's cap on the events it collects per handler in one pass.
@@ -324,7 +325,7 @@ func (w *Writer) write(data []byte, count int, deadline time.Time) error {
 	}
 	st.prune(now, int64(w.window), w.limit)
 	if len(st.sent)+count > w.limit {
-		saveState(f, st, len(raw)) // keep the pruned or rebuilt state; the answer is the same if this fails
+		saveState(f, st) // keep the pruned or rebuilt state; the answer is the same if this fails
 		return ErrBudgetExceeded
 	}
 	n, err := st.next(now, func(n int64) bool {
@@ -342,7 +343,7 @@ func (w *Writer) write(data []byte, count int, deadline time.Time) error {
 	for range count {
 		st.sent = append(st.sent, at)
 	}
-	if err := saveState(f, st, len(raw)); err != nil {
+	if err := saveState(f, st); err != nil {
 		// Unrecorded, the event would slip past the budget: take it back.
 		os.Remove(path)
 		return err
@@ -368,18 +369,11 @@ func readState(f *os.File) ([]byte, error) {
 	return b[:n], nil
 }
 
-// saveState replaces the content of the budget file f, which held old bytes. It is not
-// synced: after a crash the checksum catches a torn state, which is then rebuilt from the folder.
-// The file is cut only when the new state is shorter (on ext4 a truncation is costly).
-func saveState(f *os.File, st budgetState, old int) error {
-	b := st.encode()
-	if _, err := f.WriteAt(b, 0); err != nil {
+// saveState replaces the content of the budget file f. It is not synced: after a crash the
+// checksum catches a torn state, which is then rebuilt from the folder.
+func saveState(f *os.File, st budgetState) error {
+	if err := overwrite.File(f, st.encode()); err != nil {
 		return fmt.Errorf("events: write budget state: %w", err)
-	}
-	if len(b) < old {
-		if err := f.Truncate(int64(len(b))); err != nil {
-			return fmt.Errorf("events: write budget state: %w", err)
-		}
 	}
 	return nil
 }

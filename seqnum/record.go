@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/vmext/vmext/internal/atomicfile"
+	"github.com/vmext/vmext/internal/overwrite"
 )
 
 // ErrCorrupt means a record file exists but does not hold a sequence number.
@@ -46,7 +47,7 @@ func (s Store) Record(n int) error {
 	if cur, err := os.ReadFile(s.RecordPath()); err == nil && string(cur) == want {
 		return nil
 	}
-	return writeInPlace(s.RecordPath(), []byte(want))
+	return overwrite.Path(s.RecordPath(), []byte(want), 0o600)
 }
 
 // Disabled reports whether a disable succeeded after the last enable.
@@ -78,30 +79,6 @@ func (s Store) Migrate(oldRoot string) (bool, error) {
 		return false, err
 	}
 	return true, s.Record(n)
-}
-
-// writeInPlace replaces the content of path (creating it 0600 if needed) without a new file.
-//
-// It writes over the old content and cuts off what is left of it, rather than opening with
-// O_TRUNC: on ext4 (auto_da_alloc), closing a file that was truncated to zero and written
-// again flushes it to disk at once, which costs a few hundred microseconds, as much as the
-// rest of an enable's bookkeeping together. Cutting to a length that is not zero does not.
-func writeInPlace(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteAt(data, 0)
-	if err == nil {
-		var fi os.FileInfo
-		if fi, err = f.Stat(); err == nil && fi.Size() > int64(len(data)) {
-			err = f.Truncate(int64(len(data)))
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func readNumber(path string) (int, bool, error) {

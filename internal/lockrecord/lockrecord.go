@@ -6,8 +6,7 @@
 // lock. A record found by whoever takes the lock was therefore left by a holder that died; if
 // it is an enable whose work had started (Running), that enable was interrupted and its
 // sequence number is run again. The record has a fixed size (JSON padded with spaces), so
-// that it is replaced by one write, with no truncation (on ext4 a truncation costs about as
-// much as the rest of the record's handling).
+// that it is replaced by one write, with no truncation (see package overwrite).
 package lockrecord
 
 import (
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/internal/jsonw"
+	"github.com/vmext/vmext/internal/overwrite"
 )
 
 // Size is the size of a record.
@@ -102,10 +102,4 @@ func ReadFrom(f *os.File) (Holder, bool) {
 }
 
 // Write replaces the record of the open lock file f with rec (from Encode or Blank).
-func Write(f *os.File, rec []byte) error {
-	_, err := f.WriteAt(rec, 0)
-	if err == nil && len(rec) > Size {
-		err = f.Truncate(int64(len(rec)))
-	}
-	return err
-}
+func Write(f *os.File, rec []byte) error { return overwrite.File(f, rec) }
