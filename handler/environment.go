@@ -101,16 +101,17 @@ func ParseEnvironment(data []byte) (Environment, error) {
 	default:
 		f.wrong("the array's element", el, "an object")
 	}
+	folders := []struct {
+		key string
+		to  *string
+	}{
+		{"logFolder", &env.LogFolder}, {"configFolder", &env.ConfigFolder}, {"statusFolder", &env.StatusFolder},
+		{"heartbeatFile", &env.HeartbeatFile}, {"eventsFolder", &env.EventsFolder}, {"eventsFolder_preview", &preview},
+		{"deploymentid", &env.DeploymentID}, {"rolename", &env.RoleName}, {"instance", &env.Instance},
+		{"hostResolverAddress", &env.HostResolverAddress},
+	}
 	for _, m := range he.Members() {
-		for _, d := range []struct {
-			key string
-			to  *string
-		}{
-			{"logFolder", &env.LogFolder}, {"configFolder", &env.ConfigFolder}, {"statusFolder", &env.StatusFolder},
-			{"heartbeatFile", &env.HeartbeatFile}, {"eventsFolder", &env.EventsFolder}, {"eventsFolder_preview", &preview},
-			{"deploymentid", &env.DeploymentID}, {"rolename", &env.RoleName}, {"instance", &env.Instance},
-			{"hostResolverAddress", &env.HostResolverAddress},
-		} {
+		for _, d := range folders {
 			if strings.EqualFold(m.Key, d.key) {
 				f.str(d.to, "handlerEnvironment."+d.key, m.Value)
 				break
