@@ -13,7 +13,6 @@
 //   - handler: the runtime the agent invokes (Handler, Run, Main, Context, Error).
 //   - settings: settings files and typed decoding of public and protected settings.
 //   - crypto: CMS EnvelopedData decryption of protected settings, certificate sources.
-//   - seqnum: sequence numbers, the mrseq record and the enable policies.
 //   - status: status and heartbeat files within the agent's rules and limits.
 //   - events: telemetry events for the agent's events folder.
 //

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/seqnum"
+	"github.com/vmext/vmext/internal/seqnum"
 	"github.com/vmext/vmext/status"
 )
 
@@ -307,7 +307,7 @@ func TestSkippedEnableAfterInstallSaysEnable(t *testing.T) {
 	v := newVM(t, "")
 	v.install("1.0.0")
 	v.settings("1.0.0", 0, map[string]any{})
-	h := &handler.Handler{Policy: seqnum.AtMostOnce, Enable: func(context.Context, *handler.Context) error { return nil }}
+	h := &handler.Handler{Policy: handler.AtMostOnce, Enable: func(context.Context, *handler.Context) error { return nil }}
 	v.runInProcess(h, "1.0.0", "enable", 0)
 	if r := v.runInProcess(h, "1.0.0", "install", 0); r.exit != 0 {
 		t.Fatal(r)

@@ -16,7 +16,7 @@ import (
 	"github.com/vmext/vmext/internal/lock"
 	"github.com/vmext/vmext/internal/lockrecord"
 	"github.com/vmext/vmext/internal/proc"
-	"github.com/vmext/vmext/seqnum"
+	"github.com/vmext/vmext/internal/seqnum"
 	"github.com/vmext/vmext/status"
 )
 
@@ -202,7 +202,7 @@ func (r *run) runWorker(ctx context.Context, x *Context, store seqnum.Store) int
 	defer cancel(nil)
 	go watchStop(ctx, x.Env.Root(), cancel)
 	after := func() {
-		if r.h.Policy != seqnum.AtMostOnce {
+		if r.h.Policy != AtMostOnce {
 			r.commit(x, store)
 		}
 	}

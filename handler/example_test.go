@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/seqnum"
+	"github.com/vmext/vmext/internal/seqnum"
 )
 
 // A handler with an install step, an enable that validates its settings, and at-most-once
@@ -16,7 +16,7 @@ func ExampleHandler() {
 		Port int `json:"port"`
 	}
 	h := &handler.Handler{
-		Policy:         seqnum.AtMostOnce,
+		Policy:         handler.AtMostOnce,
 		StrictSettings: true, // unknown keys in the settings are an error (code 53)
 		Install: func(ctx context.Context, x *handler.Context) error {
 			x.Log.Log("msg", "installing", "version", x.Agent.ExtensionVersion)

@@ -7,7 +7,7 @@
 // and returns the exit code. (The transitioning status is written once the callback has run
 // for 250 ms, or at its first progress report: the agent reads no status while a command
 // runs, so for a quick operation it would be a file written for nobody.) For enable it first decides whether there is new work (see
-// seqnum.Policy): a skipped enable keeps the terminal status it finds, or writes one.
+// Policy): a skipped enable keeps the terminal status it finds, or writes one.
 //
 // A callback that is nil is a successful no-op, for every operation but enable: install,
 // uninstall, disable, update and resetstate need no code unless the handler has something to
@@ -25,7 +25,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/vmext/vmext/seqnum"
 	"github.com/vmext/vmext/settings"
 )
 
@@ -39,8 +38,8 @@ type Handler struct {
 	// never reported: the status of the processed number stands.
 	Skipped func(ctx context.Context, x *Context) error
 
-	// Policy says when enable does its work; the default is seqnum.AtLeastOnce.
-	Policy seqnum.Policy
+	// Policy says when enable does its work; the default is AtLeastOnce.
+	Policy Policy
 
 	// Detached runs enable's work in a worker process of its own, so that it can take longer
 	// than the agent's 5-minute limit for enable: the enable the agent runs writes a

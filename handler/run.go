@@ -21,7 +21,7 @@ import (
 	"github.com/vmext/vmext/internal/lock"
 	"github.com/vmext/vmext/internal/redact"
 	"github.com/vmext/vmext/internal/retry"
-	"github.com/vmext/vmext/seqnum"
+	"github.com/vmext/vmext/internal/seqnum"
 	"github.com/vmext/vmext/settings"
 	"github.com/vmext/vmext/status"
 )
@@ -259,7 +259,7 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		Disabled:    disabled,
 		AfterUpdate: x.Agent.AfterUpdate(),
 		Interrupted: interrupted,
-		Policy:      r.h.Policy,
+		Policy:      r.h.Policy.internal(),
 	})
 	x.Reason = d.Reason
 	level.Info(r.log).Log("msg", "enable decision", "run", d.Run, "reason", d.Reason, "policy", r.h.Policy)
@@ -272,7 +272,7 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		return r.skip(x)
 	}
 	r.setRunning(held, true)
-	if r.h.Policy == seqnum.AtMostOnce {
+	if r.h.Policy == AtMostOnce {
 		r.commit(x, store)
 	}
 	if r.h.Detached {
@@ -289,7 +289,7 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 	}
 	defer r.setRunning(held, false)
 	after := func() {
-		if r.h.Policy != seqnum.AtMostOnce {
+		if r.h.Policy != AtMostOnce {
 			r.commit(x, store)
 		}
 	}

@@ -63,7 +63,7 @@ func (cs *customScript) disable(ctx context.Context, x *handler.Context) error {
 }
 
 // skipped runs when the runtime finds the sequence number processed already (a reboot, an
-// agent restart, the first enable after an update of the handler: seqnum.AtMostOnce never
+// agent restart, the first enable after an update of the handler: handler.AtMostOnce never
 // runs a command twice): it only cleans up, as v2 does after a skipped enable.
 func (cs *customScript) skipped(ctx context.Context, x *handler.Context) error {
 	cleanup(x.Log, downloadsDir(x.Env), x.Env.ConfigFolder, x.SeqNum)

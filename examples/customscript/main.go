@@ -8,7 +8,7 @@
 //
 //   - install creates the data folder, uninstall removes it; update and disable do nothing
 //     but report success;
-//   - enable runs at most once per sequence number (seqnum.AtMostOnce): a reboot does not
+//   - enable runs at most once per sequence number (handler.AtMostOnce): a reboot does not
 //     run the command again, new settings (a new "timestamp" will do) do; it runs detached
 //     (handler.Detached), so the command may take longer than the agent's 5 minutes for
 //     enable; it decodes the settings strictly (handler.StrictSettings), applies v2's rules,
@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/seqnum"
 )
 
 func main() {
@@ -52,7 +51,7 @@ func newHandler(o options) *handler.Handler {
 		Disable:        cs.disable,
 		Skipped:        cs.skipped,
 		Uninstall:      cs.uninstall,
-		Policy:         seqnum.AtMostOnce,
+		Policy:         handler.AtMostOnce,
 		Detached:       true,
 		StrictSettings: true,
 	}

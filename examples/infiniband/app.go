@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/seqnum"
 	"github.com/vmext/vmext/status"
 )
 
@@ -33,7 +32,7 @@ type App struct {
 
 // Handler returns the vmext handler. The caller sets Detached for its platform.
 //
-// Enable runs on every enable (seqnum.Always), and the handler keeps its own state file of
+// Enable runs on every enable (handler.Always), and the handler keeps its own state file of
 // what the last one did; a repeated enable with the state file in place is a check that runs
 // no command. The runtime's record of the sequence number cannot replace the two, not even
 // with handler.Pending (which leaves the number unrecorded, so that the next enable of it
@@ -46,7 +45,7 @@ func (a *App) Handler() *handler.Handler {
 		Enable:         a.enable,
 		Uninstall:      a.uninstall,
 		ResetState:     a.uninstall, // a VM made from a captured image starts afresh
-		Policy:         seqnum.Always,
+		Policy:         handler.Always,
 		StrictSettings: true,
 		LogFile:        "infiniband.log",
 	}

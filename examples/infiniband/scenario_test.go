@@ -2,15 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vmext/vmext/handler/handlertest"
-	"github.com/vmext/vmext/seqnum"
+
 	"github.com/vmext/vmext/status"
 )
 
@@ -95,11 +97,20 @@ func (e *env) base() string { return e.vm.Base(version) }
 // when there is none).
 func (e *env) mrseq() (seq int, ok bool) {
 	e.t.Helper()
-	seq, ok, err := seqnum.Store{Root: e.base()}.Recorded()
+	// The runtime keeps it in the handler's root folder as the agent's own mrseq file: the
+	// number in decimal, padded with spaces when it was written over a longer one.
+	b, err := os.ReadFile(filepath.Join(e.base(), "mrseq"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, false
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return seq, ok
+	seq, err = strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		e.t.Fatalf("mrseq: %v", err)
+	}
+	return seq, true
 }
 
 func (e *env) state() State {

@@ -12,7 +12,7 @@ import (
 	"strconv"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/seqnum"
+	"github.com/vmext/vmext/internal/seqnum"
 )
 
 // ErrStopped is returned by a scenario that stopped where the agent stops: a command failed

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/vmext/vmext/seqnum"
+	"github.com/vmext/vmext/internal/seqnum"
 )
 
 func ExampleCurrent() {
