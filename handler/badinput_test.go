@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/internal/seqnum"
 	"github.com/vmext/vmext/status"
 )
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/internal/seqnum"
 )
 
 // A handler with an install step, an enable that validates its settings, and at-most-once
