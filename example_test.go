@@ -4,28 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/status"
+	"github.com/vmext/vmext/handler/handlertest"
 )
 
-// The quick-start handler, run once as the agent would run its first enable: the folder
-// holds HandlerEnvironment.json and config/0.settings, and the agent sets
-// ConfigSequenceNumber. The handler writes status/0.status.
+// The quick-start handler, run under the fake guest agent as a new VM runs it: install,
+// then the first enable with the public settings {"message": "hello"}.
 func Example() {
-	root, _ := os.MkdirTemp("", "vmext-example-")
-	defer os.RemoveAll(root)
-	base := filepath.Join(root, "Contoso.Hello-1.0.0")
-	for _, d := range []string{"config", "status", "logs"} {
-		os.MkdirAll(filepath.Join(base, d), 0o700)
-	}
-	os.WriteFile(filepath.Join(base, "HandlerEnvironment.json"), []byte(fmt.Sprintf(
-		`[{"name": "Contoso.Hello", "version": 1.0, "handlerEnvironment": {"logFolder": %q, "configFolder": %q, "statusFolder": %q}}]`,
-		filepath.Join(base, "logs"), filepath.Join(base, "config"), filepath.Join(base, "status"))), 0o600)
-	os.WriteFile(filepath.Join(base, "config", "0.settings"),
-		[]byte(`{"runtimeSettings": [{"handlerSettings": {"publicSettings": {"message": "hello"}}}]}`), 0o600)
-
 	h := &handler.Handler{Enable: func(ctx context.Context, x *handler.Context) error {
 		var pub struct {
 			Message string `json:"message"`
@@ -37,16 +23,25 @@ func Example() {
 		fmt.Println("enable says:", pub.Message)
 		return nil
 	}}
-	// The agent's variables; Main takes them from the process environment.
-	vars := map[string]string{"AZURE_GUEST_AGENT_EXTENSION_PATH": base, "ConfigSequenceNumber": "0"}
-	h.LookupEnv = func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 
-	code := h.Run(context.Background(), []string{"enable"})
-	st, _ := status.Read(filepath.Join(base, "status", "0.status"))
-	fmt.Println("exit code:", code)
-	fmt.Println("status:", st.State, st.Message)
+	root, _ := os.MkdirTemp("", "vmext-example-")
+	defer os.RemoveAll(root)
+	vm, err := handlertest.NewAt(root, &handlertest.Options{Name: "Contoso.Hello"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	vm.AddHandler("1.0.0", h)
+	results, err := vm.FirstInstall("1.0.0", map[string]any{"message": "hello"}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range results {
+		fmt.Println(r.Command.Op, "exit code", r.ExitCode, "status:", r.Status.State, r.Status.Message)
+	}
 	// Output:
 	// enable says: hello
-	// exit code: 0
-	// status: success Enable succeeded
+	// install exit code 0 status: success Install succeeded
+	// enable exit code 0 status: success Enable succeeded
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/internal/seam"
 	"github.com/vmext/vmext/status"
 )
 
@@ -132,12 +133,14 @@ func (v *vm) runInProcess(h *handler.Handler, version string, op string, seq int
 		vars[k] = val
 	}
 	var errb bytes.Buffer
-	h.LookupEnv = func(k string) (string, bool) { val, ok := vars[k]; return val, ok }
-	h.Executable = func() (string, error) { return filepath.Join(v.base(version), "bin", "handler"), nil }
-	h.WorkDir = func() (string, error) { return v.base(version), nil }
-	h.Stderr = &errb
-	h.RetryWait = time.Millisecond
-	exit := h.Run(context.Background(), []string{op})
+	ctx := seam.With(context.Background(), &seam.Seams{
+		LookupEnv:  func(k string) (string, bool) { val, ok := vars[k]; return val, ok },
+		Executable: func() (string, error) { return filepath.Join(v.base(version), "bin", "handler"), nil },
+		WorkDir:    func() (string, error) { return v.base(version), nil },
+		Stderr:     &errb,
+		RetryWait:  time.Millisecond,
+	})
+	exit := h.Run(ctx, []string{op})
 	return result{exit: exit, stderr: errb.String()}
 }
 

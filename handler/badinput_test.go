@@ -3,42 +3,27 @@ package handler_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/internal/seam"
 	"github.com/vmext/vmext/status"
 )
 
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{nil, {"frobnicate"}, {"enable", "extra"}, {""}} {
 		var stderr strings.Builder
-		h := &handler.Handler{Stderr: &stderr}
-		if code := h.Run(context.Background(), args); code != handler.ExitUsage {
-			t.Errorf("Run(%q) = %d, want %d", args, code, handler.ExitUsage)
+		h := &handler.Handler{}
+		if code := h.Run(seam.With(context.Background(), &seam.Seams{Stderr: &stderr}), args); code != 2 {
+			t.Errorf("Run(%q) = %d, want 2", args, code)
 		}
 		if !strings.Contains(stderr.String(), "usage:") || !strings.Contains(stderr.String(), "operation") {
 			t.Errorf("Run(%q) printed %q, want a usage message naming the problem", args, stderr.String())
 		}
-	}
-}
-
-func TestParseOperation(t *testing.T) {
-	for arg, want := range map[string]handler.Operation{
-		"install": handler.Install, "enable": handler.Enable, "disable": handler.Disable,
-		"uninstall": handler.Uninstall, "update": handler.Update, "resetstate": handler.ResetState,
-		"reset-state": handler.ResetState, "Enable": handler.Enable, "-enable": handler.Enable, "--update": handler.Update,
-	} {
-		got, err := handler.ParseOperation([]string{arg})
-		if err != nil || got != want {
-			t.Errorf("ParseOperation(%q) = %q, %v; want %q", arg, got, err, want)
-		}
-	}
-	var ue *handler.UsageError
-	if _, err := handler.ParseOperation([]string{"start"}); !errors.As(err, &ue) {
-		t.Errorf("unknown operation: err = %v, want *UsageError", err)
 	}
 }
 
@@ -61,7 +46,7 @@ func TestEnvironmentProblems(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := newVM(t, "")
 			v.install("1.0.0")
-			path := filepath.Join(v.base("1.0.0"), handler.EnvironmentFile)
+			path := filepath.Join(v.base("1.0.0"), "HandlerEnvironment.json")
 			if tt.content == nil {
 				os.Remove(path)
 			} else {
@@ -70,7 +55,7 @@ func TestEnvironmentProblems(t *testing.T) {
 			called := false
 			h := &handler.Handler{Install: func(context.Context, *handler.Context) error { called = true; return nil }}
 			r := v.runInProcess(h, "1.0.0", "install", 0)
-			if r.exit != handler.ExitFailure || called {
+			if r.exit != 1 || called {
 				t.Fatalf("exit = %d, called = %v; want exit 1 without calling the callback", r.exit, called)
 			}
 			if !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "HandlerEnvironment.json") {
@@ -85,7 +70,7 @@ func ptr(s string) *string { return &s }
 func TestEnvironmentVariants(t *testing.T) {
 	v := newVM(t, "")
 	v.install("1.0.0")
-	path := filepath.Join(v.base("1.0.0"), handler.EnvironmentFile)
+	path := filepath.Join(v.base("1.0.0"), "HandlerEnvironment.json")
 	base := v.base("1.0.0")
 	content := "\ufeff" + `[{"name": "Contoso.Test.Handler", "version": "1", "handlerEnvironment": {` +
 		`"logFolder": "` + filepath.ToSlash(v.logs) + `", "configFolder": "` + filepath.ToSlash(filepath.Join(base, "config")) +
@@ -226,13 +211,15 @@ func TestNoSequenceNumber(t *testing.T) {
 			seq = x.SeqNum
 			return x.Settings.Decode(new(map[string]any), nil)
 		},
+	}
+	ctx := seam.With(context.Background(), &seam.Seams{
 		LookupEnv: func(k string) (string, bool) {
 			return map[string]string{"AZURE_GUEST_AGENT_EXTENSION_PATH": base}[k], k == "AZURE_GUEST_AGENT_EXTENSION_PATH"
 		},
 		Executable: func() (string, error) { return filepath.Join(base, "bin", "handler"), nil },
 		Stderr:     &stderr,
-	}
-	if code := h.Run(context.Background(), []string{"enable"}); code != 0 {
+	})
+	if code := h.Run(ctx, []string{"enable"}); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if seq != -1 {
@@ -249,31 +236,83 @@ func TestNoSequenceNumber(t *testing.T) {
 func TestOutcomesOtherThanError(t *testing.T) {
 	tests := []struct {
 		name     string
-		err      error
+		callback func(x *handler.Context) error
 		exit     int
 		state    status.State
+		message  string
 		recorded bool
 	}{
-		{"pending", handler.Pending("waiting for the reboot to finish the driver install"), 0, status.Transitioning, false},
-		{"success with exit 3010", handler.SucceededWithExit(3010, "installed; reboot required"), 3010, status.Success, true},
+		{"pending", func(x *handler.Context) error {
+			x.Pending("waiting for the reboot to finish the driver install")
+			return nil
+		}, 0, status.Transitioning, "waiting for the reboot to finish the driver install", false},
+		{"success with exit 3010", func(x *handler.Context) error {
+			x.SucceedWithExit(3010, "installed; reboot required")
+			return nil
+		}, 3010, status.Success, "installed; reboot required", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := newVM(t, "")
 			v.install("1.0.0")
 			v.settings("1.0.0", 0, map[string]any{})
-			h := &handler.Handler{Enable: func(context.Context, *handler.Context) error { return tt.err }}
+			h := &handler.Handler{Enable: func(_ context.Context, x *handler.Context) error { return tt.callback(x) }}
 			r := v.runInProcess(h, "1.0.0", "enable", 0)
 			if r.exit != tt.exit {
 				t.Fatalf("exit %d, want %d", r.exit, tt.exit)
 			}
-			v.wantStatus("1.0.0", 0, tt.state, 0, "Enable", tt.err.Error())
+			v.wantStatus("1.0.0", 0, tt.state, 0, "Enable", tt.message)
 			if got := v.verdict("1.0.0", 0).Message; strings.Contains(got, "failed") {
 				t.Fatalf("message %q", got)
 			}
 			_, err := os.Stat(filepath.Join(v.base("1.0.0"), "mrseq"))
 			if (err == nil) != tt.recorded {
 				t.Fatalf("recorded = %v, want %v", err == nil, tt.recorded)
+			}
+		})
+	}
+}
+
+// TestErrorNeverExitsZero: an *Error reports an error status and a non-zero exit code
+// whatever codes it carries, and an error returned after Pending is still a failure.
+func TestErrorNeverExitsZero(t *testing.T) {
+	tests := []struct {
+		name       string
+		callback   func(x *handler.Context) error
+		code, exit int
+	}{
+		{"zero Error", func(*handler.Context) error { return &handler.Error{Err: errors.New("boom")} }, 1, 1},
+		{"code only", func(*handler.Context) error { return &handler.Error{Code: 7, Err: errors.New("boom")} }, 7, 7},
+		{"exit only", func(*handler.Context) error { return &handler.Error{ExitCode: 9, Err: errors.New("boom")} }, 1, 9},
+		{"wrapped zero Error", func(*handler.Context) error {
+			return fmt.Errorf("step 2: %w", &handler.Error{Err: errors.New("boom")})
+		}, 1, 1},
+		{"exit code 256", func(*handler.Context) error { return &handler.Error{Code: 256, Err: errors.New("boom")} }, 256, exit256},
+		{"error after Pending", func(x *handler.Context) error {
+			x.Pending("waiting")
+			return errors.New("boom")
+		}, 1, 1},
+		{"error after SucceedWithExit", func(x *handler.Context) error {
+			x.SucceedWithExit(3010, "reboot")
+			return handler.BadConfig(errors.New("boom"))
+		}, 53, 53},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newVM(t, "")
+			v.install("1.0.0")
+			v.settings("1.0.0", 0, map[string]any{})
+			h := &handler.Handler{Enable: func(_ context.Context, x *handler.Context) error { return tt.callback(x) }}
+			r := v.runInProcess(h, "1.0.0", "enable", 0)
+			if r.exit != tt.exit {
+				t.Fatalf("exit %d, want %d", r.exit, tt.exit)
+			}
+			got := v.verdict("1.0.0", 0)
+			if got.State != status.Error || got.Code != tt.code || !strings.Contains(got.Message, "boom") {
+				t.Fatalf("status %s %d %q, want error %d with the error's message", got.State, got.Code, got.Message, tt.code)
+			}
+			if _, err := os.Stat(filepath.Join(v.base("1.0.0"), "mrseq")); err == nil {
+				t.Fatal("a failed enable recorded its sequence number")
 			}
 		})
 	}
@@ -316,4 +355,48 @@ func TestSkippedEnableAfterInstallSaysEnable(t *testing.T) {
 		t.Fatal(r)
 	}
 	v.wantStatus("1.0.0", 0, status.Success, 0, "Enable", "already processed")
+}
+
+// TestReporterRefusesAfterTerminal: a goroutine that a callback leaves behind cannot rewrite
+// the terminal status: once the runtime has written it, every write is refused.
+func TestReporterRefusesAfterTerminal(t *testing.T) {
+	v := newVM(t, "")
+	v.install("1.0.0")
+	v.settings("1.0.0", 0, map[string]any{})
+	release := make(chan struct{})
+	errs := make(chan []error, 1)
+	h := &handler.Handler{Enable: func(_ context.Context, x *handler.Context) error {
+		go func() {
+			<-release
+			errs <- []error{
+				x.Status.Progress(50, "late progress"),
+				x.Status.Set(status.Transitioning, 0, "late set"),
+				x.Status.SetSubstatus(status.Substatus{Name: "late", State: status.Success, Message: "late substatus"}),
+				x.Status.RemoveSubstatus("late"),
+				x.Status.Warn("late warning"),
+			}
+		}()
+		return nil
+	}}
+	if r := v.runInProcess(h, "1.0.0", "enable", 0); r.exit != 0 {
+		t.Fatal(r)
+	}
+	before, err := os.ReadFile(filepath.Join(v.base("1.0.0"), "status", "0.status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	for i, err := range <-errs {
+		if err == nil {
+			t.Errorf("late write %d was accepted", i)
+		}
+	}
+	after, err := os.ReadFile(filepath.Join(v.base("1.0.0"), "status", "0.status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Fatalf("the terminal status was rewritten:\nbefore %s\nafter  %s", before, after)
+	}
+	v.wantStatus("1.0.0", 0, status.Success, 0, "Enable", "Enable succeeded")
 }

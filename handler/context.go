@@ -6,7 +6,6 @@ import (
 	"github.com/vmext/vmext/events"
 	"github.com/vmext/vmext/internal/redact"
 	"github.com/vmext/vmext/settings"
-	"github.com/vmext/vmext/status"
 )
 
 // Context is what a callback gets to know about the command it serves.
@@ -17,7 +16,7 @@ type Context struct {
 	ExtensionName string             // multi-config only (ConfigExtensionName); "" otherwise
 	Settings      *settings.Settings // the settings of SeqNum; Decode them into your types
 	Log           log.Logger         // logfmt into LogFolder; secrets are redacted
-	Status        *status.Reporter   // progress and substatus of this operation
+	Status        *Reporter          // progress and substatus of this operation
 	Agent         Agent              // the agent's variables: versions, earlier exit codes, features
 	Events        *events.Writer     // telemetry events into the agent's events folder (secrets redacted)
 
@@ -26,6 +25,7 @@ type Context struct {
 	Reason string
 
 	redactor *redact.Redactor
+	end      *ending // set by Pending and SucceedWithExit
 }
 
 // AddSecret registers values to be redacted from the log, the status and events, for

@@ -28,7 +28,7 @@ const (
 
 // StopFile is the name, in the handler's root folder, of the request that tells a detached
 // worker to stop: it holds the worker's process ID.
-const StopFile = ".vmext.stop"
+const stopFile = ".vmext.stop"
 
 // holder is the lock file's record of who holds the operation lock (see lockrecord).
 type holder = lockrecord.Holder
@@ -57,13 +57,13 @@ var errStopRequested = errors.New("another operation of this handler asked this 
 // (errAlreadyRunning), and any other operation asks it to stop, waits up to StopWait, and
 // then kills it.
 func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) (*lock.Lock, error) {
-	path := filepath.Join(env.Root(), LockFile)
+	path := filepath.Join(env.Root(), lockrecord.FileName)
 	me := holder{PID: os.Getpid(), Op: string(op), Seq: seq, Since: r.now().UTC()}
 	if r.worker {
 		l, err := adoptLock(path)
 		if err != nil {
 			level.Warn(r.log).Log("msg", "the handed-over lock is not usable; taking it again", "err", err)
-			if l, err = lock.Acquire(ctx, path, cmp.Or(r.h.LockWait, 2*time.Minute)); err != nil {
+			if l, err = lock.Acquire(ctx, path, lockWait); err != nil {
 				return nil, err
 			}
 		}
@@ -81,7 +81,7 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 		case known && other.Worker && op != Install:
 			l, err = r.stopWorker(ctx, path, env.Root(), other)
 		default:
-			wait := cmp.Or(r.h.LockWait, 2*time.Minute)
+			wait := lockWait
 			l, err = r.acquire(ctx, path, wait)
 			if errors.Is(err, lock.ErrTimeout) {
 				who := "holder unknown"
@@ -132,7 +132,7 @@ func (r *run) acquire(ctx context.Context, path string, wait time.Duration) (*lo
 // stopWorker asks a detached worker to stop and waits for its lock.
 func (r *run) stopWorker(ctx context.Context, path, root string, w holder) (*lock.Lock, error) {
 	level.Info(r.log).Log("msg", "asking the detached worker to stop", "worker", w.String())
-	if err := os.WriteFile(filepath.Join(root, StopFile), []byte(strconv.Itoa(w.PID)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(root, stopFile), []byte(strconv.Itoa(w.PID)), 0o600); err != nil {
 		level.Warn(r.log).Log("msg", "cannot write the stop request", "err", err)
 	}
 	wait := cmp.Or(r.h.StopWait, time.Minute)
@@ -165,7 +165,7 @@ func (r *run) detach(x *Context, held *lock.Lock) error {
 	env := append(os.Environ(),
 		envWorker+"="+strconv.Itoa(x.SeqNum),
 		envWorkerReason+"="+x.Reason)
-	os.Remove(filepath.Join(x.Env.Root(), StopFile)) // a request for an earlier worker
+	os.Remove(filepath.Join(x.Env.Root(), stopFile)) // a request for an earlier worker
 	pid, err := startWorker(exe, x.Env.Root(), env, out, held.File())
 	if err != nil {
 		return err
@@ -177,7 +177,7 @@ func (r *run) detach(x *Context, held *lock.Lock) error {
 
 // watchStop cancels ctx when a stop request names this process.
 func watchStop(ctx context.Context, root string, cancel context.CancelCauseFunc) {
-	path := filepath.Join(root, StopFile)
+	path := filepath.Join(root, stopFile)
 	me := strconv.Itoa(os.Getpid())
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
@@ -207,14 +207,18 @@ func (r *run) runWorker(ctx context.Context, x *Context, store seqnum.Store) int
 		}
 	}
 	err := r.call(ctx, x, r.h.Enable)
-	if succeeded(err) {
+	if succeeded(x, err) {
 		after()
 	} else if errors.Is(context.Cause(ctx), errStopRequested) {
 		level.Info(r.log).Log("msg", "stopped on request", "err", err)
-		if werr := x.Status.Set(status.Error, 1, "Enable stopped: "+errStopRequested.Error()); werr != nil {
+		if werr := x.Status.finish(status.Error, 1, "Enable stopped: "+errStopRequested.Error()); werr != nil {
 			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
 		}
-		return ExitFailure
+		return exitFailure
 	}
 	return r.finish(x, err)
 }
+
+// lockWait bounds the wait for another operation of this handler to finish: well inside the
+// agent's 5-minute limit for enable.
+const lockWait = 2 * time.Minute

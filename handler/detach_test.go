@@ -29,7 +29,7 @@ func detachedVM(t *testing.T, enableTimeout time.Duration) *handlertest.VM {
 	// Before the VM's folder goes, wait for any worker to finish (it holds the lock until
 	// it exits, after its last log line and event).
 	t.Cleanup(func() {
-		path := filepath.Join(vm.Base("1.0.0"), handler.LockFile)
+		path := filepath.Join(vm.Base("1.0.0"), ".vmext.lock")
 		if l, err := lock.Acquire(context.Background(), path, 30*time.Second); err == nil {
 			l.Release()
 		}

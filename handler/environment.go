@@ -10,23 +10,21 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/vmext/vmext/internal/agentenv"
 	"github.com/vmext/vmext/internal/jsonr"
 	"github.com/vmext/vmext/internal/retry"
 )
 
-// EnvironmentFile is the name of the file the agent writes into the handler's root folder.
-const EnvironmentFile = "HandlerEnvironment.json"
-
 // ErrNoEnvironment means HandlerEnvironment.json was found in none of the places searched.
-var ErrNoEnvironment = errors.New("HandlerEnvironment.json not found")
+var errNoEnvironment = errors.New("HandlerEnvironment.json not found")
 
 // EnvironmentError means HandlerEnvironment.json exists but is not what the agent writes.
-type EnvironmentError struct {
+type environmentError struct {
 	Path    string
 	Problem string
 }
 
-func (e *EnvironmentError) Error() string { return e.Path + ": " + e.Problem }
+func (e *environmentError) Error() string { return e.Path + ": " + e.Problem }
 
 // Environment is the content of HandlerEnvironment.json: the folders the agent gave this
 // handler. Always take paths from here; they differ between Linux, Windows and other hosts.
@@ -59,7 +57,7 @@ func (e Environment) Root() string { return filepath.Dir(e.Path) }
 // Keys match in any letter case, as encoding/json matches them, and a key given twice takes
 // its last value. (It reads the file with internal/jsonr rather than encoding/json: a cold
 // process pays encoding/json's reflection on every run; a test holds the two equal.)
-func ParseEnvironment(data []byte) (Environment, error) {
+func parseEnvironment(data []byte) (Environment, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return Environment{}, errors.New("file is empty")
@@ -173,19 +171,15 @@ func versionString(v jsonr.Value) (string, error) {
 	return "", errors.New("version is neither a number nor a string")
 }
 
-// LoadEnvironment reads HandlerEnvironment.json at path. The agent rewrites the file in place
-// when it starts, so a read that fails to parse is retried with doubling waits (about 1.5 s in
-// all by default). A missing file is an error satisfying errors.Is(err, ErrNoEnvironment);
-// one that never parses is an *EnvironmentError.
-func LoadEnvironment(path string) (Environment, error) {
-	return loadEnvironment(path, retry.Backoff{})
-}
-
+// loadEnvironment reads HandlerEnvironment.json at path. The agent rewrites the file in
+// place when it starts, so a read that fails to parse is retried with doubling waits. A
+// missing file is an error satisfying errors.Is(err, errNoEnvironment); one that never
+// parses is an *environmentError.
 func loadEnvironment(path string, b retry.Backoff) (Environment, error) {
 	var env Environment
 	var problem error
 	err := retry.ReadFile(path, b, func(data []byte) error {
-		env, problem = ParseEnvironment(data)
+		env, problem = parseEnvironment(data)
 		return problem
 	})
 	switch {
@@ -193,11 +187,11 @@ func loadEnvironment(path string, b retry.Backoff) (Environment, error) {
 		env.Path = path
 		return env, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return Environment{}, fmt.Errorf("%w at %s", ErrNoEnvironment, path)
+		return Environment{}, fmt.Errorf("%w at %s", errNoEnvironment, path)
 	case problem != nil:
-		return Environment{}, &EnvironmentError{Path: path, Problem: problem.Error()}
+		return Environment{}, &environmentError{Path: path, Problem: problem.Error()}
 	}
-	return Environment{}, &EnvironmentError{Path: path, Problem: err.Error()}
+	return Environment{}, &environmentError{Path: path, Problem: err.Error()}
 }
 
 // environmentCandidates lists where HandlerEnvironment.json is looked for, in order: the
@@ -218,7 +212,7 @@ func environmentCandidates(extensionPath, executable, workDir string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, d := range dirs {
-		p := filepath.Join(d, EnvironmentFile)
+		p := filepath.Join(d, agentenv.EnvironmentFile)
 		if !seen[p] {
 			seen[p] = true
 			out = append(out, p)
@@ -235,5 +229,5 @@ func findEnvironment(candidates []string, b retry.Backoff) (Environment, error) 
 		}
 		return loadEnvironment(p, b)
 	}
-	return Environment{}, fmt.Errorf("%w: looked in %s", ErrNoEnvironment, strings.Join(candidates, ", "))
+	return Environment{}, fmt.Errorf("%w: looked in %s", errNoEnvironment, strings.Join(candidates, ", "))
 }

@@ -1,4 +1,4 @@
-package handler_test
+package handler
 
 import (
 	"bytes"
@@ -8,17 +8,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/internal/jsonr"
 )
 
 // parseEnvironmentJSON is ParseEnvironment written with encoding/json, as it was before it
 // moved to internal/jsonr: the reference the fuzz target holds it to. (Error messages may
 // differ; whether there is an error and the environment read may not.)
-func parseEnvironmentJSON(data []byte) (handler.Environment, error) {
+func parseEnvironmentJSON(data []byte) (Environment, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(data)) == 0 {
-		return handler.Environment{}, errors.New("file is empty")
+		return Environment{}, errors.New("file is empty")
 	}
 	var f []struct {
 		Name               string          `json:"name"`
@@ -37,26 +36,26 @@ func parseEnvironmentJSON(data []byte) (handler.Environment, error) {
 		} `json:"handlerEnvironment"`
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
-		return handler.Environment{}, err
+		return Environment{}, err
 	}
 	if len(f) != 1 {
-		return handler.Environment{}, errors.New("count")
+		return Environment{}, errors.New("count")
 	}
 	he := f[0].HandlerEnvironment
 	if he == nil {
-		return handler.Environment{}, errors.New("handlerEnvironment is missing")
+		return Environment{}, errors.New("handlerEnvironment is missing")
 	}
 	var version string
 	if t := bytes.TrimSpace(f[0].Version); len(t) > 0 && string(t) != "null" {
 		var n json.Number
 		if json.Unmarshal(t, &version) != nil {
 			if json.Unmarshal(t, &n) != nil {
-				return handler.Environment{}, errors.New("version")
+				return Environment{}, errors.New("version")
 			}
 			version = n.String()
 		}
 	}
-	env := handler.Environment{
+	env := Environment{
 		Name: f[0].Name, Version: version,
 		LogFolder: he.LogFolder, ConfigFolder: he.ConfigFolder, StatusFolder: he.StatusFolder,
 		HeartbeatFile: he.HeartbeatFile, EventsFolder: cmp.Or(he.EventsFolder, he.EventsFolderPreview),
@@ -64,7 +63,7 @@ func parseEnvironmentJSON(data []byte) (handler.Environment, error) {
 	}
 	for _, v := range []string{env.LogFolder, env.ConfigFolder, env.StatusFolder} {
 		if strings.TrimSpace(v) == "" {
-			return handler.Environment{}, errors.New("missing")
+			return Environment{}, errors.New("missing")
 		}
 	}
 	return env, nil
@@ -82,7 +81,7 @@ func checkEnvironmentMatchesReference(t *testing.T, data []byte) {
 	if hasDuplicateKeys(data) {
 		return
 	}
-	got, err := handler.ParseEnvironment(data)
+	got, err := parseEnvironment(data)
 	want, werr := parseEnvironmentJSON(data)
 	if (err == nil) != (werr == nil) || got != want {
 		t.Fatalf("ParseEnvironment(%q) = %+v, %v\nencoding/json reads %+v, %v", data, got, err, want, werr)

@@ -3,6 +3,7 @@ package handler
 import (
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/vmext/vmext/settings"
 	"github.com/vmext/vmext/status"
@@ -17,31 +18,24 @@ const (
 	CodeBadConfig         = 53
 )
 
-// Exit codes the runtime itself uses.
-const (
-	ExitSuccess = 0
-	ExitFailure = 1 // a callback failed with a plain error, or the runtime could not run it
-	ExitUsage   = 2 // the arguments name no operation
-)
-
-// Error is a callback failure with the codes to report: Code goes into the status file,
-// ExitCode is the process's exit code. Return one (or wrap one) from a callback to choose
-// them; any other error is reported with code 1 and exit code 1, except errors from
-// settings decoding, which are reported with 53.
+// Error is a callback failure with the codes to report. Return one (or wrap one) from a
+// callback to choose them:
 //
-// On Linux only the low 8 bits of an exit code reach the agent (3010 arrives as 194); the
-// Windows agent sees the whole 32-bit value.
+//   - Code goes into the status file; 0 means 1.
+//   - ExitCode is the process's exit code; 0 means Code. An Error never ends a command with
+//     exit code 0, which the agent would take for success: on Linux, where only the low 8
+//     bits of an exit code reach the agent (3010 arrives as 194), an exit code whose low 8
+//     bits are 0 becomes 1. The Windows agent sees the whole 32-bit value.
 //
-// State, when set to something other than status.Error, ends the operation in that state
-// instead: status.Success with a non-zero ExitCode ("succeeded, reboot required": 3010 on
-// Windows), or status.Transitioning with ExitCode 0 (the work waits for something, such as a
-// reboot, and the next enable goes on; see Pending). The message is then Err's text as it
-// is, without the "<Op> failed: " prefix, and only a success records the sequence number.
+// Any other error is reported with code 1 and exit code 1, except the errors of
+// Settings.Decode, which are reported with CodeBadConfig (53).
+//
+// A callback that has not failed returns nil, even when its operation does not end in a
+// plain success: see Context.Pending and Context.SucceedWithExit.
 type Error struct {
 	Code     int
 	ExitCode int
 	Err      error
-	State    status.State
 }
 
 func (e *Error) Error() string {
@@ -73,45 +67,62 @@ func BadConfig(err error) *Error {
 	return &Error{Code: CodeBadConfig, ExitCode: CodeBadConfig, Err: err}
 }
 
-// Pending ends an operation with a transitioning status and exit code 0, without recording
-// the sequence number: the work is not done, and the next enable (after a reboot, say) goes
-// on with it.
-func Pending(message string) *Error {
-	return &Error{State: status.Transitioning, Err: errors.New(message)}
+// ending is how a callback that returned nil asked its operation to end, when not in a plain
+// success (Context.Pending, Context.SucceedWithExit).
+type ending struct {
+	state   status.State // status.Transitioning or status.Success
+	exit    int
+	message string
 }
 
-// SucceededWithExit ends an operation with a success status and a non-zero exit code, for
-// handlers whose agent gives an exit code a meaning, such as 3010 (success, reboot required)
-// on Windows.
-func SucceededWithExit(exit int, message string) *Error {
-	return &Error{State: status.Success, ExitCode: exit, Err: errors.New(message)}
+// Pending ends the operation, once the callback returns nil, with a transitioning status
+// saying message and exit code 0, without recording the sequence number as processed: the
+// work is not done, and the next enable (after a reboot, say) goes on with it. A callback
+// that returns an error after calling Pending fails as usual.
+func (x *Context) Pending(message string) {
+	x.end = &ending{state: status.Transitioning, message: message}
 }
 
-// outcome reports the state an error ends the operation in, when it is not an error.
-func outcome(err error) (*Error, bool) {
-	var e *Error
-	if errors.As(err, &e) && e.State != "" && e.State != status.Error {
-		return e, true
-	}
-	return nil, false
+// SucceedWithExit ends the operation, once the callback returns nil, with a success status
+// saying message and the exit code exit, for handlers whose agent gives an exit code a
+// meaning, such as 3010 (succeeded, reboot required) on Windows. The sequence number is
+// recorded as after any success. A callback that returns an error after calling it fails as
+// usual.
+func (x *Context) SucceedWithExit(exit int, message string) {
+	x.end = &ending{state: status.Success, exit: exit, message: message}
 }
 
-// succeeded reports whether a callback's result counts as success: nil, or an Error whose
-// State is success.
-func succeeded(err error) bool {
-	o, ok := outcome(err)
-	return err == nil || ok && o.State == status.Success
+// succeeded reports whether a callback's result counts as success: nil, without a Pending.
+func succeeded(x *Context, err error) bool {
+	return err == nil && (x.end == nil || x.end.state == status.Success)
 }
 
 // codes returns the status and exit codes for a callback's error.
 func codes(err error) (code, exit int) {
+	code, exit = 1, 1
 	var e *Error
-	if errors.As(err, &e) {
-		return e.Code, e.ExitCode
+	switch {
+	case errors.As(err, &e):
+		if e.Code != 0 {
+			code = e.Code
+		}
+		exit = code
+		if e.ExitCode != 0 {
+			exit = e.ExitCode
+		}
+	case errors.Is(err, settings.ErrMalformed) || errors.Is(err, settings.ErrInvalid) ||
+		errors.Is(err, settings.ErrProtected) || errors.Is(err, settings.ErrNoDecryptor):
+		code, exit = CodeBadConfig, CodeBadConfig
 	}
-	if errors.Is(err, settings.ErrMalformed) || errors.Is(err, settings.ErrInvalid) ||
-		errors.Is(err, settings.ErrProtected) || errors.Is(err, settings.ErrNoDecryptor) {
-		return CodeBadConfig, CodeBadConfig
+	if runtime.GOOS != "windows" && exit&0xff == 0 {
+		exit = 1 // the agent would see 0
 	}
-	return 1, ExitFailure
+	return code, exit
 }
+
+// Exit codes the runtime itself uses.
+const (
+	exitSuccess = 0
+	exitFailure = 1 // a callback failed with a plain error, or the runtime could not run it
+	exitUsage   = 2 // the arguments name no operation
+)

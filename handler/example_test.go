@@ -36,32 +36,8 @@ func ExampleHandler() {
 	_ = h // h.Main() in a real handler
 }
 
-func ExampleParseOperation() {
-	op, err := handler.ParseOperation([]string{"reset-state"})
-	fmt.Println(op, err)
-	_, err = handler.ParseOperation([]string{"start"})
-	var ue *handler.UsageError
-	fmt.Println(errors.As(err, &ue))
-	// Output:
-	// resetstate <nil>
-	// true
-}
-
 func ExampleBadConfig() {
 	err := handler.BadConfig(errors.New("commandToExecute and script are both empty"))
 	fmt.Println(err.Code, err.ExitCode, err)
 	// Output: 53 53 commandToExecute and script are both empty
-}
-
-func ExampleParseEnvironment() {
-	env, err := handler.ParseEnvironment([]byte(`[{"name": "Contoso.Ext", "version": 1.0, "handlerEnvironment": {
-		"logFolder": "/var/log/azure/Contoso.Ext", "configFolder": "/var/lib/waagent/Contoso.Ext-1.0/config",
-		"statusFolder": "/var/lib/waagent/Contoso.Ext-1.0/status", "eventsFolder_preview": "/var/log/azure/Contoso.Ext/events"}}]`))
-	fmt.Println(err)
-	fmt.Println(env.Version, env.StatusFolder)
-	fmt.Println(env.EventsFolder)
-	// Output:
-	// <nil>
-	// 1.0 /var/lib/waagent/Contoso.Ext-1.0/status
-	// /var/log/azure/Contoso.Ext/events
 }

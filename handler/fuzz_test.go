@@ -1,9 +1,7 @@
-package handler_test
+package handler
 
 import (
 	"testing"
-
-	"github.com/vmext/vmext/handler"
 )
 
 func FuzzParseEnvironment(f *testing.F) {
@@ -14,9 +12,9 @@ func FuzzParseEnvironment(f *testing.F) {
 	f.Add([]byte(``))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkEnvironmentMatchesReference(t, data)
-		env, err := handler.ParseEnvironment(data)
+		env, err := parseEnvironment(data)
 		if err != nil {
-			if env != (handler.Environment{}) {
+			if env != (Environment{}) {
 				t.Fatalf("error %v with a non-zero environment", err)
 			}
 			return

@@ -21,10 +21,10 @@ package handler
 
 import (
 	"context"
-	"io"
 	"os"
 	"time"
 
+	"github.com/vmext/vmext/internal/seam"
 	"github.com/vmext/vmext/settings"
 )
 
@@ -65,24 +65,6 @@ type Handler struct {
 
 	// LogFile is the log's name inside the log folder; the default is "handler.log".
 	LogFile string
-	// LogMaxBytes is the size at which the log rotates (default 10 MiB); LogKeep is how many
-	// rotated files are kept (default 3).
-	LogMaxBytes int64
-	LogKeep     int
-
-	// LockWait bounds the wait for another operation of this handler to finish; the default
-	// is 2 minutes, well inside the agent's 5-minute limit for enable.
-	LockWait time.Duration
-
-	// Seams for tests and for running under a fake agent. Nil means the real thing.
-	LookupEnv  func(string) (string, bool) // os.LookupEnv
-	Executable func() (string, error)      // os.Executable
-	WorkDir    func() (string, error)      // os.Getwd
-	Stderr     io.Writer                   // os.Stderr
-	Now        func() time.Time            // time.Now
-	// RetryWait is the first wait before re-reading a file the agent may be rewriting
-	// (doubled on each of 5 retries); the default is 50ms.
-	RetryWait time.Duration
 }
 
 // Main runs the handler for the process's arguments with a context that is cancelled on
@@ -106,11 +88,11 @@ func (h *Handler) Main() {
 // Run runs the operation named by args (the arguments after the program name) and returns
 // the process exit code. It never exits the process.
 func (h *Handler) Run(ctx context.Context, args []string) int {
-	r := newRun(h)
-	op, err := ParseOperation(args)
+	r := newRun(h, seam.From(ctx))
+	op, err := parseOperation(args)
 	if err != nil {
 		r.printf("%s: %v\nusage: %s {install|enable|disable|update|uninstall|resetstate}\n", progName(), err, progName())
-		return ExitUsage
+		return exitUsage
 	}
 	return r.run(ctx, op)
 }

@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"cmp"
 	"errors"
 	"sync"
 	"time"
@@ -9,15 +8,15 @@ import (
 	"github.com/vmext/vmext/status"
 )
 
-// DefaultHeartbeatInterval is how often a Heartbeat rewrites the heartbeat file by default:
-// well inside the agent's 600-second staleness limit, after which it reports the handler
+// defaultHeartbeatInterval is how often a Heartbeat rewrites the heartbeat file: well
+// inside the agent's 600-second staleness limit, after which it reports the handler
 // Unresponsive.
-const DefaultHeartbeatInterval = time.Minute
+const defaultHeartbeatInterval = time.Minute
 
 // Heartbeat keeps the heartbeat file fresh for a handler whose manifest sets
-// reportHeartbeat: it writes the current state at once and then every interval, until
-// Stop. The agent copies the state (Ready or NotReady) and the message into the handler
-// status it reports.
+// reportHeartbeat: it writes the current state at once and then every minute, until Stop.
+// The agent reports the handler Ready or NotReady, with the heartbeat's message, and
+// Unresponsive when the file is more than 10 minutes old.
 type Heartbeat struct {
 	path     string
 	redact   func(string) string
@@ -30,29 +29,42 @@ type Heartbeat struct {
 	err     error
 }
 
-// StartHeartbeat writes hb to the heartbeat file named by HandlerEnvironment.json and keeps
-// it fresh every interval (0 means DefaultHeartbeatInterval) until Stop. Secrets are
-// redacted from the message.
-func (x *Context) StartHeartbeat(hb status.Heartbeat, interval time.Duration) (*Heartbeat, error) {
+// StartHeartbeat writes the heartbeat file named by HandlerEnvironment.json, saying whether
+// the handler is ready and why (the message), and keeps it fresh until Stop. Secrets are
+// redacted from the message. It fails when the agent names no heartbeat file.
+func (x *Context) StartHeartbeat(ready bool, message string) (*Heartbeat, error) {
+	return x.startHeartbeat(heartbeatOf(ready, message), defaultHeartbeatInterval)
+}
+
+func heartbeatOf(ready bool, message string) status.Heartbeat {
+	if ready {
+		return status.Heartbeat{State: status.Ready, Message: message}
+	}
+	return status.Heartbeat{State: status.NotReady, Message: message}
+}
+
+func (x *Context) startHeartbeat(hb status.Heartbeat, interval time.Duration) (*Heartbeat, error) {
 	if x.Env.HeartbeatFile == "" {
 		return nil, errors.New("HandlerEnvironment.json names no heartbeat file")
 	}
 	h := &Heartbeat{
 		path:     x.Env.HeartbeatFile,
 		redact:   x.Redact,
-		interval: cmp.Or(interval, DefaultHeartbeatInterval),
+		interval: interval,
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	if err := h.Set(hb); err != nil {
+	if err := h.set(hb); err != nil {
 		return nil, err
 	}
 	go h.loop()
 	return h, nil
 }
 
-// Set changes the state and writes it at once.
-func (h *Heartbeat) Set(hb status.Heartbeat) error {
+// Set changes the state and the message and writes them at once.
+func (h *Heartbeat) Set(ready bool, message string) error { return h.set(heartbeatOf(ready, message)) }
+
+func (h *Heartbeat) set(hb status.Heartbeat) error {
 	hb.Message = h.redact(hb.Message)
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -23,7 +23,7 @@ func (r *run) openLog(env Environment, op Operation, version string) (closeLog f
 	name := filepath.Join(env.LogFolder, cmp.Or(r.h.LogFile, "handler.log"))
 	if err := os.MkdirAll(env.LogFolder, 0o700); err != nil {
 		r.printf("%s: cannot create the log folder: %v\n", op, err)
-	} else if f, err := logfile.Open(name, cmp.Or(r.h.LogMaxBytes, 10<<20), cmp.Or(r.h.LogKeep, 3)); err != nil {
+	} else if f, err := logfile.Open(name, logMaxBytes, logKeep); err != nil {
 		r.printf("%s: cannot open the log: %v\n", op, err)
 	} else {
 		out, closeLog = f, func() { f.Close() }
@@ -79,3 +79,9 @@ func (t *teeErrors) Log(keyvals ...any) error {
 	}
 	return err
 }
+
+// The log rotates at logMaxBytes and keeps logKeep rotated files.
+const (
+	logMaxBytes = 10 << 20
+	logKeep     = 3
+)

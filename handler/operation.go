@@ -20,10 +20,10 @@ const (
 )
 
 // Operations lists every operation in the order of a handler's life.
-var Operations = []Operation{Install, Enable, Disable, Update, Uninstall, ResetState}
+var operations = []Operation{Install, Enable, Disable, Update, Uninstall, ResetState}
 
-// Title returns the operation's name as status files spell it: "Enable", "ResetState".
-func (o Operation) Title() string {
+// title returns the operation's name as status files spell it: "Enable", "ResetState".
+func (o Operation) title() string {
 	if o == ResetState {
 		return "ResetState"
 	}
@@ -38,13 +38,13 @@ func (o Operation) Title() string {
 func (o Operation) String() string { return string(o) }
 
 // UsageError is returned by ParseOperation for arguments that name no operation.
-type UsageError struct {
+type usageError struct {
 	Args []string
 }
 
-func (e *UsageError) Error() string {
-	names := make([]string, len(Operations))
-	for i, o := range Operations {
+func (e *usageError) Error() string {
+	names := make([]string, len(operations))
+	for i, o := range operations {
 		names[i] = string(o)
 	}
 	want := strings.Join(names, "|")
@@ -60,18 +60,18 @@ func (e *UsageError) Error() string {
 // ParseOperation parses the handler's arguments (without the program name): exactly one
 // operation, in any letter case, optionally with leading dashes ("-enable", "--enable"), and
 // "reset-state" for resetstate.
-func ParseOperation(args []string) (Operation, error) {
+func parseOperation(args []string) (Operation, error) {
 	if len(args) != 1 {
-		return "", &UsageError{Args: args}
+		return "", &usageError{Args: args}
 	}
 	name := strings.ToLower(strings.TrimLeft(args[0], "-"))
 	if name == "reset-state" {
 		name = string(ResetState)
 	}
-	for _, o := range Operations {
+	for _, o := range operations {
 		if name == string(o) {
 			return o, nil
 		}
 	}
-	return "", &UsageError{Args: args}
+	return "", &usageError{Args: args}
 }

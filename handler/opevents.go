@@ -37,7 +37,7 @@ type opEvents struct {
 }
 
 func (r *run) startEvent(x *Context, msg string) *opEvents {
-	e := &opEvents{w: x.Events, log: r.log, start: events.Entry{Level: events.Informational, Task: x.Op.Title(), Message: msg, Time: r.now()}}
+	e := &opEvents{w: x.Events, log: r.log, start: events.Entry{Level: events.Informational, Task: x.Op.title(), Message: msg, Time: r.now()}}
 	e.timer = time.AfterFunc(startDelay, func() { e.once.Do(func() { e.send(e.start) }) })
 	return e
 }
@@ -60,16 +60,16 @@ func (e *opEvents) send(entries ...events.Entry) {
 
 // endEvent describes the operation's result: duration, outcome and, on failure, the status.
 func (r *run) endEvent(x *Context, exit int, took time.Duration) events.Entry {
-	st := x.Status.Status()
-	e := events.Entry{Level: events.Informational, Task: x.Op.Title(), Time: r.now()}
+	st := x.Status.snapshot()
+	e := events.Entry{Level: events.Informational, Task: x.Op.title(), Time: r.now()}
 	switch {
 	case exit == 0 && r.handoff:
-		e.Message = fmt.Sprintf("%s handed to a detached worker after %s", x.Op.Title(), took)
+		e.Message = fmt.Sprintf("%s handed to a detached worker after %s", x.Op.title(), took)
 	case exit == 0:
-		e.Message = fmt.Sprintf("%s succeeded in %s", x.Op.Title(), took)
+		e.Message = fmt.Sprintf("%s succeeded in %s", x.Op.title(), took)
 	default:
 		e.Level = events.Error
-		e.Message = fmt.Sprintf("%s failed in %s with exit code %d, status code %d: %s", x.Op.Title(), took, exit, st.Code, st.Message)
+		e.Message = fmt.Sprintf("%s failed in %s with exit code %d, status code %d: %s", x.Op.title(), took, exit, st.Code, st.Message)
 	}
 	return e
 }

@@ -17,17 +17,16 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/vmext/vmext/crypto"
+	"github.com/vmext/vmext/internal/agentenv"
 	"github.com/vmext/vmext/internal/atomicfile"
 	"github.com/vmext/vmext/internal/lock"
 	"github.com/vmext/vmext/internal/redact"
 	"github.com/vmext/vmext/internal/retry"
+	"github.com/vmext/vmext/internal/seam"
 	"github.com/vmext/vmext/internal/seqnum"
 	"github.com/vmext/vmext/settings"
 	"github.com/vmext/vmext/status"
 )
-
-// LockFile is the name of the operation lock in the handler's root folder.
-const LockFile = ".vmext.lock"
 
 // transitioningDelay is how long an operation runs before its transitioning status is
 // written.
@@ -36,6 +35,7 @@ const transitioningDelay = 250 * time.Millisecond
 // run is one invocation of Run.
 type run struct {
 	h        *Handler
+	seams    *seam.Seams
 	lookup   func(string) (string, bool)
 	now      func() time.Time
 	stderr   io.Writer
@@ -50,12 +50,16 @@ type run struct {
 	interrupted *holder   // the record of an interrupted enable, found when the lock was taken
 }
 
-func newRun(h *Handler) *run {
+func newRun(h *Handler, s *seam.Seams) *run {
+	if s == nil {
+		s = &seam.Seams{}
+	}
 	r := &run{
 		h:        h,
-		lookup:   h.LookupEnv,
-		now:      h.Now,
-		stderr:   h.Stderr,
+		seams:    s,
+		lookup:   s.LookupEnv,
+		now:      s.Now,
+		stderr:   s.Stderr,
 		redactor: new(redact.Redactor),
 		log:      log.NewNopLogger(),
 	}
@@ -81,10 +85,10 @@ func (r *run) get(key string) string {
 	return v
 }
 
-func (r *run) backoff() retry.Backoff { return retry.Backoff{First: r.h.RetryWait} }
+func (r *run) backoff() retry.Backoff { return retry.Backoff{First: r.seams.RetryWait} }
 
 func (r *run) environment() (Environment, error) {
-	executable, workDir := r.h.Executable, r.h.WorkDir
+	executable, workDir := r.seams.Executable, r.seams.WorkDir
 	if executable == nil {
 		executable = os.Executable
 	}
@@ -93,38 +97,38 @@ func (r *run) environment() (Environment, error) {
 	}
 	// The agent's variable names the folder; the program's and the working folder are
 	// looked up only without it (each costs a system call or two).
-	if p := r.get(EnvExtensionPath); p != "" {
+	if p := r.get(agentenv.ExtensionPath); p != "" {
 		env, err := findEnvironment(environmentCandidates(p, "", ""), r.backoff())
-		if !errors.Is(err, ErrNoEnvironment) {
+		if !errors.Is(err, errNoEnvironment) {
 			return env, err
 		}
 	}
 	exe, _ := executable()
 	wd, _ := workDir()
-	return findEnvironment(environmentCandidates(r.get(EnvExtensionPath), exe, wd), r.backoff())
+	return findEnvironment(environmentCandidates(r.get(agentenv.ExtensionPath), exe, wd), r.backoff())
 }
 
 func (r *run) run(ctx context.Context, op Operation) int {
 	env, err := r.environment()
 	if err != nil {
 		r.printf("%s: %v\n", op, err)
-		return ExitFailure
+		return exitFailure
 	}
 	agent := readAgent(r.lookup)
 	version := cmp.Or(agent.ExtensionVersion, versionFromRoot(env.Root(), env.Name))
 	closeLog := r.openLog(env, op, version)
 	defer closeLog()
 
-	ext := r.get(EnvExtensionName)
+	ext := r.get(agentenv.ExtensionName)
 	if ext != "" && !seqnum.ValidExtensionName(ext) {
-		return r.fatal(op, CodeBadConfig, fmt.Errorf("%s %q is not a valid extension name: only letters, digits and underscores work", EnvExtensionName, ext))
+		return r.fatal(op, CodeBadConfig, fmt.Errorf("%s %q is not a valid extension name: only letters, digits and underscores work", agentenv.ExtensionName, ext))
 	}
-	seq, err := seqnum.Current(r.get(EnvSequenceNumber), env.ConfigFolder, ext)
+	seq, err := seqnum.Current(r.get(agentenv.SequenceNumber), env.ConfigFolder, ext)
 	switch {
 	case errors.Is(err, seqnum.ErrNone):
 		seq = -1
 	case err != nil:
-		return r.fatal(op, ExitFailure, err)
+		return r.fatal(op, exitFailure, err)
 	}
 	r.log = log.With(r.log, "seq", seq)
 	if ext != "" {
@@ -135,10 +139,10 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	held, err := r.lock(ctx, env, op, seq)
 	if errors.Is(err, errAlreadyRunning) {
 		level.Info(r.log).Log("msg", "enable skipped: "+err.Error())
-		return ExitSuccess
+		return exitSuccess
 	}
 	if err != nil {
-		return r.fatal(op, ExitFailure, err)
+		return r.fatal(op, exitFailure, err)
 	}
 	defer r.release(held)
 
@@ -162,18 +166,18 @@ func (r *run) run(ctx context.Context, op Operation) int {
 		Log:           r.log,
 		Agent:         agent,
 		redactor:      r.redactor,
-		Status: status.NewReporter(statusPath, status.Status{
+		Status: newReporter(statusPath, status.Status{
 			Name:      env.Name,
-			Operation: op.Title(),
+			Operation: op.title(),
 			State:     status.Transitioning,
-			Message:   op.Title() + " in progress",
-		}, &status.ReporterOptions{Redact: r.redactor.String, Now: r.now}),
+			Message:   op.title() + " in progress",
+		}, reporterOptions{Redact: r.redactor.String, Now: r.now}),
 	}
 	store := seqnum.Store{Root: env.Root(), ExtensionName: ext}
 	x.Events = r.eventsWriter(env, version)
 	level.Info(r.log).Log("msg", "start", "pid", os.Getpid())
 	start := r.now()
-	ev := r.startEvent(x, fmt.Sprintf("%s started (sequence number %d)", op.Title(), seq))
+	ev := r.startEvent(x, fmt.Sprintf("%s started (sequence number %d)", op.title(), seq))
 
 	var code int
 	switch {
@@ -218,7 +222,7 @@ func (r *run) settings(env Environment, ext string, seq int) *settings.Settings 
 		Decryptor:             decryptor,
 		OnSecret:              func(s string) { r.redactor.Add(s) },
 		DisallowUnknownFields: r.h.StrictSettings,
-		RetryWait:             r.h.RetryWait,
+		RetryWait:             r.seams.RetryWait,
 	}
 	if seq < 0 {
 		return settings.Empty(opts)
@@ -283,7 +287,7 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		if err == nil {
 			r.handoff = true
 			handoffLock(held)
-			return ExitSuccess
+			return exitSuccess
 		}
 		level.Warn(r.log).Log("msg", "cannot detach; running the enable in the foreground", "err", err)
 	}
@@ -348,16 +352,16 @@ func (r *run) commit(x *Context, store seqnum.Store) {
 // number stays as it is; if there is none (or the status is another operation's, such as
 // the install that an update runs just before), it says why nothing ran.
 func (r *run) skip(x *Context) int {
-	if existing, err := status.Read(x.Status.Path()); err == nil && existing.State.Terminal() && existing.Operation == Enable.Title() {
+	if existing, err := status.Read(x.Status.path); err == nil && existing.State.Terminal() && existing.Operation == Enable.title() {
 		level.Info(r.log).Log("msg", "enable skipped; keeping the existing status", "state", existing.State)
-		return ExitSuccess
+		return exitSuccess
 	}
 	msg := fmt.Sprintf("Enable succeeded: %s", x.Reason)
-	if err := x.Status.Set(status.Success, 0, msg); err != nil {
+	if err := x.Status.finish(status.Success, 0, msg); err != nil {
 		level.Error(r.log).Log("msg", "cannot write status", "err", err)
 	}
 	level.Info(r.log).Log("msg", "enable skipped", "reason", x.Reason)
-	return ExitSuccess
+	return exitSuccess
 }
 
 // operation writes transitioning, runs fn and writes the terminal status. onSuccess runs
@@ -369,18 +373,18 @@ func (r *run) operation(ctx context.Context, x *Context, fn func(context.Context
 		}
 		return r.finish(x, nil)
 	}
-	msg := x.Op.Title() + " in progress"
+	msg := x.Op.title() + " in progress"
 	if x.Reason != "" {
 		msg += ": " + x.Reason
 	}
 	// The agent reads no status while a command runs, so the transitioning status matters
 	// only for an operation that lasts (or dies half-way): it is written after
 	// transitioningDelay, unless the callback or the end of the operation writes first.
-	if err := x.Status.SetLater(status.Transitioning, 0, msg, transitioningDelay); err != nil {
+	if err := x.Status.setLater(status.Transitioning, 0, msg, transitioningDelay); err != nil {
 		level.Error(r.log).Log("msg", "cannot write status", "err", err)
 	}
 	err := r.call(ctx, x, fn)
-	if succeeded(err) && onSuccess != nil {
+	if succeeded(x, err) && onSuccess != nil {
 		onSuccess()
 	}
 	return r.finish(x, err)
@@ -391,7 +395,7 @@ func (r *run) call(ctx context.Context, x *Context, fn func(context.Context, *Co
 	defer func() {
 		if v := recover(); v != nil {
 			level.Error(r.log).Log("msg", "callback panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			err = &Error{Code: 1, ExitCode: ExitFailure, Err: fmt.Errorf("panic: %v", v)}
+			err = &Error{Code: 1, ExitCode: exitFailure, Err: fmt.Errorf("panic: %v", v)}
 		}
 	}()
 	return fn(ctx, x)
@@ -399,25 +403,25 @@ func (r *run) call(ctx context.Context, x *Context, fn func(context.Context, *Co
 
 // finish writes the terminal status for the callback's result and returns the exit code.
 func (r *run) finish(x *Context, err error) int {
+	if err == nil && x.end != nil {
+		if werr := x.Status.finish(x.end.state, 0, x.end.message); werr != nil {
+			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
+		}
+		level.Info(r.log).Log("msg", x.Op.String()+" ended", "state", x.end.state, "exit", x.end.exit, "message", x.end.message)
+		return x.end.exit
+	}
 	if err == nil {
-		if x.Status.Status().State != status.Success {
-			if werr := x.Status.Set(status.Success, 0, x.Op.Title()+" succeeded"); werr != nil {
+		if x.Status.snapshot().State != status.Success {
+			if werr := x.Status.finish(status.Success, 0, x.Op.title()+" succeeded"); werr != nil {
 				level.Error(r.log).Log("msg", "cannot write status", "err", werr)
 			}
-		} else if werr := x.Status.Flush(); werr != nil {
+		} else if werr := x.Status.finishAsIs(); werr != nil {
 			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
 		}
-		return ExitSuccess // the "end" line says so, with the exit code and the duration
-	}
-	if o, ok := outcome(err); ok {
-		if werr := x.Status.Set(o.State, o.Code, err.Error()); werr != nil {
-			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
-		}
-		level.Info(r.log).Log("msg", x.Op.String()+" ended", "state", o.State, "exit", o.ExitCode, "message", err)
-		return o.ExitCode
+		return exitSuccess // the "end" line says so, with the exit code and the duration
 	}
 	code, exit := codes(err)
-	if werr := x.Status.Set(status.Error, code, x.Op.Title()+" failed: "+err.Error()); werr != nil {
+	if werr := x.Status.finish(status.Error, code, x.Op.title()+" failed: "+err.Error()); werr != nil {
 		level.Error(r.log).Log("msg", "cannot write status", "err", werr)
 	}
 	level.Error(r.log).Log("msg", x.Op.String()+" failed", "err", err, "code", code, "exit", exit)

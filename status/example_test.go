@@ -5,7 +5,6 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/vmext/vmext/status"
@@ -34,35 +33,6 @@ func ExampleWrite() {
 	fmt.Printf("%s: %s", filepath.Base(path), b)
 	// Output:
 	// 3.status: [{"version":1.0,"timestampUTC":"2025-01-01T00:00:00Z","status":{"name":"Contoso.Ext.Example","operation":"Enable","status":"success","code":0,"formattedMessage":{"lang":"en-US","message":"Enable succeeded"},"substatus":[{"name":"StdOut","status":"success","code":0,"formattedMessage":{"lang":"en-US","message":"hello"}}]}}]
-}
-
-func ExampleReporter_Progress() {
-	dir, err := os.MkdirTemp("", "status")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-
-	secret := "p@ssw0rd"
-	r := status.NewReporter(status.Path(dir, "", 0),
-		status.Status{Name: "Contoso.Ext.Example", Operation: "Enable", State: status.Transitioning},
-		&status.ReporterOptions{Redact: func(s string) string { return strings.ReplaceAll(s, secret, "[REDACTED]") }})
-	defer r.Close()
-
-	// A tight loop: the file is rewritten at most every 200 ms, and the last value is kept.
-	for i := 0; i <= 100; i += 10 {
-		r.Progress(i, "copying files as "+secret)
-	}
-	r.Flush()
-	s, _ := status.Read(r.Path())
-	fmt.Println(s.State, s.Message)
-
-	r.Set(status.Success, 0, "Enable succeeded")
-	s, _ = status.Read(r.Path())
-	fmt.Println(s.State, s.Message)
-	// Output:
-	// transitioning [100%] copying files as [REDACTED]
-	// success Enable succeeded
 }
 
 func ExampleInspect() {

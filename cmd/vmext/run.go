@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,7 +93,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	opts.WaitDetached = f.wait
 	if f.timeout > 0 {
 		opts.Timeouts = map[handler.Operation]time.Duration{}
-		for _, op := range handler.Operations {
+		for _, op := range allOps {
 			opts.Timeouts[op] = f.timeout
 		}
 	}
@@ -154,14 +155,21 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// allOps lists every operation in the order of a handler's life.
+var allOps = []handler.Operation{handler.Install, handler.Enable, handler.Disable, handler.Update, handler.Uninstall, handler.ResetState}
+
 func parseOps(s string) ([]handler.Operation, error) {
 	var ops []handler.Operation
 	for _, name := range strings.Split(s, ",") {
-		op, err := handler.ParseOperation([]string{strings.TrimSpace(name)})
-		if err != nil {
-			return nil, fmt.Errorf("--ops: %v", err)
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "reset-state" {
+			name = string(handler.ResetState)
 		}
-		ops = append(ops, op)
+		i := slices.Index(allOps, handler.Operation(name))
+		if i < 0 {
+			return nil, fmt.Errorf("--ops: unknown operation %q: want a comma-separated list of install, enable, disable, update, uninstall, resetstate", name)
+		}
+		ops = append(ops, allOps[i])
 	}
 	return ops, nil
 }

@@ -35,7 +35,7 @@ type App struct {
 // Enable runs on every enable (handler.Always), and the handler keeps its own state file of
 // what the last one did; a repeated enable with the state file in place is a check that runs
 // no command. The runtime's record of the sequence number cannot replace the two, not even
-// with handler.Pending (which leaves the number unrecorded, so that the next enable of it
+// with Context.Pending (which leaves the number unrecorded, so that the next enable of it
 // runs): the check must also run when the number is recorded (on every reboot and agent
 // restart, to catch a kernel update that left the driver behind; after a Windows 3010, a
 // success, which records the number), and the enable after a reboot needs what a number
@@ -96,7 +96,8 @@ func (a *App) enable(ctx context.Context, x *handler.Context) (err error) {
 		// Windows: installed, and the platform is to reboot. Success, with the exit code the
 		// Windows contract gives "success, reboot required" (3010); the state file says
 		// reboot-pending, so the next enable verifies.
-		return handler.SucceededWithExit(res.ExitCode, res.Message)
+		x.SucceedWithExit(res.ExitCode, res.Message)
+		return nil
 	case res.ExitCode == 0:
 		if err := x.Status.Set(status.Success, 0, res.Message); err != nil {
 			x.Log.Log("msg", "cannot write the status", "err", err)
@@ -108,10 +109,10 @@ func (a *App) enable(ctx context.Context, x *handler.Context) (err error) {
 
 // waitForReboot ends an enable whose driver loads only after the reboot it requested
 // (Linux), with pending as the status message. It keeps the process alive, its status
-// transitioning, until the shutdown stops it, and then returns handler.Pending: the status
+// transitioning, until the shutdown stops it, and then ends it with Context.Pending: the status
 // stays transitioning, the exit code is 0 and the sequence number is not recorded, so that
 // a dependent extension waits instead of failing, and the enable after the restart
-// verifies. Returning handler.Pending at once would do the same, except when the reboot
+// verifies. Ending it as pending at once would do the same, except when the reboot
 // never comes (the shutdown was cancelled, or failed): the wait turns that into error 14
 // after RebootWait, where the status would otherwise stay transitioning until the agent
 // gives up on it. The state file stays reboot-pending in every case.
@@ -121,7 +122,8 @@ func (a *App) waitForReboot(ctx context.Context, x *handler.Context, pending str
 		wait = 10 * time.Minute
 	}
 	if wait < 0 {
-		return handler.Pending(pending + "; note: reboots are off (" + EnvNoReboot + "): the VM restarts only when you restart it")
+		x.Pending(pending + "; note: reboots are off (" + EnvNoReboot + "): the VM restarts only when you restart it")
+		return nil
 	}
 	if err := x.Status.Set(status.Transitioning, 0, pending); err != nil {
 		x.Log.Log("msg", "cannot write the status", "err", err)
@@ -133,7 +135,8 @@ func (a *App) waitForReboot(ctx context.Context, x *handler.Context, pending str
 		}
 		// Stopped: by the shutdown, most likely, and the reboot request stands either way.
 		x.Log.Log("msg", "stopped while waiting for the requested reboot; the enable after the restart verifies the driver", "err", err)
-		return handler.Pending(pending)
+		x.Pending(pending)
+		return nil
 	}
 	return a.fail(Failed, fmt.Errorf("the VM did not restart within %s of the reboot request; restart it to finish: the next enable verifies the driver", wait))
 }

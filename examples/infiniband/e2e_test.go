@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/status"
 )
@@ -58,7 +57,7 @@ func waitForWorker(t *testing.T, base, statusFile string) status.Verdict {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		v := status.InspectFile(statusFile)
-		if v.Present && (v.State == status.Success || v.State == status.Error) && lockFree(t, filepath.Join(base, handler.LockFile)) {
+		if v.Present && (v.State == status.Success || v.State == status.Error) && lockFree(t, filepath.Join(base, ".vmext.lock")) {
 			return v
 		}
 		if time.Now().After(deadline) {

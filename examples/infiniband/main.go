@@ -23,15 +23,21 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/vmext/vmext/handler"
 )
 
+// operations are the arguments the handler manifest passes (the runtime also takes them
+// with leading dashes and in any letter case).
+var operations = []string{"install", "enable", "disable", "update", "uninstall", "resetstate", "reset-state"}
+
 func main() {
 	// The Linux table says 1 for incorrect usage; the runtime would say 2.
-	if _, err := handler.ParseOperation(os.Args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "infiniband: %v\n", err)
+	if len(os.Args) != 2 || !slices.Contains(operations, strings.ToLower(strings.TrimLeft(os.Args[1], "-"))) {
+		fmt.Fprintf(os.Stderr, "infiniband: usage: %s {%s}\n", filepath.Base(os.Args[0]), strings.Join(operations, "|"))
 		os.Exit(ExitCode(currentPlatform, BadSettings))
 	}
 	fx, rebootWait, notes, err := realEffects(os.LookupEnv)

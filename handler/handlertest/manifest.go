@@ -115,7 +115,7 @@ func agentBool(raw json.RawMessage) bool {
 // "bin/handler <operation>".
 func DefaultManifest() Manifest {
 	m := Manifest{Commands: map[handler.Operation]string{}}
-	for _, op := range handler.Operations {
+	for _, op := range []handler.Operation{handler.Install, handler.Enable, handler.Disable, handler.Update, handler.Uninstall, handler.ResetState} {
 		m.Commands[op] = "bin/handler " + string(op)
 	}
 	return m

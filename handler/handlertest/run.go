@@ -15,9 +15,11 @@ import (
 
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/internal/agentenv"
 	"github.com/vmext/vmext/internal/lock"
 	"github.com/vmext/vmext/internal/lockrecord"
 	"github.com/vmext/vmext/internal/proc"
+	"github.com/vmext/vmext/internal/seam"
 	"github.com/vmext/vmext/status"
 )
 
@@ -97,17 +99,17 @@ func (vm *VM) timeout(op handler.Operation) time.Duration {
 // without the ones a scenario adds for updates.
 func (vm *VM) Env(c Command) []string {
 	env := []string{
-		handler.EnvExtensionPath + "=" + vm.Base(c.Version),
-		handler.EnvExtensionVersion + "=" + c.Version,
-		handler.EnvWireProtocolAddress + "=168.63.129.16",
-		handler.EnvSequenceNumber + "=" + strconv.Itoa(max(c.Seq, 0)),
-		handler.EnvSupportedFeatures + `=[{"Key": "ExtensionTelemetryPipeline", "Value": "1.0"}]`,
+		agentenv.ExtensionPath + "=" + vm.Base(c.Version),
+		agentenv.ExtensionVersion + "=" + c.Version,
+		agentenv.WireProtocolAddress + "=168.63.129.16",
+		agentenv.SequenceNumber + "=" + strconv.Itoa(max(c.Seq, 0)),
+		agentenv.SupportedFeatures + `=[{"Key": "ExtensionTelemetryPipeline", "Value": "1.0"}]`,
 	}
 	if c.Extension != "" {
-		env = append(env, handler.EnvExtensionName+"="+c.Extension)
+		env = append(env, agentenv.ExtensionName+"="+c.Extension)
 	}
-	if (c.Op == handler.Install || c.Op == handler.Enable) && !hasVar(c.Env, handler.EnvUninstallExitCode) {
-		env = append(env, handler.EnvUninstallExitCode+"="+handler.NotRun)
+	if (c.Op == handler.Install || c.Op == handler.Enable) && !hasVar(c.Env, agentenv.UninstallExitCode) {
+		env = append(env, agentenv.UninstallExitCode+"="+agentenv.NotRun)
 	}
 	if vm.fakeCertStore() {
 		env = append(env, crypto.CertDirEnv+"="+vm.CertDir())
@@ -176,7 +178,7 @@ func (vm *VM) Run(c Command) Result {
 // handler's operation lock until it ends, and its record in the lock file names it while the
 // lock passes to it.
 func (vm *VM) WaitIdle(version string, limit time.Duration) error {
-	path := filepath.Join(vm.Base(version), handler.LockFile)
+	path := filepath.Join(vm.Base(version), lockrecord.FileName)
 	if _, err := os.Stat(path); err != nil {
 		return nil // never locked
 	}
@@ -208,19 +210,19 @@ func (vm *VM) runInProcess(h *handler.Handler, c Command) (stdout, stderr []byte
 	base := vm.Base(c.Version)
 	var errb bytes.Buffer
 	hc := *h
-	hc.LookupEnv = func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
-	hc.Executable = func() (string, error) { return filepath.Join(base, "bin", "handler"), nil }
-	hc.WorkDir = func() (string, error) { return base, nil }
-	hc.Stderr = io.MultiWriter(&errb, cmpWriter(h.Stderr))
 	hc.Detached = false // a test binary cannot be started again as the handler's worker
-	if hc.RetryWait == 0 {
-		hc.RetryWait = time.Millisecond
-	}
 	if hc.Decryptor == nil && vm.fakeCertStore() {
 		hc.Decryptor = crypto.Files{Dir: vm.CertDir()}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), vm.timeout(c.Op))
 	defer cancel()
+	ctx = seam.With(ctx, &seam.Seams{
+		LookupEnv:  func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		Executable: func() (string, error) { return filepath.Join(base, "bin", "handler"), nil },
+		WorkDir:    func() (string, error) { return base, nil },
+		Stderr:     &errb,
+		RetryWait:  time.Millisecond,
+	})
 	exit = hc.Run(ctx, []string{string(c.Op)})
 	return nil, errb.Bytes(), exit, ctx.Err() == context.DeadlineExceeded
 }

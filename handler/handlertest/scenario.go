@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/internal/agentenv"
 	"github.com/vmext/vmext/internal/seqnum"
 )
 
@@ -103,7 +104,7 @@ func (vm *VM) Upgrade(version string) ([]Result, error) {
 	}
 
 	// 2. Disable the old version, once, or per enabled extension of a multi-config handler.
-	disableCode := handler.NotRun
+	disableCode := agentenv.NotRun
 	disableCodes := map[string]string{}
 	if vm.State(old) == Enabled {
 		for _, ext := range vm.enabledExtensions(old) {
@@ -123,13 +124,13 @@ func (vm *VM) Upgrade(version string) ([]Result, error) {
 	}
 	// 4. Update on the new version.
 	env := []string{
-		handler.EnvTargetVersion + "=" + version,
-		handler.EnvUpdatingFromVersion + "=" + old,
+		agentenv.TargetVersion + "=" + version,
+		agentenv.UpdatingFromVersion + "=" + old,
 	}
 	if newPkg.manifest.SupportsMultipleExtensions {
-		env = append(env, handler.EnvDisableExitCodes+"="+multiCodes(disableCodes))
+		env = append(env, agentenv.DisableExitCodes+"="+multiCodes(disableCodes))
 	} else {
-		env = append(env, handler.EnvDisableExitCode+"="+disableCode)
+		env = append(env, agentenv.DisableExitCode+"="+disableCode)
 	}
 	update := vm.Run(Command{Version: version, Op: handler.Update, Seq: vm.seq, Env: env})
 	results = append(results, update)
@@ -144,7 +145,7 @@ func (vm *VM) Upgrade(version string) ([]Result, error) {
 	}
 	os.RemoveAll(vm.Base(old))
 	delete(vm.state, old)
-	uninstallCode := []string{handler.EnvUninstallExitCode + "=" + exitString(uninstall)}
+	uninstallCode := []string{agentenv.UninstallExitCode + "=" + exitString(uninstall)}
 	vm.current = version
 	vm.state[version] = Installed
 	// 7. Install, unless UpdateWithoutInstall; 8. enable.

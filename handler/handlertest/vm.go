@@ -14,6 +14,7 @@ import (
 
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/internal/agentenv"
 )
 
 // Layout is the folder layout of a VM.
@@ -247,7 +248,7 @@ func (vm *VM) setup(version string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(base, handler.EnvironmentFile), b, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(base, agentenv.EnvironmentFile), b, 0o600); err != nil {
 		return err
 	}
 	if _, ok := vm.state[version]; !ok {

@@ -21,6 +21,9 @@ import (
 	"github.com/vmext/vmext/internal/overwrite"
 )
 
+// FileName is the name of the operation lock file in the handler's root folder.
+const FileName = ".vmext.lock"
+
 // Size is the size of a record.
 const Size = 256
 

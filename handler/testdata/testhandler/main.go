@@ -85,7 +85,8 @@ func main() {
 				return &handler.Error{Code: 1, ExitCode: *pub.Exit, Err: fmt.Errorf("told to exit %d", *pub.Exit)}
 			}
 			if pub.Reboot {
-				return handler.SucceededWithExit(3010, "installed; reboot required")
+				x.SucceedWithExit(3010, "installed; reboot required")
+				return nil
 			}
 			if pub.Fail != "" {
 				return errors.New(pub.Fail + " " + prot.Secret)

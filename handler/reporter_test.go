@@ -1,4 +1,4 @@
-package status
+package handler
 
 import (
 	"errors"
@@ -7,13 +7,18 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vmext/vmext/internal/atomicfile"
+	"github.com/vmext/vmext/status"
 )
+
+// t0 is the fake clock's start.
+var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // fakeClock is a clock that moves only when told to.
 type fakeClock struct {
@@ -36,7 +41,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // writeLog records every write a Reporter makes, through its write seam, and performs it.
 type writeLog struct {
 	mu     sync.Mutex
-	writes []Status
+	writes []status.Status
 	fail   error // returned instead of writing when set
 }
 
@@ -46,7 +51,7 @@ func (l *writeLog) write(path string, data []byte) error {
 	if l.fail != nil {
 		return l.fail
 	}
-	s, err := Unmarshal(data)
+	s, err := status.Unmarshal(data)
 	if err != nil {
 		return fmt.Errorf("reporter wrote a bad file: %w", err)
 	}
@@ -60,7 +65,7 @@ func (l *writeLog) count() int {
 	return len(l.writes)
 }
 
-func (l *writeLog) last() Status {
+func (l *writeLog) last() status.Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.writes[len(l.writes)-1]
@@ -75,22 +80,22 @@ func (l *writeLog) setFail(err error) {
 // newTestReporter returns a Reporter on a fresh file whose writes are recorded. With
 // interval > 0 the clock is fake and the interval long enough that the real timer never fires
 // during the test, so only the fake clock decides.
-func newTestReporter(t *testing.T, opts ReporterOptions) (*Reporter, *writeLog, *fakeClock) {
+func newTestReporter(t *testing.T, opts reporterOptions) (*Reporter, *writeLog, *fakeClock) {
 	t.Helper()
 	clock := &fakeClock{t: t0}
 	if opts.Now == nil {
 		opts.Now = clock.Now
 	}
-	initial := Status{Name: "Contoso.Ext", Operation: "Enable", State: Transitioning, Message: "starting"}
-	r := NewReporter(filepath.Join(t.TempDir(), "0.status"), initial, &opts)
+	initial := status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Transitioning, Message: "starting"}
+	r := newReporter(filepath.Join(t.TempDir(), "0.status"), initial, opts)
 	log := &writeLog{}
 	r.write = log.write
-	t.Cleanup(func() { r.Close() })
+	t.Cleanup(func() { r.close() })
 	return r, log, clock
 }
 
 func TestReporterProgressThrottle(t *testing.T) {
-	r, log, clock := newTestReporter(t, ReporterOptions{Interval: time.Hour})
+	r, log, clock := newTestReporter(t, reporterOptions{Interval: time.Hour})
 	if log.count() != 0 {
 		t.Fatal("NewReporter wrote")
 	}
@@ -107,8 +112,8 @@ func TestReporterProgressThrottle(t *testing.T) {
 	if n := log.count(); n != 1 {
 		t.Fatalf("%d writes after a tight loop, want 1", n)
 	}
-	if got := r.Status().Message; got != "[99%] downloading part 999" {
-		t.Errorf("Status().Message = %q", got)
+	if got := r.snapshot().Message; got != "[99%] downloading part 999" {
+		t.Errorf("status.Status().Message = %q", got)
 	}
 	// Once the interval has passed, the next call writes the latest value.
 	clock.Advance(time.Hour)
@@ -130,28 +135,28 @@ func TestReporterProgressThrottle(t *testing.T) {
 	}
 	// The last value is never lost: Flush writes what is pending.
 	r.Progress(100, "the last word")
-	if err := r.Flush(); err != nil {
+	if err := r.flush(); err != nil {
 		t.Fatal(err)
 	}
 	if n := log.count(); n != 4 {
 		t.Fatalf("%d writes after Flush, want 4", n)
 	}
-	got, err := Read(r.Path())
+	got, err := status.Read(r.path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Message != "[100%] the last word" || got.State != Transitioning || got.Name != "Contoso.Ext" {
+	if got.Message != "[100%] the last word" || got.State != status.Transitioning || got.Name != "Contoso.Ext" {
 		t.Errorf("file = %+v", got)
 	}
 	// Flush with nothing pending writes nothing.
-	r.Flush()
+	r.flush()
 	if n := log.count(); n != 4 {
 		t.Errorf("%d writes after an idle Flush, want 4", n)
 	}
 }
 
 func TestReporterProgressClamps(t *testing.T) {
-	r, log, _ := newTestReporter(t, ReporterOptions{Interval: -1})
+	r, log, _ := newTestReporter(t, reporterOptions{Interval: -1})
 	for _, tt := range []struct {
 		percent int
 		want    string
@@ -170,13 +175,13 @@ func TestReporterScheduledWrite(t *testing.T) {
 	// A short interval: the throttled value reaches the file by itself, through the timer.
 	// The fake clock stands still, so the second and third calls are throttled however slowly
 	// the test runs.
-	r, log, _ := newTestReporter(t, ReporterOptions{Interval: 5 * time.Millisecond})
+	r, log, _ := newTestReporter(t, reporterOptions{Interval: 5 * time.Millisecond})
 	r.Progress(10, "first")
 	r.Progress(20, "second")
 	r.Progress(30, "third")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s, err := Read(r.Path())
+		s, err := status.Read(r.path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,10 +207,10 @@ func TestReporterScheduledWrite(t *testing.T) {
 }
 
 func TestReporterSetCancelsPending(t *testing.T) {
-	r, log, _ := newTestReporter(t, ReporterOptions{Interval: time.Hour})
+	r, log, _ := newTestReporter(t, reporterOptions{Interval: time.Hour})
 	r.Progress(50, "halfway")
 	r.Progress(60, "more") // pending, timer scheduled
-	if err := r.Set(Success, 0, "Enable succeeded"); err != nil {
+	if err := r.Set(status.Success, 0, "Enable succeeded"); err != nil {
 		t.Fatal(err)
 	}
 	r.mu.Lock()
@@ -214,54 +219,56 @@ func TestReporterSetCancelsPending(t *testing.T) {
 	if pending || timer != nil {
 		t.Fatalf("after Set: pending=%v, timer=%v", pending, timer)
 	}
-	if err := r.Flush(); err != nil {
+	if err := r.flush(); err != nil {
 		t.Fatal(err)
 	}
 	if n := log.count(); n != 2 {
 		t.Fatalf("%d writes, want 2 (first progress, Set)", n)
 	}
-	if got := log.last(); got.State != Success || got.Message != "Enable succeeded" || got.Code != 0 {
+	if got := log.last(); got.State != status.Success || got.Message != "Enable succeeded" || got.Code != 0 {
 		t.Errorf("last write = %+v", got)
 	}
 	// A late progress cannot undo the terminal status.
-	if err := r.Progress(70, "straggler"); !errors.Is(err, ErrTerminal) {
-		t.Errorf("Progress after success = %v, want ErrTerminal", err)
+	if err := r.Progress(70, "straggler"); !errors.Is(err, ErrStatusFinal) {
+		t.Errorf("Progress after success = %v, want ErrStatusFinal", err)
 	}
-	if got := r.Status(); got.State != Success || got.Message != "Enable succeeded" {
+	if got := r.snapshot(); got.State != status.Success || got.Message != "Enable succeeded" {
 		t.Errorf("status after a refused progress = %+v", got)
 	}
 	// Set may move on again (a new operation on the same reporter).
-	if err := r.Set(Transitioning, 0, "again"); err != nil {
+	if err := r.Set(status.Transitioning, 0, "again"); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Progress(1, "ok"); err != nil {
 		t.Errorf("Progress after transitioning = %v", err)
 	}
-	if err := r.Set("Success", 0, "x"); !errors.Is(err, ErrInvalidState) {
-		t.Errorf("Set(\"Success\") = %v, want ErrInvalidState", err)
+	if err := r.Set("Success", 0, "x"); err == nil || !strings.Contains(err.Error(), "invalid state") {
+		t.Errorf("Set(\"Success\") = %v, want an invalid-state error", err)
 	}
 }
 
 func TestReporterSubstatus(t *testing.T) {
-	r, log, _ := newTestReporter(t, ReporterOptions{Interval: time.Hour})
+	r, log, _ := newTestReporter(t, reporterOptions{Interval: time.Hour})
 	steps := []struct {
 		do   func() error
-		want []Substatus
+		want []status.Substatus
 	}{
 		{func() error {
-			return r.SetSubstatus(Substatus{Name: "download", State: Transitioning, Message: "0 of 3"})
+			return r.SetSubstatus(status.Substatus{Name: "download", State: status.Transitioning, Message: "0 of 3"})
 		},
-			[]Substatus{{Name: "download", State: Transitioning, Message: "0 of 3"}}},
-		{func() error { return r.SetSubstatus(Substatus{Name: "install", State: Transitioning}) },
-			[]Substatus{{Name: "download", State: Transitioning, Message: "0 of 3"}, {Name: "install", State: Transitioning}}},
-		{func() error { return r.SetSubstatus(Substatus{Name: "download", State: Success, Message: "3 of 3"}) },
-			[]Substatus{{Name: "download", State: Success, Message: "3 of 3"}, {Name: "install", State: Transitioning}}},
+			[]status.Substatus{{Name: "download", State: status.Transitioning, Message: "0 of 3"}}},
+		{func() error { return r.SetSubstatus(status.Substatus{Name: "install", State: status.Transitioning}) },
+			[]status.Substatus{{Name: "download", State: status.Transitioning, Message: "0 of 3"}, {Name: "install", State: status.Transitioning}}},
 		{func() error {
-			return r.SetSubstatus(Substatus{Name: "install", State: Error, Code: 52, Message: "no dkms"})
+			return r.SetSubstatus(status.Substatus{Name: "download", State: status.Success, Message: "3 of 3"})
 		},
-			[]Substatus{{Name: "download", State: Success, Message: "3 of 3"}, {Name: "install", State: Error, Code: 52, Message: "no dkms"}}},
+			[]status.Substatus{{Name: "download", State: status.Success, Message: "3 of 3"}, {Name: "install", State: status.Transitioning}}},
+		{func() error {
+			return r.SetSubstatus(status.Substatus{Name: "install", State: status.Error, Code: 52, Message: "no dkms"})
+		},
+			[]status.Substatus{{Name: "download", State: status.Success, Message: "3 of 3"}, {Name: "install", State: status.Error, Code: 52, Message: "no dkms"}}},
 		{func() error { return r.RemoveSubstatus("download") },
-			[]Substatus{{Name: "install", State: Error, Code: 52, Message: "no dkms"}}},
+			[]status.Substatus{{Name: "install", State: status.Error, Code: 52, Message: "no dkms"}}},
 	}
 	for i, step := range steps {
 		if err := step.do(); err != nil {
@@ -270,7 +277,7 @@ func TestReporterSubstatus(t *testing.T) {
 		if n := log.count(); n != i+1 {
 			t.Fatalf("step %d: %d writes, want %d (substatus changes are not throttled)", i, n, i+1)
 		}
-		got, err := Read(r.Path())
+		got, err := status.Read(r.path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,27 +291,27 @@ func TestReporterSubstatus(t *testing.T) {
 	if n := log.count(); n != len(steps) {
 		t.Errorf("removing a missing substatus wrote")
 	}
-	if err := r.SetSubstatus(Substatus{Name: "x", State: "done"}); !errors.Is(err, ErrInvalidState) {
-		t.Errorf("SetSubstatus with a bad state = %v, want ErrInvalidState", err)
+	if err := r.SetSubstatus(status.Substatus{Name: "x", State: "done"}); err == nil || !strings.Contains(err.Error(), "invalid state") {
+		t.Errorf("SetSubstatus with a bad state = %v, want an invalid-state error", err)
 	}
-	// Status returns a copy.
-	s := r.Status()
+	// status.Status returns a copy.
+	s := r.snapshot()
 	s.Substatus[0].Name = "changed"
-	if r.Status().Substatus[0].Name != "install" {
-		t.Error("Status() shares its substatus slice with the reporter")
+	if r.snapshot().Substatus[0].Name != "install" {
+		t.Error("status.Status() shares its substatus slice with the reporter")
 	}
 }
 
 func TestReporterWarn(t *testing.T) {
-	r, log, _ := newTestReporter(t, ReporterOptions{Interval: time.Hour})
+	r, log, _ := newTestReporter(t, reporterOptions{Interval: time.Hour})
 	r.Warn("disk is 90% full")
 	r.Warn("retrying download")
 	got := log.last()
-	want := []Substatus{{Name: WarningSubstatus, State: Warning, Message: "disk is 90% full\nretrying download"}}
+	want := []status.Substatus{{Name: warningSubstatus, State: status.Warning, Message: "disk is 90% full\nretrying download"}}
 	if diff := cmp.Diff(want, got.Substatus); diff != "" {
 		t.Errorf("substatus mismatch (-want +got):\n%s", diff)
 	}
-	if got.State != Transitioning {
+	if got.State != status.Transitioning {
 		t.Errorf("Warn changed the state to %q", got.State)
 	}
 }
@@ -314,17 +321,17 @@ func TestReporterRedacts(t *testing.T) {
 	redact := func(s string) string { return strings.ReplaceAll(s, secret, "[REDACTED]") }
 	clock := &fakeClock{t: t0}
 	path := filepath.Join(t.TempDir(), "0.status")
-	r := NewReporter(path, Status{State: Transitioning, Message: "start " + secret,
-		Substatus: []Substatus{{Name: secret, State: Transitioning, Message: secret}}},
-		&ReporterOptions{Redact: redact, Interval: -1, Now: clock.Now})
-	defer r.Close()
+	r := newReporter(path, status.Status{State: status.Transitioning, Message: "start " + secret,
+		Substatus: []status.Substatus{{Name: secret, State: status.Transitioning, Message: secret}}},
+		reporterOptions{Redact: redact, Interval: -1, Now: clock.Now})
+	defer r.close()
 	calls := []func() error{
 		func() error { return r.Progress(5, "using password "+secret) },
 		func() error {
-			return r.SetSubstatus(Substatus{Name: "cmd " + secret, State: Success, Message: "ran with " + secret})
+			return r.SetSubstatus(status.Substatus{Name: "cmd " + secret, State: status.Success, Message: "ran with " + secret})
 		},
 		func() error { return r.Warn("warning about " + secret) },
-		func() error { return r.Set(Error, 1, "failed: "+secret) },
+		func() error { return r.Set(status.Error, 1, "failed: "+secret) },
 	}
 	for i, call := range calls {
 		if err := call(); err != nil {
@@ -340,15 +347,15 @@ func TestReporterRedacts(t *testing.T) {
 		if !strings.Contains(string(b), "[REDACTED]") {
 			t.Fatalf("call %d: no redaction marker in the file", i)
 		}
-		if s := fmt.Sprint(r.Status()); strings.Contains(s, secret) {
-			t.Fatalf("call %d: the secret is in Status(): %s", i, s)
+		if s := fmt.Sprint(r.snapshot()); strings.Contains(s, secret) {
+			t.Fatalf("call %d: the secret is in status.Status(): %s", i, s)
 		}
 	}
 	// Substatuses are matched by their redacted names.
 	if err := r.RemoveSubstatus("cmd " + secret); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range r.Status().Substatus {
+	for _, s := range r.snapshot().Substatus {
 		if s.Name == "cmd [REDACTED]" {
 			t.Error("RemoveSubstatus with the unredacted name did not find the entry")
 		}
@@ -356,10 +363,10 @@ func TestReporterRedacts(t *testing.T) {
 }
 
 func TestReporterClose(t *testing.T) {
-	r, log, _ := newTestReporter(t, ReporterOptions{Interval: time.Hour})
+	r, log, _ := newTestReporter(t, reporterOptions{Interval: time.Hour})
 	r.Progress(1, "a")
 	r.Progress(2, "b") // pending
-	if err := r.Close(); err != nil {
+	if err := r.close(); err != nil {
 		t.Fatal(err)
 	}
 	if n := log.count(); n != 2 || log.last().Message != "[2%] b" {
@@ -373,17 +380,17 @@ func TestReporterClose(t *testing.T) {
 	}
 	for name, call := range map[string]func() error{
 		"Progress":        func() error { return r.Progress(3, "c") },
-		"Set":             func() error { return r.Set(Success, 0, "") },
-		"SetSubstatus":    func() error { return r.SetSubstatus(Substatus{Name: "a", State: Success}) },
+		"Set":             func() error { return r.Set(status.Success, 0, "") },
+		"SetSubstatus":    func() error { return r.SetSubstatus(status.Substatus{Name: "a", State: status.Success}) },
 		"RemoveSubstatus": func() error { return r.RemoveSubstatus("a") },
 		"Warn":            func() error { return r.Warn("w") },
-		"Flush":           r.Flush,
+		"Flush":           r.flush,
 	} {
-		if err := call(); !errors.Is(err, ErrClosed) {
-			t.Errorf("%s after Close = %v, want ErrClosed", name, err)
+		if err := call(); !errors.Is(err, ErrStatusFinal) {
+			t.Errorf("%s after Close = %v, want ErrStatusFinal", name, err)
 		}
 	}
-	if err := r.Close(); err != nil {
+	if err := r.close(); err != nil {
 		t.Errorf("second Close = %v", err)
 	}
 	if n := log.count(); n != 2 {
@@ -392,14 +399,14 @@ func TestReporterClose(t *testing.T) {
 }
 
 func TestReporterWriteErrors(t *testing.T) {
-	r, log, _ := newTestReporter(t, ReporterOptions{Interval: time.Hour})
+	r, log, _ := newTestReporter(t, reporterOptions{Interval: time.Hour})
 	disk := errors.New("disk full")
 	log.setFail(disk)
-	if err := r.Set(Transitioning, 0, "x"); !errors.Is(err, disk) {
+	if err := r.Set(status.Transitioning, 0, "x"); !errors.Is(err, disk) {
 		t.Fatalf("Set = %v, want the write error", err)
 	}
 	log.setFail(nil)
-	if err := r.Flush(); err != nil {
+	if err := r.flush(); err != nil {
 		t.Fatal(err)
 	}
 	if n := log.count(); n != 1 || log.last().Message != "x" {
@@ -408,7 +415,7 @@ func TestReporterWriteErrors(t *testing.T) {
 
 	// A scheduled write that fails is reported by the next call. The fake clock stands still,
 	// so the second progress is always throttled and left to the (real, 1 ms) timer.
-	r2, log2, _ := newTestReporter(t, ReporterOptions{Interval: time.Millisecond})
+	r2, log2, _ := newTestReporter(t, reporterOptions{Interval: time.Millisecond})
 	r2.Progress(1, "a")
 	log2.setFail(disk)
 	r2.Progress(2, "b")
@@ -426,10 +433,10 @@ func TestReporterWriteErrors(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	log2.setFail(nil)
-	if err := r2.Flush(); !errors.Is(err, disk) {
+	if err := r2.flush(); !errors.Is(err, disk) {
 		t.Errorf("Flush after a failed scheduled write = %v, want that error", err)
 	}
-	if err := r2.Flush(); err != nil {
+	if err := r2.flush(); err != nil {
 		t.Errorf("second Flush = %v, want nil", err)
 	}
 	if got := log2.last().Message; got != "[2%] b" {
@@ -438,16 +445,16 @@ func TestReporterWriteErrors(t *testing.T) {
 }
 
 func TestReporterConcurrent(t *testing.T) {
-	r, log, _ := newTestReporter(t, ReporterOptions{Interval: time.Millisecond, Now: time.Now})
+	r, log, _ := newTestReporter(t, reporterOptions{Interval: time.Millisecond, Now: time.Now})
 	var wg sync.WaitGroup
 	for g := range 6 {
 		wg.Go(func() {
 			for i := range 100 {
 				switch i % 4 {
 				case 0:
-					r.SetSubstatus(Substatus{Name: fmt.Sprintf("g%d", g), State: Transitioning, Message: fmt.Sprint(i)})
+					r.SetSubstatus(status.Substatus{Name: fmt.Sprintf("g%d", g), State: status.Transitioning, Message: fmt.Sprint(i)})
 				case 3:
-					_ = r.Status()
+					_ = r.snapshot()
 				default:
 					if err := r.Progress(i/2, fmt.Sprintf("g%d i%d", g, i)); err != nil {
 						t.Error(err)
@@ -465,7 +472,7 @@ func TestReporterConcurrent(t *testing.T) {
 				return
 			default:
 			}
-			if v := InspectFile(r.Path()); v.Present && (v.Invalid || v.Crash) {
+			if v := status.InspectFile(r.path); v.Present && (v.Invalid || v.Crash) {
 				t.Errorf("reader saw a bad file: %s", v.Problem)
 			}
 		}
@@ -473,15 +480,15 @@ func TestReporterConcurrent(t *testing.T) {
 	wg.Wait()
 	close(stop)
 	reader.Wait()
-	if err := r.Close(); err != nil {
+	if err := r.close(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Read(r.Path())
+	got, err := status.Read(r.path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(r.Status(), got, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(Status{}, "Time")); diff != "" {
-		t.Errorf("after Close the file differs from Status() (-status +file):\n%s", diff)
+	if diff := cmp.Diff(r.snapshot(), got, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(status.Status{}, "Time")); diff != "" {
+		t.Errorf("after Close the file differs from status.Status() (-status +file):\n%s", diff)
 	}
 	if len(got.Substatus) != 6 {
 		t.Errorf("%d substatuses, want one per goroutine", len(got.Substatus))
@@ -494,14 +501,14 @@ func TestReporterWithoutPathKeepsMemoryOnly(t *testing.T) {
 	wd, _ := os.Getwd()
 	os.Chdir(dir)
 	defer os.Chdir(wd)
-	r := NewReporter("", Status{Operation: "Enable", State: Transitioning}, nil)
-	if err := r.Set(Success, 0, "done"); err != nil {
+	r := newReporter("", status.Status{Operation: "Enable", State: status.Transitioning}, reporterOptions{})
+	if err := r.Set(status.Success, 0, "done"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Flush(); err != nil {
+	if err := r.flush(); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Status(); got.State != Success || got.Message != "done" {
+	if got := r.snapshot(); got.State != status.Success || got.Message != "done" {
 		t.Fatalf("status in memory %+v", got)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
@@ -514,31 +521,31 @@ func TestSetLater(t *testing.T) {
 	path := filepath.Join(dir, "0.status")
 
 	// Overtaken: the final Set comes first, and the transitioning status is never written.
-	r := NewReporter(path, Status{Operation: "Enable"}, nil)
-	if err := r.SetLater(Transitioning, 0, "Enable in progress", time.Hour); err != nil {
+	r := newReporter(path, status.Status{Operation: "Enable"}, reporterOptions{})
+	if err := r.setLater(status.Transitioning, 0, "Enable in progress", time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatalf("SetLater wrote at once: %v", err)
 	}
-	if err := r.Set(Success, 0, "done"); err != nil {
+	if err := r.Set(status.Success, 0, "done"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(10 * time.Millisecond)
-	if got, _ := Read(path); got.State != Success {
+	if got, _ := status.Read(path); got.State != status.Success {
 		t.Fatalf("status %+v", got)
 	}
 
 	// Not overtaken: it is written when its time comes.
 	path2 := filepath.Join(dir, "1.status")
-	r2 := NewReporter(path2, Status{Operation: "Enable"}, nil)
-	if err := r2.SetLater(Transitioning, 0, "Enable in progress", time.Millisecond); err != nil {
+	r2 := newReporter(path2, status.Status{Operation: "Enable"}, reporterOptions{})
+	if err := r2.setLater(status.Transitioning, 0, "Enable in progress", time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got, err := Read(path2)
-		if err == nil && got.State == Transitioning && got.Message == "Enable in progress" {
+		got, err := status.Read(path2)
+		if err == nil && got.State == status.Transitioning && got.Message == "Enable in progress" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -546,7 +553,55 @@ func TestSetLater(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := r2.SetLater("Busy", 0, "x", time.Millisecond); !errors.Is(err, ErrInvalidState) {
+	if err := r2.setLater("Busy", 0, "x", time.Millisecond); err == nil || !strings.Contains(err.Error(), "invalid state") {
 		t.Fatalf("invalid state: %v", err)
 	}
+}
+
+// BenchmarkProgress measures unthrottled progress writes (each one a complete atomic write
+// with fsync) while a reader inspects the file as the agent would, and fails if the reader
+// ever sees a file the agent would reject.
+func BenchmarkProgress(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "0.status")
+	r := newReporter(path, status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Transitioning}, reporterOptions{Interval: -1})
+	defer r.close()
+	if err := r.Progress(0, "starting"); err != nil {
+		b.Fatal(err)
+	}
+	var reads, bad atomic.Int64
+	var problem atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			v := status.InspectFile(path)
+			reads.Add(1)
+			if !v.Present || v.Invalid || v.Crash {
+				bad.Add(1)
+				problem.Store(v.Problem)
+			}
+		}
+	})
+	msg := strings.Repeat("x", 4096) // a custom-script-like output tail
+	start := time.Now()
+	i := 0
+	for b.Loop() {
+		if err := r.Progress(i%101, fmt.Sprintf("step %d %s", i, msg)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	elapsed := time.Since(start)
+	close(stop)
+	wg.Wait()
+	if n := bad.Load(); n > 0 {
+		b.Fatalf("the reader saw %d bad files, e.g. %v", n, problem.Load())
+	}
+	b.ReportMetric(float64(i)/elapsed.Seconds(), "writes/s")
+	b.ReportMetric(float64(reads.Load())/elapsed.Seconds(), "reads/s")
 }

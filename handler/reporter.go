@@ -1,40 +1,57 @@
-package status
+package handler
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/vmext/vmext/internal/atomicfile"
+	"github.com/vmext/vmext/status"
 )
 
-// DefaultInterval is the minimum time between two progress writes when
-// ReporterOptions.Interval is 0.
-const DefaultInterval = 200 * time.Millisecond
+// progressInterval is the minimum time between two progress writes when
+// reporterOptions.Interval is 0.
+const progressInterval = 200 * time.Millisecond
 
-// WarningSubstatus is the name of the substatus that Reporter.Warn writes.
-const WarningSubstatus = "Warning"
+// warningSubstatus is the name of the substatus that Reporter.Warn writes.
+const warningSubstatus = "Warning"
 
-// ReporterOptions configures a Reporter. The zero value is usable.
-type ReporterOptions struct {
+// statusFileMode is the permission of the status files.
+const statusFileMode = 0o600
+
+// ErrStatusFinal is returned by a Reporter's methods once the operation's status is final:
+// the callback returned and the runtime wrote the terminal status. Progress also returns it
+// once Set made the status success or error, so that a late progress report cannot turn a
+// finished operation back into transitioning.
+var ErrStatusFinal = errors.New("the operation's status is final")
+
+// reporterOptions configures a Reporter. The zero value is usable.
+type reporterOptions struct {
 	// Redact is applied to the message and to every substatus name and message as they are
 	// given to the Reporter, so that a secret (a protected setting, a SAS token) never reaches
 	// the file or Status. nil leaves them as they are.
 	Redact func(string) string
 	// Interval is the minimum time between two writes caused by Progress; calls in between
 	// only update the status in memory and schedule one write for the end of the interval.
-	// 0 means DefaultInterval; a negative value writes on every call.
+	// 0 means progressInterval; a negative value writes on every call.
 	Interval time.Duration
 	// Now is the clock used for the throttle and the timestamps; nil means time.Now.
 	Now func() time.Time
 }
 
-// Reporter keeps the status of the current operation and writes it to its file on every
-// change: Set, SetSubstatus, RemoveSubstatus and Warn write at once; Progress is throttled to
-// one write per interval, and the last value is written at the end of the interval (by a
-// timer, which Flush and Close stop), so it is never lost. Each write is stamped with the
-// time of the write and goes through Write (atomic, 0600, within the agent's size limit).
+// Reporter is Context.Status: it reports the progress and substatus of the running
+// operation in the status file the agent reads. Set, SetSubstatus, RemoveSubstatus and Warn
+// write at once; Progress is throttled to one write every 200 ms, and its last value is
+// written at the end of that interval, so it is never lost. Every write replaces the file
+// atomically, within the agent's size limits, with secrets redacted.
+//
+// The runtime writes the transitioning status before the callback and the terminal status
+// after it: a callback writes status only for progress, substatus or its own success
+// message. Once the terminal status is written, every method returns ErrStatusFinal and the
+// file keeps the terminal status, even when a goroutine the callback left behind still
+// reports.
 //
 // A Reporter is safe for concurrent use. Writes happen one at a time, in the order of the
 // changes.
@@ -46,25 +63,21 @@ type Reporter struct {
 	write    func(path string, data []byte) error // atomicfile.WriteFile; a seam for tests
 
 	mu        sync.Mutex
-	status    Status
+	status    status.Status
 	wrote     bool      // a write has happened
 	lastWrite time.Time // clock time of the last write
 	pending   bool      // memory has changes that are not in the file yet
 	timerGen  uint64    // incremented to cancel a scheduled write
 	timer     *time.Timer
 	err       error // the error of a scheduled write, returned by the next call
-	closed    bool
+	closed    bool  // closed by the runtime (the terminal status is written)
 }
 
-// NewReporter returns a Reporter for the status file at path, starting from initial. It
+// newReporter returns a Reporter for the status file at path, starting from initial. It
 // writes nothing: the first write comes with the first change (use Set to write initial as
-// it is). opts may be nil. With path "" the Reporter keeps the status in memory only: a
-// handler that has no sequence number yet has no status file the agent would read.
-func NewReporter(path string, initial Status, opts *ReporterOptions) *Reporter {
-	var o ReporterOptions
-	if opts != nil {
-		o = *opts
-	}
+// it is). With path "" the Reporter keeps the status in memory only: a handler that has no
+// sequence number yet has no status file the agent would read.
+func newReporter(path string, initial status.Status, o reporterOptions) *Reporter {
 	r := &Reporter{
 		path:     path,
 		redact:   o.Redact,
@@ -75,10 +88,10 @@ func NewReporter(path string, initial Status, opts *ReporterOptions) *Reporter {
 	// is superseded within the operation, and a flush per progress update would cost more
 	// than the update. Both are replaced atomically.
 	r.write = func(p string, b []byte) error {
-		if r.status.State.Terminal() {
-			return atomicfile.WriteFile(p, b, fileMode)
+		if terminal(r.status.State) {
+			return atomicfile.WriteFile(p, b, statusFileMode)
 		}
-		return atomicfile.WriteFileNoSync(p, b, fileMode)
+		return atomicfile.WriteFileNoSync(p, b, statusFileMode)
 	}
 	if path == "" {
 		r.write = func(string, []byte) error { return nil }
@@ -87,7 +100,7 @@ func NewReporter(path string, initial Status, opts *ReporterOptions) *Reporter {
 		r.redact = func(s string) string { return s }
 	}
 	if r.interval == 0 {
-		r.interval = DefaultInterval
+		r.interval = progressInterval
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -100,34 +113,28 @@ func NewReporter(path string, initial Status, opts *ReporterOptions) *Reporter {
 	return r
 }
 
-// Path returns the path of the status file.
-func (r *Reporter) Path() string { return r.path }
-
-// Status returns a copy of the current status (with redaction applied). Its Time is the time
-// of the last write, or the initial status's Time before the first write.
-func (r *Reporter) Status() Status {
+// snapshot returns a copy of the current status (with redaction applied). Its Time is the
+// time of the last write, or the initial status's Time before the first write.
+func (r *Reporter) snapshot() status.Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return cloneStatus(r.status)
 }
 
 // Progress reports that the operation is percent done (clamped to 0..100): the state becomes
-// transitioning and the message "[<percent>%] <message>"; the code is kept. A call within the
-// interval of the last write only updates memory and schedules a write. Once the status is
-// terminal (success or error, by Set), Progress changes nothing and returns ErrTerminal. An
-// error of an earlier scheduled write is returned here.
+// transitioning and the message "[<percent>%] <message>"; the code is kept. A call within
+// 200 ms of the last write only updates memory and schedules a write. Once the status is
+// success or error (by Set), Progress changes nothing and returns ErrStatusFinal. An error of
+// an earlier scheduled write is returned here.
 func (r *Reporter) Progress(percent int, message string) error {
 	percent = min(max(percent, 0), 100)
 	msg := r.redact(fmt.Sprintf("[%d%%] %s", percent, message))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return ErrClosed
+	if r.closed || terminal(r.status.State) {
+		return ErrStatusFinal
 	}
-	if r.status.State.Terminal() {
-		return ErrTerminal
-	}
-	r.status.State = Transitioning
+	r.status.State = status.Transitioning
 	r.status.Message = msg
 	r.pending = true
 	now := r.now()
@@ -158,12 +165,12 @@ func (r *Reporter) fire(gen uint64) {
 	}
 }
 
-// SetLater sets the state, code and message like Set, but writes them only after the given
-// time, unless another write (which then includes them) happens first. A runtime uses it
+// setLater sets the state, code and message like Set, but writes them only after the given
+// time, unless another write (which then includes them) happens first. The runtime uses it
 // for the transitioning status of an operation that may end within milliseconds: the agent
 // does not read status while a handler command runs, so writing it for a quick operation
 // would only cost a file.
-func (r *Reporter) SetLater(state State, code int, message string, after time.Duration) error {
+func (r *Reporter) setLater(state status.State, code int, message string, after time.Duration) error {
 	return r.set(state, code, message, func() error {
 		r.pending = true
 		if r.timer == nil {
@@ -175,21 +182,23 @@ func (r *Reporter) SetLater(state State, code int, message string, after time.Du
 }
 
 // Set sets the state, code and message and writes at once, replacing any scheduled progress
-// write. It is how the final success or error is reported. Substatuses are kept.
-func (r *Reporter) Set(state State, code int, message string) error {
+// write; substatuses are kept. A callback that sets success gives its operation its own
+// success message: the runtime keeps it when the callback returns nil. Warning is not a
+// terminal state for the agent: end in success or error.
+func (r *Reporter) Set(state status.State, code int, message string) error {
 	return r.set(state, code, message, func() error { return r.writeLocked(r.now()) })
 }
 
 // set changes the state, code and message and then, with r.mu held, calls write.
-func (r *Reporter) set(state State, code int, message string, write func() error) error {
-	if !state.Valid() {
-		return fmt.Errorf("status.status: %w %q", ErrInvalidState, state)
+func (r *Reporter) set(state status.State, code int, message string, write func() error) error {
+	if !validState(state) {
+		return fmt.Errorf("invalid state %q: want transitioning, warning, error or success", state)
 	}
 	msg := r.redact(message)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return ErrClosed
+		return ErrStatusFinal
 	}
 	r.status.State, r.status.Code, r.status.Message = state, code, msg
 	return write()
@@ -197,15 +206,15 @@ func (r *Reporter) set(state State, code int, message string, write func() error
 
 // SetSubstatus adds s, or replaces the substatus with the same Name (after redaction), and
 // writes at once.
-func (r *Reporter) SetSubstatus(s Substatus) error {
-	if !s.State.Valid() {
-		return fmt.Errorf("substatus %q: %w %q", s.Name, ErrInvalidState, s.State)
+func (r *Reporter) SetSubstatus(s status.Substatus) error {
+	if !validState(s.State) {
+		return fmt.Errorf("substatus %q: invalid state %q: want transitioning, warning, error or success", s.Name, s.State)
 	}
 	s = r.redactSubstatus(s)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return ErrClosed
+		return ErrStatusFinal
 	}
 	if i := r.substatusIndex(s.Name); i >= 0 {
 		r.status.Substatus[i] = s
@@ -222,7 +231,7 @@ func (r *Reporter) RemoveSubstatus(name string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return ErrClosed
+		return ErrStatusFinal
 	}
 	i := r.substatusIndex(name)
 	if i < 0 {
@@ -233,31 +242,31 @@ func (r *Reporter) RemoveSubstatus(name string) error {
 }
 
 // Warn records a warning without changing the state of the operation: it appends message as a
-// line to the substatus named WarningSubstatus (state warning, created on first use) and
-// writes at once. The top-level state is left alone on purpose: the agent does not treat
+// line to the substatus named "Warning" (state warning, created on first use) and writes at
+// once. The top-level state is left alone on purpose: the agent does not treat
 // warning as terminal, so an operation must still end in success or error.
 func (r *Reporter) Warn(message string) error {
 	msg := r.redact(message)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return ErrClosed
+		return ErrStatusFinal
 	}
-	if i := r.substatusIndex(WarningSubstatus); i >= 0 {
-		r.status.Substatus[i].State = Warning
+	if i := r.substatusIndex(warningSubstatus); i >= 0 {
+		r.status.Substatus[i].State = status.Warning
 		r.status.Substatus[i].Message += "\n" + msg
 	} else {
-		r.status.Substatus = append(r.status.Substatus, Substatus{Name: WarningSubstatus, State: Warning, Message: msg})
+		r.status.Substatus = append(r.status.Substatus, status.Substatus{Name: warningSubstatus, State: status.Warning, Message: msg})
 	}
 	return r.writeLocked(r.now())
 }
 
-// Flush writes a scheduled progress now, and returns the error of an earlier scheduled write.
-func (r *Reporter) Flush() error {
+// flush writes a scheduled progress now, and returns the error of an earlier scheduled write.
+func (r *Reporter) flush() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return ErrClosed
+		return ErrStatusFinal
 	}
 	if r.pending {
 		return r.writeLocked(r.now())
@@ -265,9 +274,9 @@ func (r *Reporter) Flush() error {
 	return r.takeErr()
 }
 
-// Close flushes and stops the Reporter: its timer is stopped and later calls return
-// ErrClosed. Closing twice is harmless.
-func (r *Reporter) Close() error {
+// close flushes and stops the Reporter: its timer is stopped and later calls return
+// ErrStatusFinal. Closing twice is harmless.
+func (r *Reporter) close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -290,7 +299,7 @@ func (r *Reporter) writeLocked(now time.Time) error {
 	r.stopTimer()
 	r.status.Time = now
 	r.wrote, r.lastWrite = true, now
-	b, err := Marshal(r.status)
+	b, err := status.Marshal(r.status)
 	if err == nil {
 		err = r.write(r.path, b)
 	}
@@ -317,15 +326,41 @@ func (r *Reporter) takeErr() error {
 }
 
 func (r *Reporter) substatusIndex(name string) int {
-	return slices.IndexFunc(r.status.Substatus, func(s Substatus) bool { return s.Name == name })
+	return slices.IndexFunc(r.status.Substatus, func(s status.Substatus) bool { return s.Name == name })
 }
 
-func (r *Reporter) redactSubstatus(s Substatus) Substatus {
+func (r *Reporter) redactSubstatus(s status.Substatus) status.Substatus {
 	s.Name, s.Message = r.redact(s.Name), r.redact(s.Message)
 	return s
 }
 
-func cloneStatus(s Status) Status {
+func cloneStatus(s status.Status) status.Status {
 	s.Substatus = slices.Clone(s.Substatus)
 	return s
+}
+
+// finish sets the terminal state, code and message, writes them at once (flushed to disk)
+// and closes the Reporter, in one step: no other write can come between them.
+func (r *Reporter) finish(state status.State, code int, message string) error {
+	err := r.set(state, code, message, func() error { return r.writeLocked(r.now()) })
+	if cerr := r.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// finishAsIs closes the Reporter after writing what is pending, keeping the status the
+// callback set (its own success message).
+func (r *Reporter) finishAsIs() error { return r.close() }
+
+// terminal reports whether the agent treats a state as final.
+func terminal(s status.State) bool { return s == status.Success || s == status.Error }
+
+// validState reports whether s is one of the four states the agent accepts.
+func validState(s status.State) bool {
+	switch s {
+	case status.Transitioning, status.Warning, status.Error, status.Success:
+		return true
+	}
+	return false
 }
