@@ -18,6 +18,7 @@ import (
 	"github.com/vmext/vmext/internal/lock"
 	"github.com/vmext/vmext/internal/lockrecord"
 	"github.com/vmext/vmext/internal/proc"
+	"github.com/vmext/vmext/internal/seam"
 	"github.com/vmext/vmext/status"
 )
 
@@ -110,7 +111,7 @@ func (vm *VM) Env(c Command) []string {
 		env = append(env, handler.EnvUninstallExitCode+"="+handler.NotRun)
 	}
 	if vm.fakeCertStore() {
-		env = append(env, crypto.CertDirEnv+"="+vm.CertDir())
+		env = append(env, seam.CertDirEnv+"="+vm.CertDir())
 	}
 	env = append(env, vm.opts.Env...)
 	return append(env, c.Env...)
