@@ -62,7 +62,7 @@ func BenchmarkDecryptVsOpenSSL(b *testing.B) {
 // output once.
 func interleaved(b *testing.B, der, plain []byte, cert *x509.Certificate, key *rsa.PrivateKey, certPath, keyPath string, haveOpenSSL bool) (ours, rsaOp, sub float64) {
 	b.Helper()
-	env, err := ParseEnvelope(der)
+	env, err := parseEnvelope(der)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func median(xs []float64) float64 {
 // rsa.DecryptPKCS1v15SessionKey on a prepared block.
 func BenchmarkRSA2048PrivateKeyOp(b *testing.B) {
 	f := fx(b)
-	env, err := ParseEnvelope(mustEncrypt(b, nil, f.cert, nil))
+	env, err := parseEnvelope(mustEncrypt(b, nil, f.cert, nil))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func BenchmarkParseEnvelope(b *testing.B) {
 	der := mustEncrypt(b, secretJSON(1000), fx(b).cert, nil)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParseEnvelope(der); err != nil {
+		if _, err := parseEnvelope(der); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -21,9 +21,10 @@ type Decryptor interface {
 
 // Decrypt decrypts der, a DER-encoded CMS ContentInfo holding EnvelopedData,
 // for the recipient whose identifier matches cert, using key, the private key
-// of cert. The recipient is chosen by matching (issuerAndSerialNumber or
-// subjectKeyIdentifier, see Recipient.Matches), never by position; when
-// several match, the first is used.
+// of cert. The recipient is chosen by matching cert (its issuer and serial
+// number, or its subject key identifier: the extension, or the SHA-1 of its
+// public key when it has none), never by position; when several match, the
+// first is used.
 //
 // key can be any crypto.Decrypter with an RSA public key. For
 // *rsa.PrivateKey, PKCS #1 v1.5 key transport uses
@@ -32,7 +33,7 @@ type Decryptor interface {
 // *rsa.PKCS1v15DecryptOptions{SessionKeyLen: n} or *rsa.OAEPOptions.
 //
 // Errors: ErrBadCertificate, ErrBadKey or ErrKeyMismatch for unusable
-// arguments; ErrMalformed or *UnsupportedAlgorithmError for the blob;
+// arguments; ErrMalformed or ErrUnsupported for the blob;
 // ErrNoRecipient when no recipient matches cert; ErrDecrypt for every failure
 // from the RSA step on. The returned plaintext is a new slice that the caller
 // owns; der is not modified.
@@ -40,7 +41,7 @@ func Decrypt(der []byte, cert *x509.Certificate, key stdcrypto.Decrypter) ([]byt
 	if err := checkKeyPair(cert, key); err != nil {
 		return nil, err
 	}
-	env, err := ParseEnvelope(der)
+	env, err := parseEnvelope(der)
 	if err != nil {
 		return nil, err
 	}
@@ -88,10 +89,10 @@ type plan struct {
 // plan selects the recipient for cert and checks that every algorithm is
 // supported and every parameter well formed, before any private-key
 // operation.
-func (env *Envelope) plan(cert *x509.Certificate) (*plan, error) {
-	var r *Recipient
+func (env *envelope) plan(cert *x509.Certificate) (*plan, error) {
+	var r *recipient
 	for i := range env.Recipients {
-		if env.Recipients[i].Matches(cert) {
+		if env.Recipients[i].matches(cert) {
 			r = &env.Recipients[i]
 			break
 		}
@@ -123,7 +124,7 @@ func (env *Envelope) plan(cert *x509.Certificate) (*plan, error) {
 
 // noRecipient builds the ErrNoRecipient error, naming the certificate and up
 // to four of the blob's recipients (public identifiers only).
-func noRecipient(env *Envelope, cert *x509.Certificate) error {
+func noRecipient(env *envelope, cert *x509.Certificate) error {
 	var b strings.Builder
 	b.WriteString("certificate issuer=")
 	b.WriteString(describeName(cert.RawIssuer))

@@ -48,7 +48,7 @@ func TestRoundTrip(t *testing.T) {
 func TestSubjectKeyIDComputed(t *testing.T) {
 	f := fx(t)
 	der := mustEncrypt(t, secretJSON(100), f.cert, &EncryptOptions{SubjectKeyID: true, Cipher: AES256CBC})
-	env, err := ParseEnvelope(der)
+	env, err := parseEnvelope(der)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +56,8 @@ func TestSubjectKeyIDComputed(t *testing.T) {
 	if r.SerialNumber != nil || len(r.SubjectKeyID) != 20 || env.Version != 2 || r.Version != 2 {
 		t.Fatalf("recipient %+v, envelope version %d: want a version-2 SKI recipient", r, env.Version)
 	}
-	if r.Matches(f.otherCert) || !r.Matches(f.cert) {
-		t.Fatal("Matches: wrong verdict")
+	if r.matches(f.otherCert) || !r.matches(f.cert) {
+		t.Fatal("matches: wrong verdict")
 	}
 	if _, err := Decrypt(der, f.cert, f.key); err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func TestRecipientChosenByMatching(t *testing.T) {
 	f := fx(t)
 	plain := secretJSON(300)
 	ours := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES128CBC})
-	env, err := ParseEnvelope(ours)
+	env, err := parseEnvelope(ours)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestRecipientChosenByMatching(t *testing.T) {
 	foreign.Issuer = f.otherCert.RawIssuer
 	foreign.SerialNumber = f.otherCert.SerialNumber
 	foreign.EncryptedKey = bytes.Repeat([]byte{1}, 256)
-	skiForeign := Recipient{Type: KeyTransport, Version: 2, SubjectKeyID: []byte("not ours"), KeyAlgorithm: oidRSAEncryption, EncryptedKey: foreign.EncryptedKey}
+	skiForeign := recipient{Type: recipientKTRI, Version: 2, SubjectKeyID: []byte("not ours"), KeyAlgorithm: oidRSAEncryption, EncryptedKey: foreign.EncryptedKey}
 	der := build(t, env, []asn1.RawValue{ktri(t, foreign), ktri(t, skiForeign), kari(), ktri(t, env.Recipients[0])})
 	got, err := Decrypt(der, f.cert, f.key)
 	if err != nil {
@@ -86,7 +86,7 @@ func TestRecipientChosenByMatching(t *testing.T) {
 	if !bytes.Equal(got, plain) {
 		t.Fatal("wrong plaintext")
 	}
-	penv, err := ParseEnvelope(der)
+	penv, err := parseEnvelope(der)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func rawAlg(oid asn1.ObjectIdentifier, params []byte) pkix.AlgorithmIdentifier {
 	return a
 }
 
-func ktri(tb testing.TB, r Recipient) asn1.RawValue {
+func ktri(tb testing.TB, r recipient) asn1.RawValue {
 	tb.Helper()
 	var rid asn1.RawValue
 	if r.SerialNumber != nil {
@@ -149,7 +149,7 @@ func kari() asn1.RawValue {
 
 // build encodes env with the given recipients. When env.EncryptedContent is
 // nil the content is detached.
-func build(tb testing.TB, env *Envelope, recipients []asn1.RawValue) []byte {
+func build(tb testing.TB, env *envelope, recipients []asn1.RawValue) []byte {
 	tb.Helper()
 	eci := []asn1.RawValue{
 		{FullBytes: mustMarshal(tb, env.ContentType)},
@@ -184,9 +184,9 @@ func wrap(tb testing.TB, version int, recipients []asn1.RawValue, eci asn1.RawVa
 
 // rebuild parses der, lets edit change the envelope and its (single)
 // recipient, and encodes the result.
-func rebuild(tb testing.TB, der []byte, edit func(env *Envelope, r *Recipient)) []byte {
+func rebuild(tb testing.TB, der []byte, edit func(env *envelope, r *recipient)) []byte {
 	tb.Helper()
-	env, err := ParseEnvelope(der)
+	env, err := parseEnvelope(der)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestDecryptErrors(t *testing.T) {
 	des3 := mustEncrypt(t, plain, f.cert, &EncryptOptions{Rand: chacha(8)})
 	oaep := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES128CBC, OAEP: true, Rand: chacha(9)})
 	small := mustEncrypt(t, []byte("{}"), f.cert, &EncryptOptions{Cipher: AES128CBC, Rand: chacha(10)})
-	flip := func(der []byte, edit func(env *Envelope, r *Recipient)) []byte { return rebuild(t, der, edit) }
+	flip := func(der []byte, edit func(env *envelope, r *recipient)) []byte { return rebuild(t, der, edit) }
 	sha224 := asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 4}
 	sha256Alg := pkix.AlgorithmIdentifier{Algorithm: oidSHA256}
 
@@ -232,44 +232,44 @@ func TestDecryptErrors(t *testing.T) {
 		{"indefinite length", append([]byte{0x30, 0x80}, append(aes[2+2:], 0, 0)...), ErrMalformed, nil},
 		{"signedData content type", mustMarshal(t, seq(t, asn1.RawValue{FullBytes: mustMarshal(t, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2})}, asn1.RawValue{Class: 2, Tag: 0, IsCompound: true, Bytes: []byte{0x30, 0}})), ErrUnsupported, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}},
 		{"another certificate", mustEncrypt(t, plain, f.otherCert, nil), ErrNoRecipient, nil},
-		{"serial differs", flip(aes, func(_ *Envelope, r *Recipient) { r.SerialNumber = f.otherCert.SerialNumber }), ErrNoRecipient, nil},
-		{"issuer differs", flip(aes, func(_ *Envelope, r *Recipient) { r.Issuer = mustMarshal(t, pkix.RDNSequence{}) }), ErrNoRecipient, nil},
-		{"rc2 content", flip(aes, func(env *Envelope, _ *Recipient) {
+		{"serial differs", flip(aes, func(_ *envelope, r *recipient) { r.SerialNumber = f.otherCert.SerialNumber }), ErrNoRecipient, nil},
+		{"issuer differs", flip(aes, func(_ *envelope, r *recipient) { r.Issuer = mustMarshal(t, pkix.RDNSequence{}) }), ErrNoRecipient, nil},
+		{"rc2 content", flip(aes, func(env *envelope, _ *recipient) {
 			env.ContentAlgorithm = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}
 		}), ErrUnsupported, asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}},
-		{"aes-gcm content", flip(aes, func(env *Envelope, _ *Recipient) {
+		{"aes-gcm content", flip(aes, func(env *envelope, _ *recipient) {
 			env.ContentAlgorithm = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 46}
 		}), ErrUnsupported, asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 46}},
-		{"rsassa-pss key transport", flip(aes, func(_ *Envelope, r *Recipient) { r.KeyAlgorithm = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10} }), ErrUnsupported, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}},
-		{"oaep sha-224", flip(oaep, func(_ *Envelope, r *Recipient) {
+		{"rsassa-pss key transport", flip(aes, func(_ *envelope, r *recipient) { r.KeyAlgorithm = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10} }), ErrUnsupported, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}},
+		{"oaep sha-224", flip(oaep, func(_ *envelope, r *recipient) {
 			r.KeyParameters = oaepParams(t, &pkix.AlgorithmIdentifier{Algorithm: sha224}, nil, nil)
 		}), ErrUnsupported, sha224},
-		{"oaep mgf1 sha-224", flip(oaep, func(_ *Envelope, r *Recipient) {
+		{"oaep mgf1 sha-224", flip(oaep, func(_ *envelope, r *recipient) {
 			r.KeyParameters = oaepParams(t, &sha256Alg, &pkix.AlgorithmIdentifier{Algorithm: oidMGF1, Parameters: asn1.RawValue{FullBytes: mustMarshal(t, pkix.AlgorithmIdentifier{Algorithm: sha224})}}, nil)
 		}), ErrUnsupported, sha224},
-		{"oaep other mgf", flip(oaep, func(_ *Envelope, r *Recipient) {
+		{"oaep other mgf", flip(oaep, func(_ *envelope, r *recipient) {
 			r.KeyParameters = oaepParams(t, nil, &pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 3}}, nil)
 		}), ErrUnsupported, asn1.ObjectIdentifier{1, 2, 3}},
-		{"oaep label", flip(oaep, func(_ *Envelope, r *Recipient) {
+		{"oaep label", flip(oaep, func(_ *envelope, r *recipient) {
 			r.KeyParameters = oaepParams(t, nil, nil, &pkix.AlgorithmIdentifier{Algorithm: oidPSpecified, Parameters: asn1.RawValue{FullBytes: mustMarshal(t, []byte("label"))}})
 		}), ErrUnsupported, oidPSpecified},
-		{"oaep fields out of order", flip(oaep, func(_ *Envelope, r *Recipient) {
+		{"oaep fields out of order", flip(oaep, func(_ *envelope, r *recipient) {
 			a := oaepParams(t, nil, &pkix.AlgorithmIdentifier{Algorithm: oidMGF1, Parameters: asn1.RawValue{FullBytes: mustMarshal(t, sha256Alg)}}, nil)
 			b := oaepParams(t, &sha256Alg, nil, nil)
 			r.KeyParameters = mustMarshal(t, asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: append(a[2:], b[2:]...)})
 		}), ErrMalformed, nil},
-		{"rsaEncryption with parameters", flip(aes, func(_ *Envelope, r *Recipient) { r.KeyParameters = mustMarshal(t, 1) }), ErrMalformed, nil},
-		{"short IV", flip(aes, func(env *Envelope, _ *Recipient) { env.ContentParameters = mustMarshal(t, make([]byte, 8)) }), ErrMalformed, nil},
-		{"missing IV", flip(aes, func(env *Envelope, _ *Recipient) { env.ContentParameters = nil }), ErrMalformed, nil},
-		{"ciphertext not whole blocks", flip(aes, func(env *Envelope, _ *Recipient) {
+		{"rsaEncryption with parameters", flip(aes, func(_ *envelope, r *recipient) { r.KeyParameters = mustMarshal(t, 1) }), ErrMalformed, nil},
+		{"short IV", flip(aes, func(env *envelope, _ *recipient) { env.ContentParameters = mustMarshal(t, make([]byte, 8)) }), ErrMalformed, nil},
+		{"missing IV", flip(aes, func(env *envelope, _ *recipient) { env.ContentParameters = nil }), ErrMalformed, nil},
+		{"ciphertext not whole blocks", flip(aes, func(env *envelope, _ *recipient) {
 			env.EncryptedContent = env.EncryptedContent[:len(env.EncryptedContent)-1]
 		}), ErrMalformed, nil},
-		{"empty ciphertext", flip(aes, func(env *Envelope, _ *Recipient) { env.EncryptedContent = []byte{} }), ErrMalformed, nil},
-		{"detached content", flip(aes, func(env *Envelope, _ *Recipient) { env.EncryptedContent = nil }), ErrMalformed, nil},
-		{"bad envelope version", flip(aes, func(env *Envelope, _ *Recipient) { env.Version = 1 }), ErrMalformed, nil},
-		{"bad recipient version", flip(aes, func(_ *Envelope, r *Recipient) { r.Version = 5 }), ErrMalformed, nil},
+		{"empty ciphertext", flip(aes, func(env *envelope, _ *recipient) { env.EncryptedContent = []byte{} }), ErrMalformed, nil},
+		{"detached content", flip(aes, func(env *envelope, _ *recipient) { env.EncryptedContent = nil }), ErrMalformed, nil},
+		{"bad envelope version", flip(aes, func(env *envelope, _ *recipient) { env.Version = 1 }), ErrMalformed, nil},
+		{"bad recipient version", flip(aes, func(_ *envelope, r *recipient) { r.Version = 5 }), ErrMalformed, nil},
 		{"constructed encryptedContent (BER)", func() []byte {
-			env, err := ParseEnvelope(aes)
+			env, err := parseEnvelope(aes)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +281,7 @@ func TestDecryptErrors(t *testing.T) {
 			return wrap(t, 0, []asn1.RawValue{ktri(t, env.Recipients[0])}, eci)
 		}(), ErrMalformed, nil},
 		{"extra field in EncryptedContentInfo", func() []byte {
-			env, _ := ParseEnvelope(aes)
+			env, _ := parseEnvelope(aes)
 			eci := seq(t,
 				asn1.RawValue{FullBytes: mustMarshal(t, env.ContentType)},
 				asn1.RawValue{FullBytes: mustMarshal(t, rawAlg(env.ContentAlgorithm, env.ContentParameters))},
@@ -296,14 +296,14 @@ func TestDecryptErrors(t *testing.T) {
 		{"one block, IV makes padding 0x00", flipIV(t, small, 0x0e) /* 0x0e^0x0e */, ErrDecrypt, nil},
 		{"one block, IV makes padding 0xf0", flipIV(t, small, 0x0e^0xf0), ErrDecrypt, nil},
 		{"one block, IV makes padding 0x11", flipIV(t, small, 0x0e^0x11), ErrDecrypt, nil},
-		{"oaep wrapped key flipped", flip(oaep, func(_ *Envelope, r *Recipient) {
+		{"oaep wrapped key flipped", flip(oaep, func(_ *envelope, r *recipient) {
 			r.EncryptedKey = append([]byte{}, r.EncryptedKey...)
 			r.EncryptedKey[100] ^= 1
 		}), ErrDecrypt, nil},
-		{"oaep key shorter than the cipher's", flip(oaep, func(env *Envelope, _ *Recipient) { env.ContentAlgorithm = oidAES256CBC }), ErrDecrypt, nil},
-		{"oaep hash changed", flip(oaep, func(_ *Envelope, r *Recipient) { r.KeyParameters = oaepParams(t, &sha256Alg, nil, nil) }), ErrDecrypt, nil},
-		{"wrapped key too short", flip(aes, func(_ *Envelope, r *Recipient) { r.EncryptedKey = r.EncryptedKey[1:] }), ErrDecrypt, nil},
-		{"wrapped key = modulus", flip(aes, func(_ *Envelope, r *Recipient) { r.EncryptedKey = f.key.N.Bytes() }), ErrDecrypt, nil},
+		{"oaep key shorter than the cipher's", flip(oaep, func(env *envelope, _ *recipient) { env.ContentAlgorithm = oidAES256CBC }), ErrDecrypt, nil},
+		{"oaep hash changed", flip(oaep, func(_ *envelope, r *recipient) { r.KeyParameters = oaepParams(t, &sha256Alg, nil, nil) }), ErrDecrypt, nil},
+		{"wrapped key too short", flip(aes, func(_ *envelope, r *recipient) { r.EncryptedKey = r.EncryptedKey[1:] }), ErrDecrypt, nil},
+		{"wrapped key = modulus", flip(aes, func(_ *envelope, r *recipient) { r.EncryptedKey = f.key.N.Bytes() }), ErrDecrypt, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,9 +324,9 @@ func TestDecryptErrors(t *testing.T) {
 				t.Errorf("%q does not say the encoding is constructed", err)
 			}
 			if tt.wantOID != nil {
-				var ue *UnsupportedAlgorithmError
+				var ue *unsupportedAlgorithmError
 				if !errors.As(err, &ue) || !ue.OID.Equal(tt.wantOID) || !strings.Contains(err.Error(), tt.wantOID.String()) {
-					t.Errorf("got %v, want an UnsupportedAlgorithmError naming %v", err, tt.wantOID)
+					t.Errorf("got %v, want an unsupportedAlgorithmError naming %v", err, tt.wantOID)
 				}
 			}
 		})
@@ -344,7 +344,7 @@ func flipByte(der []byte, off int, x byte) []byte {
 // flipIV XORs x into the last IV byte, which flips the same bit of the last
 // plaintext byte of a one-block message.
 func flipIV(tb testing.TB, der []byte, x byte) []byte {
-	return rebuild(tb, der, func(env *Envelope, _ *Recipient) {
+	return rebuild(tb, der, func(env *envelope, _ *recipient) {
 		v, err := one(env.ContentParameters, "iv")
 		if err != nil {
 			tb.Fatal(err)
@@ -367,7 +367,7 @@ func TestImplicitRejection(t *testing.T) {
 	der := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES256CBC})
 	bad := 0
 	for i := range 16 {
-		tampered := rebuild(t, der, func(_ *Envelope, r *Recipient) {
+		tampered := rebuild(t, der, func(_ *envelope, r *recipient) {
 			r.EncryptedKey = append([]byte{}, r.EncryptedKey...)
 			r.EncryptedKey[10+i] ^= 0x20
 		})
@@ -493,7 +493,7 @@ func TestOAEPDefaultParamsEncoding(t *testing.T) {
 		{stdcrypto.SHA256, keyTransport{true, stdcrypto.SHA256, stdcrypto.SHA256}},
 		{stdcrypto.SHA512, keyTransport{true, stdcrypto.SHA512, stdcrypto.SHA512}},
 	} {
-		env, err := ParseEnvelope(mustEncrypt(t, nil, f.cert, &EncryptOptions{OAEP: true, OAEPHash: tt.h}))
+		env, err := parseEnvelope(mustEncrypt(t, nil, f.cert, &EncryptOptions{OAEP: true, OAEPHash: tt.h}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -570,7 +570,7 @@ func TestUnpad(t *testing.T) {
 }
 
 func TestUnsupportedAlgorithmError(t *testing.T) {
-	err := error(&UnsupportedAlgorithmError{OID: asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}, Role: "content encryption algorithm"})
+	err := error(&unsupportedAlgorithmError{OID: asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}, Role: "content encryption algorithm"})
 	if got, want := err.Error(), "vmext/crypto: unsupported content encryption algorithm 1.2.840.113549.3.2"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
@@ -583,7 +583,7 @@ func TestUnsupportedAlgorithmError(t *testing.T) {
 // message must stay short and free of control characters.
 func TestNoRecipientMessageIsBounded(t *testing.T) {
 	f := fx(t)
-	der := rebuild(t, mustEncrypt(t, nil, f.cert, nil), func(_ *Envelope, r *Recipient) {
+	der := rebuild(t, mustEncrypt(t, nil, f.cert, nil), func(_ *envelope, r *recipient) {
 		r.Issuer = mustMarshal(t, pkix.RDNSequence{{{Type: oidDomainComponent, Value: "line1\nline2" + strings.Repeat("x", 5000)}}})
 	})
 	_, err := Decrypt(der, f.cert, f.key)

@@ -1,17 +1,24 @@
 package crypto
 
-import "os"
+import (
+	"os"
 
-// CertDirEnv names a variable that, when set, makes Default use the certificate files in
-// that folder (<THUMBPRINT>.crt and .prv, as Files reads them) on every platform. It is for
-// fake agents and tests (handlertest sets it where no real certificate store can exist,
-// such as Windows under Wine); the guest agent never sets it.
-const CertDirEnv = "VMEXT_CERT_DIR"
+	"github.com/vmext/vmext/internal/seam"
+)
 
-// Default returns the platform's Decryptor: Files{Dir: CertDir(configFolder)} on Linux
-// and other Unix systems, the LocalMachine\My store on Windows, unless CertDirEnv is set.
+// Default returns the platform's Decryptor for a handler whose HandlerEnvironment.json names
+// configFolder:
+//
+//   - on Linux and other Unix systems, Files in the agent's certificate folder: the folder two
+//     levels above configFolder when it exists (/var/lib/waagent on a VM, where configFolder is
+//     /var/lib/waagent/<Name>-<Version>/config), otherwise /var/lib/waagent;
+//   - on Windows, the LocalMachine\My certificate store (Store).
+//
+// When the variable VMEXT_CERT_DIR is set, Default returns Files in that folder on every
+// platform instead. It is a seam for fake agents such as handlertest; the guest agent never
+// sets it.
 func Default(configFolder string) Decryptor {
-	if dir := os.Getenv(CertDirEnv); dir != "" {
+	if dir := os.Getenv(seam.CertDirEnv); dir != "" {
 		return Files{Dir: dir}
 	}
 	return platformDefault(configFolder)

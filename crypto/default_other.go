@@ -2,8 +2,8 @@
 
 package crypto
 
-// platformDefault is Files{Dir: CertDir(configFolder)} on Linux and every other
+// platformDefault is Files in the agent's certificate folder on Linux and every other
 // non-Windows system.
 func platformDefault(configFolder string) Decryptor {
-	return Files{Dir: CertDir(configFolder)}
+	return Files{Dir: certDir(configFolder, agentCertDir)}
 }

@@ -3,12 +3,12 @@
 // The guest agent hands a handler its protectedSettings as base64 of a DER
 // CMS (RFC 5652) ContentInfo holding EnvelopedData, encrypted for a tenant
 // certificate named by protectedSettingsCertThumbprint (the SHA-1 of the
-// certificate, in upper-case hexadecimal). [Decrypt] does the CMS part with a
-// certificate and key; a [Decryptor] finds them by thumbprint: [Files] reads
-// the agent's <THUMBPRINT>.crt and .prv files on Linux, [Default] picks the
-// platform's source. [Encrypt] is the inverse, for fixtures and the
-// `vmext encrypt` command, and [ParseEnvelope] describes a blob without
-// decrypting it.
+// certificate, in upper-case hexadecimal, as [Thumbprint] computes it). A
+// [Decryptor] finds the certificate and key by thumbprint and decrypts:
+// [Default] returns the platform's source, [Files] (the agent's
+// <THUMBPRINT>.crt and .prv files) on Linux and [Store] (LocalMachine\My) on
+// Windows. [Decrypt] does the CMS part with a certificate and key at hand.
+// [Encrypt] is the inverse, for fixtures and the `vmext encrypt` command.
 //
 // # What is supported
 //
@@ -24,18 +24,18 @@
 //     subjectKeyIdentifier (the certificate's extension, or the SHA-1 of its
 //     public key when it has none). The recipient is chosen by matching the
 //     certificate, never by position. Other recipient kinds (kari, kekri,
-//     pwri, ori) are parsed and skipped.
+//     pwri, ori) are skipped.
 //   - Key transport with RSA: rsaEncryption (PKCS #1 v1.5,
 //     1.2.840.113549.1.1.1) and RSAES-OAEP (1.2.840.113549.1.1.7) with SHA-1,
 //     SHA-256, SHA-384 or SHA-512 as the hash and as the MGF1 hash (they may
 //     differ) and an empty label. The key is any crypto.Decrypter with an RSA
 //     public key.
 //   - Content encryption with DES-EDE3-CBC (1.2.840.113549.3.7, what the
-//     fabric has always used) and AES-128/192/256-CBC
-//     (2.16.840.1.101.3.4.1.2, .22, .42; AES-256 is what FIPS 140-3 opted-in
-//     VMs are expected to receive), with PKCS #7 padding.
+//     fabric uses) and AES-128/192/256-CBC (2.16.840.1.101.3.4.1.2, .22, .42;
+//     AES-256 is what FIPS 140-3 opted-in VMs are expected to receive), with
+//     PKCS #7 padding.
 //
-// Not supported, reported as an *UnsupportedAlgorithmError naming the OID:
+// Not supported, reported as ErrUnsupported with a message naming the OID:
 // AuthEnvelopedData (AES-GCM), other content types, other ciphers (RC2, DES,
 // AES-GCM inside EnvelopedData), other key transport algorithms, OAEP with
 // other hashes, other mask generation functions or a non-empty label.
@@ -47,22 +47,17 @@
 // Every error matches one sentinel with errors.Is: ErrNoThumbprint,
 // ErrBadThumbprint, ErrCertNotFound, ErrKeyNotFound, ErrThumbprintMismatch,
 // ErrKeyMismatch, ErrBadCertificate, ErrBadKey, ErrNoRecipient, ErrMalformed,
-// ErrUnsupported (via *UnsupportedAlgorithmError) and ErrDecrypt. Messages
-// name files, thumbprints, serial numbers and OIDs; they never contain the
-// plaintext, key material or the blob. Plain file-system errors, such as
-// permission denied for a handler not running as root, are returned wrapped.
+// ErrUnsupported and ErrDecrypt. Messages name files, thumbprints, serial
+// numbers and OIDs; they never contain the plaintext, key material or the
+// blob. Plain file-system errors, such as permission denied for a handler not
+// running as root, are returned wrapped.
 //
 // # Security notes
 //
-//   - PKCS #1 v1.5 key transport uses implicit rejection
-//     (rsa.DecryptPKCS1v15SessionKey, or PKCS1v15DecryptOptions.SessionKeyLen
-//     for other Decrypters): a bad RSA padding yields a random content key of
-//     the right length, in constant time, and the failure surfaces later as
-//     the same ErrDecrypt as a bad CBC padding or a tampered ciphertext. No
-//     error reveals which step failed (no Bleichenbacher padding oracle).
-//   - The PKCS #7 padding is checked in constant time and cannot index out of
-//     range for any input; a padding byte of 0 or larger than the block is
-//     rejected.
+//   - Every failure from the RSA step on is the same ErrDecrypt, whatever step
+//     failed: PKCS #1 v1.5 key transport uses implicit rejection (a bad RSA
+//     padding yields a random content key, in constant time) and the PKCS #7
+//     padding is checked in constant time, so there is no padding oracle.
 //   - EnvelopedData has no integrity protection. A tampered ciphertext, or
 //     the random key of implicit rejection, decrypts to well-padded garbage
 //     about once in 256 attempts, and Decrypt then returns that garbage.
@@ -85,20 +80,10 @@
 //
 // On Windows the tenant certificates and their (possibly non-exportable)
 // private keys live in the LocalMachine\My store, and [Default] returns a
-// Store. Store.Decrypt looks the certificate up with
-// CertFindCertificateInStore(CERT_FIND_SHA1_HASH), checks the blob with the
-// same Go parser as on Linux (so malformed input, unsupported algorithms and
-// a missing recipient produce the same errors on both systems), then calls
-// CryptDecryptMessage from crypt32.dll, loaded from System32 only, with
-// cbSize set to the size of CRYPT_DECRYPT_MESSAGE_PARA and a memory store
-// holding only that certificate, and checks that the certificate it reports
-// having used is that one. Every context and store is freed.
-//
-// CryptDecryptMessage was chosen over wrapping NCryptDecrypt as a
-// crypto.Decrypter: it is what Windows handlers have used for years, it
-// reaches keys held by both CAPI and CNG providers without more code, and it
-// keeps the untestable-on-Linux part of the package small. The price is that
-// the RSA step runs in Windows' implementation, whose failures are mapped to
-// ErrKeyNotFound (key missing or not accessible: run as LocalSystem or an
-// administrator) or the generic ErrDecrypt.
+// Store. Store checks the blob with the same parser as on Linux, so malformed
+// input, unsupported algorithms and a missing recipient produce the same
+// errors on both systems, and then lets Windows (CryptDecryptMessage) decrypt
+// it with that one certificate. Reading the key needs LocalSystem or an
+// administrator; a key that is missing or not accessible is ErrKeyNotFound,
+// and every other failure of the Windows decryption is ErrDecrypt.
 package crypto

@@ -19,42 +19,42 @@ var (
 	oidDomainComponent = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
 )
 
-// RecipientType says which kind of CMS RecipientInfo a Recipient is. Only
-// KeyTransport recipients can be decrypted by this package; the others are
-// reported so that diagnostics can show them.
-type RecipientType int
+// recipientType says which kind of CMS RecipientInfo a recipient is. Only key
+// transport (ktri) recipients can be decrypted by this package; the others are
+// parsed so that the ErrNoRecipient message can show them.
+type recipientType int
 
 const (
-	KeyTransport      RecipientType = iota + 1 // KeyTransRecipientInfo (ktri): RSA; the only kind Azure uses
-	KeyAgreement                               // KeyAgreeRecipientInfo (kari, [1])
-	KEKRecipient                               // KEKRecipientInfo (kekri, [2])
-	PasswordRecipient                          // PasswordRecipientInfo (pwri, [3])
-	OtherRecipient                             // OtherRecipientInfo (ori, [4])
+	recipientKTRI  recipientType = iota + 1 // KeyTransRecipientInfo (ktri): RSA; the only kind Azure uses
+	recipientKARI                           // KeyAgreeRecipientInfo (kari, [1])
+	recipientKEKRI                          // KEKRecipientInfo (kekri, [2])
+	recipientPWRI                           // PasswordRecipientInfo (pwri, [3])
+	recipientORI                            // OtherRecipientInfo (ori, [4])
 )
 
 // String returns the RFC 5652 abbreviation: "ktri", "kari", "kekri", "pwri"
 // or "ori".
-func (t RecipientType) String() string {
+func (t recipientType) String() string {
 	switch t {
-	case KeyTransport:
+	case recipientKTRI:
 		return "ktri"
-	case KeyAgreement:
+	case recipientKARI:
 		return "kari"
-	case KEKRecipient:
+	case recipientKEKRI:
 		return "kekri"
-	case PasswordRecipient:
+	case recipientPWRI:
 		return "pwri"
-	case OtherRecipient:
+	case recipientORI:
 		return "ori"
 	}
-	return fmt.Sprintf("RecipientType(%d)", int(t))
+	return fmt.Sprintf("recipientType(%d)", int(t))
 }
 
-// Recipient is one RecipientInfo of an EnvelopedData. For KeyTransport
+// recipient is one RecipientInfo of an EnvelopedData. For ktri
 // recipients every field is set from the blob; for the other kinds only Type.
-// Byte slices alias the input of ParseEnvelope.
-type Recipient struct {
-	Type    RecipientType
+// Byte slices alias the input of parseEnvelope.
+type recipient struct {
+	Type    recipientType
 	Version int // ktri version: 0 (issuerAndSerialNumber) or 2 (subjectKeyIdentifier)
 
 	// Issuer and SerialNumber identify the recipient's certificate when the
@@ -79,13 +79,13 @@ type Recipient struct {
 	EncryptedKey []byte
 }
 
-// Matches reports whether r identifies cert: for issuerAndSerialNumber the
+// matches reports whether r identifies cert: for issuerAndSerialNumber the
 // DER issuer and the serial number are equal; for subjectKeyIdentifier the
 // key identifier equals the certificate's subjectKeyIdentifier extension or,
 // when the certificate has none, the SHA-1 of its subjectPublicKey (RFC 5280
 // §4.2.1.2 method 1, which is what Windows uses for such certificates).
-func (r *Recipient) Matches(cert *x509.Certificate) bool {
-	if r.Type != KeyTransport || cert == nil {
+func (r *recipient) matches(cert *x509.Certificate) bool {
+	if r.Type != recipientKTRI || cert == nil {
 		return false
 	}
 	if r.SerialNumber == nil {
@@ -98,9 +98,9 @@ func (r *Recipient) Matches(cert *x509.Certificate) bool {
 // String describes the recipient's identifier, for diagnostics:
 // "issuer=DC=Windows Azure CRP Certificate Generator serial=0a1b…",
 // "subjectKeyId=…", or the recipient type.
-func (r *Recipient) String() string {
+func (r *recipient) String() string {
 	switch {
-	case r.Type != KeyTransport:
+	case r.Type != recipientKTRI:
 		return r.Type.String() + " recipient"
 	case r.SerialNumber == nil:
 		return "subjectKeyId=" + clip(hex.EncodeToString(r.SubjectKeyID))
@@ -171,17 +171,17 @@ func describeName(der []byte) string {
 	return clip(strings.Join(parts, ","))
 }
 
-// Envelope is a parsed CMS EnvelopedData (RFC 5652 §6), for diagnostics and
-// tests. ParseEnvelope fills it without decrypting anything and without
-// judging whether the algorithms are supported; Decrypt does that. Byte
-// slices alias the input of ParseEnvelope.
-type Envelope struct {
+// envelope is a parsed CMS EnvelopedData (RFC 5652 §6). parseEnvelope fills it
+// without decrypting anything and without judging whether the algorithms are
+// supported; envelope.plan does that. Byte
+// slices alias the input of parseEnvelope.
+type envelope struct {
 	// Version is the EnvelopedData version: 0 when every recipient is
 	// identified by issuerAndSerialNumber, 2 with subjectKeyIdentifier ones.
 	Version int
 
 	// Recipients lists the RecipientInfos in their encoded order.
-	Recipients []Recipient
+	Recipients []recipient
 
 	// ContentType is the type of the encrypted content (id-data,
 	// 1.2.840.113549.1.7.1, for protected settings).
@@ -199,12 +199,12 @@ type Envelope struct {
 	EncryptedContent []byte
 }
 
-// ParseEnvelope parses a DER-encoded CMS ContentInfo whose content is
+// parseEnvelope parses a DER-encoded CMS ContentInfo whose content is
 // EnvelopedData. Every level must be DER with no trailing data. A ContentInfo
 // of another type (for example AuthEnvelopedData) is reported as an
-// *UnsupportedAlgorithmError with Role "content type"; every other problem
+// *unsupportedAlgorithmError with Role "content type"; every other problem
 // wraps ErrMalformed.
-func ParseEnvelope(der []byte) (*Envelope, error) {
+func parseEnvelope(der []byte) (*envelope, error) {
 	ci, err := one(der, "ContentInfo")
 	if err != nil {
 		return nil, err
@@ -233,7 +233,7 @@ func ParseEnvelope(der []byte) (*Envelope, error) {
 	return parseEnvelopedData(ed)
 }
 
-func parseEnvelopedData(ed asn1.RawValue) (*Envelope, error) {
+func parseEnvelopedData(ed asn1.RawValue) (*envelope, error) {
 	f, err := sequence(ed, "EnvelopedData")
 	if err != nil {
 		return nil, err
@@ -241,7 +241,7 @@ func parseEnvelopedData(ed asn1.RawValue) (*Envelope, error) {
 	if len(f) < 3 {
 		return nil, malformed("EnvelopedData: %d fields", len(f))
 	}
-	env := new(Envelope)
+	env := new(envelope)
 	if env.Version, err = parseInt(f[0], "EnvelopedData version"); err != nil {
 		return nil, err
 	}
@@ -262,7 +262,7 @@ func parseEnvelopedData(ed asn1.RawValue) (*Envelope, error) {
 	if len(ris) == 0 {
 		return nil, malformed("recipientInfos: empty")
 	}
-	env.Recipients = make([]Recipient, len(ris))
+	env.Recipients = make([]recipient, len(ris))
 	for j := range ris {
 		if err := parseRecipient(ris[j], &env.Recipients[j]); err != nil {
 			return nil, err
@@ -285,20 +285,20 @@ func parseEnvelopedData(ed asn1.RawValue) (*Envelope, error) {
 	return env, nil
 }
 
-func parseRecipient(v asn1.RawValue, r *Recipient) error {
+func parseRecipient(v asn1.RawValue, r *recipient) error {
 	if v.Class == asn1.ClassContextSpecific {
 		if !v.IsCompound {
 			return malformed("RecipientInfo: primitive [%d]", v.Tag)
 		}
 		switch v.Tag {
 		case 1:
-			r.Type = KeyAgreement
+			r.Type = recipientKARI
 		case 2:
-			r.Type = KEKRecipient
+			r.Type = recipientKEKRI
 		case 3:
-			r.Type = PasswordRecipient
+			r.Type = recipientPWRI
 		case 4:
-			r.Type = OtherRecipient
+			r.Type = recipientORI
 		default:
 			return malformed("RecipientInfo: unknown choice [%d]", v.Tag)
 		}
@@ -311,7 +311,7 @@ func parseRecipient(v asn1.RawValue, r *Recipient) error {
 	if len(f) != 4 {
 		return malformed("KeyTransRecipientInfo: %d fields, want 4", len(f))
 	}
-	r.Type = KeyTransport
+	r.Type = recipientKTRI
 	if r.Version, err = parseInt(f[0], "KeyTransRecipientInfo version"); err != nil {
 		return err
 	}
@@ -346,7 +346,7 @@ func parseRecipient(v asn1.RawValue, r *Recipient) error {
 	return err
 }
 
-func parseEncryptedContentInfo(v asn1.RawValue, env *Envelope) error {
+func parseEncryptedContentInfo(v asn1.RawValue, env *envelope) error {
 	f, err := sequence(v, "EncryptedContentInfo")
 	if err != nil {
 		return err

@@ -58,16 +58,17 @@ var (
 	// algorithm parameters.
 	ErrMalformed = errors.New("vmext/crypto: malformed enveloped data")
 
-	// ErrUnsupported is matched (with errors.Is) by every
-	// *UnsupportedAlgorithmError, and wrapped by errors about unsupported
-	// options of Encrypt.
+	// ErrUnsupported means a well-formed input uses an algorithm (or content
+	// type) this package does not implement; the message names where it was
+	// found and its OID. Errors about unsupported options of Encrypt wrap it
+	// too.
 	ErrUnsupported = errors.New("vmext/crypto: unsupported algorithm")
 )
 
-// UnsupportedAlgorithmError reports a well-formed input that uses an
+// unsupportedAlgorithmError reports a well-formed input that uses an
 // algorithm (or content type) this package does not implement.
 // errors.Is(err, ErrUnsupported) is true for it.
-type UnsupportedAlgorithmError struct {
+type unsupportedAlgorithmError struct {
 	// OID identifies the algorithm or content type.
 	OID asn1.ObjectIdentifier
 	// Role says where the OID was found, as a noun phrase: "content type",
@@ -78,13 +79,13 @@ type UnsupportedAlgorithmError struct {
 }
 
 // Error returns "vmext/crypto: unsupported <role> <oid>".
-func (e *UnsupportedAlgorithmError) Error() string {
+func (e *unsupportedAlgorithmError) Error() string {
 	return "vmext/crypto: unsupported " + e.Role + " " + e.OID.String()
 }
 
 // Is reports whether target is ErrUnsupported.
-func (e *UnsupportedAlgorithmError) Is(target error) bool { return target == ErrUnsupported }
+func (e *unsupportedAlgorithmError) Is(target error) bool { return target == ErrUnsupported }
 
 func unsupported(oid asn1.ObjectIdentifier, role string) error {
-	return &UnsupportedAlgorithmError{OID: oid, Role: role}
+	return &unsupportedAlgorithmError{OID: oid, Role: role}
 }

@@ -11,7 +11,6 @@ import (
 	"log"
 	"math/big"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/vmext/vmext/crypto"
@@ -106,43 +105,4 @@ func ExampleFiles_Decrypt() {
 	// {"password":"hunter2"}
 	// true
 	// true
-}
-
-func ExampleParseEnvelope() {
-	cert, _ := newTenantCert()
-	blob, err := crypto.Encrypt([]byte("{}"), cert, &crypto.EncryptOptions{SubjectKeyID: true})
-	if err != nil {
-		log.Fatal(err)
-	}
-	env, err := crypto.ParseEnvelope(blob)
-	if err != nil {
-		log.Fatal(err)
-	}
-	r := env.Recipients[0]
-	fmt.Println("version:", env.Version)
-	fmt.Println("recipient:", r.Type, "version", r.Version, "matches:", r.Matches(cert))
-	fmt.Println("key transport:", r.KeyAlgorithm)
-	fmt.Println("content:", env.ContentAlgorithm, len(env.EncryptedContent), "bytes")
-	// Output:
-	// version: 2
-	// recipient: ktri version 2 matches: true
-	// key transport: 1.2.840.113549.1.1.1
-	// content: 1.2.840.113549.3.7 8 bytes
-}
-
-func ExampleCertDir() {
-	root, err := os.MkdirTemp("", "lib")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(root)
-	config := filepath.Join(root, "Contoso.Ext-1.0", "config")
-	if err := os.MkdirAll(config, 0o700); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(crypto.CertDir(config) == root)
-	fmt.Println(crypto.CertDir(""))
-	// Output:
-	// true
-	// /var/lib/waagent
 }

@@ -13,8 +13,8 @@ import (
 	"strings"
 )
 
-// DefaultCertDir is where the Linux guest agent keeps tenant certificates.
-const DefaultCertDir = "/var/lib/waagent"
+// agentCertDir is where the Linux guest agent keeps tenant certificates.
+const agentCertDir = "/var/lib/waagent"
 
 // Files is the Linux certificate source: the guest agent stores each tenant
 // certificate as <Dir>/<THUMBPRINT>.crt (PEM certificate) and its private key
@@ -22,8 +22,17 @@ const DefaultCertDir = "/var/lib/waagent"
 // usually preceded by the "Bag Attributes" text that `openssl pkcs12 -nodes`
 // writes. The files are readable by root only.
 type Files struct {
-	// Dir is the certificate folder, normally CertDir(configFolder).
+	// Dir is the certificate folder. "" means /var/lib/waagent, where the Linux guest agent
+	// keeps them.
 	Dir string
+}
+
+// dir is the certificate folder, with "" meaning the agent's.
+func (f Files) dir() string {
+	if f.Dir == "" {
+		return agentCertDir
+	}
+	return f.Dir
 }
 
 // Load reads and checks the certificate and private key stored under
@@ -52,7 +61,7 @@ func (f Files) Load(thumbprint string) (*x509.Certificate, stdcrypto.Decrypter, 
 	}
 	crtPath, crtPEM, err := f.read(upper, thumbprint, ".crt")
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("%w: no %s", ErrCertNotFound, filepath.Join(f.Dir, upper+".crt"))
+		return nil, nil, fmt.Errorf("%w: no %s", ErrCertNotFound, filepath.Join(f.dir(), upper+".crt"))
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("vmext/crypto: reading the certificate: %w", err)
@@ -73,7 +82,7 @@ func (f Files) Load(thumbprint string) (*x509.Certificate, stdcrypto.Decrypter, 
 	}
 	prvPath, prvPEM, err := f.read(base, alt, ".prv")
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("%w: no %s", ErrKeyNotFound, filepath.Join(f.Dir, base+".prv"))
+		return nil, nil, fmt.Errorf("%w: no %s", ErrKeyNotFound, filepath.Join(f.dir(), base+".prv"))
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("vmext/crypto: reading the private key: %w", err)
@@ -89,13 +98,13 @@ func (f Files) Load(thumbprint string) (*x509.Certificate, stdcrypto.Decrypter, 
 	return cert, key, nil
 }
 
-// read reads Dir/<name><ext>, then Dir/<alt><ext> when that is spelled
+// read reads <dir>/<name><ext>, then Dir/<alt><ext> when that is spelled
 // differently and the first does not exist.
 func (f Files) read(name, alt, ext string) (string, []byte, error) {
-	path := filepath.Join(f.Dir, name+ext)
+	path := filepath.Join(f.dir(), name+ext)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && alt != name {
-		altPath := filepath.Join(f.Dir, alt+ext)
+		altPath := filepath.Join(f.dir(), alt+ext)
 		if b2, err2 := os.ReadFile(altPath); !errors.Is(err2, fs.ErrNotExist) {
 			return altPath, b2, err2
 		}
@@ -129,17 +138,18 @@ func (f Files) Save(cert *x509.Certificate, key *rsa.PrivateKey) (string, error)
 		return "", fmt.Errorf("%w: %v", ErrBadKey, err)
 	}
 	defer clear(der)
-	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
+	dir := f.dir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("vmext/crypto: %w", err)
 	}
 	thumb := Thumbprint(cert)
 	prv := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	defer clear(prv)
 	crt := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
-	if err := os.WriteFile(filepath.Join(f.Dir, thumb+".prv"), prv, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, thumb+".prv"), prv, 0o600); err != nil {
 		return "", fmt.Errorf("vmext/crypto: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(f.Dir, thumb+".crt"), crt, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, thumb+".crt"), crt, 0o600); err != nil {
 		return "", fmt.Errorf("vmext/crypto: %w", err)
 	}
 	return thumb, nil
@@ -210,23 +220,11 @@ func parsePrivateKey(der []byte) (*rsa.PrivateKey, error) {
 	return rk, nil
 }
 
-// CertDir returns the agent's certificate folder for a handler whose
-// HandlerEnvironment.json names configFolder. It is exactly:
-//
-//   - DefaultCertDir (/var/lib/waagent) when configFolder is empty;
-//   - otherwise filepath.Clean(configFolder/../..) when that is an existing
-//     directory (whether or not it holds *.crt files yet): on a VM the
-//     config folder is /var/lib/waagent/<Name>-<Version>/config, so this is
-//     /var/lib/waagent, and under a fake agent it is the folder where the
-//     fake agent put its certificates;
-//   - otherwise DefaultCertDir.
-//
-// It depends only on the file system (one stat) and does not check that
-// DefaultCertDir exists.
-func CertDir(configFolder string) string {
-	return certDir(configFolder, DefaultCertDir)
-}
-
+// certDir returns the agent's certificate folder for a handler whose
+// HandlerEnvironment.json names configFolder: filepath.Clean(configFolder/../..)
+// when that is an existing directory (whether or not it holds *.crt files yet),
+// otherwise fallback, which is also the answer for an empty configFolder. It
+// costs one stat and does not check that fallback exists.
 func certDir(configFolder, fallback string) string {
 	if configFolder == "" {
 		return fallback

@@ -272,8 +272,8 @@ func TestCertDir(t *testing.T) {
 			t.Errorf("certDir(%q) = %q, want %q", tt.config, got, tt.want)
 		}
 	}
-	if got := CertDir(""); got != DefaultCertDir {
-		t.Errorf("CertDir(\"\") = %q", got)
+	if got := (Files{}).dir(); got != agentCertDir || agentCertDir != "/var/lib/waagent" {
+		t.Errorf("Files{} reads %q, want /var/lib/waagent", got)
 	}
 	if runtime.GOOS != "windows" {
 		d, ok := Default(config).(Files)

@@ -44,7 +44,7 @@ func fuzzSeeds(tb testing.TB) []fuzzSeed {
 // The content key (not the wrapped key, whose RSA padding is random) keeps
 // fingerprints stable across fuzz worker processes.
 func fingerprint(der []byte, cert *x509.Certificate, key *rsa.PrivateKey, memo map[string][]byte) (fp, cekID string, ok bool) {
-	env, err := ParseEnvelope(der)
+	env, err := parseEnvelope(der)
 	if err != nil {
 		return "", "", false
 	}
@@ -161,7 +161,7 @@ func FuzzParseEnvelope(f *testing.F) {
 	}
 	f.Add([]byte{0x30, 0x80, 0, 0})
 	f.Fuzz(func(t *testing.T, der []byte) {
-		env, err := ParseEnvelope(der)
+		env, err := parseEnvelope(der)
 		if err != nil {
 			if env != nil {
 				t.Fatal("envelope returned with an error")
@@ -177,8 +177,8 @@ func FuzzParseEnvelope(f *testing.F) {
 		for i := range env.Recipients {
 			r := &env.Recipients[i]
 			_ = r.String()
-			_ = r.Matches(fx.cert)
-			if r.Type == KeyTransport && (r.EncryptedKey == nil || r.KeyAlgorithm == nil || (r.SerialNumber == nil) == (r.SubjectKeyID == nil)) {
+			_ = r.matches(fx.cert)
+			if r.Type == recipientKTRI && (r.EncryptedKey == nil || r.KeyAlgorithm == nil || (r.SerialNumber == nil) == (r.SubjectKeyID == nil)) {
 				t.Fatalf("inconsistent recipient %+v", r)
 			}
 		}

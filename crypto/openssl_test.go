@@ -31,34 +31,34 @@ func TestOpenSSLEncryptsGoDecrypts(t *testing.T) {
 		name string
 		args []string
 		cert *x509.Certificate
-		want Recipient // the fields checked with ParseEnvelope
+		want recipient // the fields checked with parseEnvelope
 		alg  string
 	}{
-		{"des3", []string{"-des3", certPath}, f.cert, Recipient{Version: 0, KeyAlgorithm: oidRSAEncryption}, "des-ede3-cbc"},
-		{"aes128", []string{"-aes128", certPath}, f.cert, Recipient{KeyAlgorithm: oidRSAEncryption}, "aes-128-cbc"},
-		{"aes192", []string{"-aes192", certPath}, f.cert, Recipient{KeyAlgorithm: oidRSAEncryption}, "aes-192-cbc"},
-		{"aes256", []string{"-aes256", certPath}, f.cert, Recipient{KeyAlgorithm: oidRSAEncryption}, "aes-256-cbc"},
-		{"aes256 oaep", append([]string{"-aes256", "-recip", certPath}, oaep...), f.cert, Recipient{KeyAlgorithm: oidRSAESOAEP}, "aes-256-cbc"},
-		{"des3 oaep", append([]string{"-des3", "-recip", certPath}, oaep...), f.cert, Recipient{KeyAlgorithm: oidRSAESOAEP}, "des-ede3-cbc"},
-		{"aes256 oaep sha256", append(append([]string{"-aes256", "-recip", certPath}, oaep...), "-keyopt", "rsa_oaep_md:sha256"), f.cert, Recipient{KeyAlgorithm: oidRSAESOAEP}, "aes-256-cbc"},
-		{"aes256 oaep sha256 mgf1 sha256", append(append([]string{"-aes256", "-recip", certPath}, oaep...), "-keyopt", "rsa_oaep_md:sha256", "-keyopt", "rsa_mgf1_md:sha256"), f.cert, Recipient{KeyAlgorithm: oidRSAESOAEP}, "aes-256-cbc"},
-		{"aes128 oaep sha512 mgf1 sha384", append(append([]string{"-aes128", "-recip", certPath}, oaep...), "-keyopt", "rsa_oaep_md:sha512", "-keyopt", "rsa_mgf1_md:sha384"), f.cert, Recipient{KeyAlgorithm: oidRSAESOAEP}, "aes-128-cbc"},
-		{"aes256 keyid", []string{"-aes256", "-keyid", skiPath}, f.skiCert, Recipient{Version: 2, KeyAlgorithm: oidRSAEncryption}, "aes-256-cbc"},
-		{"des3 keyid oaep sha256", append(append([]string{"-des3", "-keyid", "-recip", skiPath}, oaep...), "-keyopt", "rsa_oaep_md:sha256"), f.skiCert, Recipient{Version: 2, KeyAlgorithm: oidRSAESOAEP}, "des-ede3-cbc"},
-		{"two recipients, ours second", []string{"-aes256", otherPath, certPath}, f.cert, Recipient{KeyAlgorithm: oidRSAEncryption}, "aes-256-cbc"},
+		{"des3", []string{"-des3", certPath}, f.cert, recipient{Version: 0, KeyAlgorithm: oidRSAEncryption}, "des-ede3-cbc"},
+		{"aes128", []string{"-aes128", certPath}, f.cert, recipient{KeyAlgorithm: oidRSAEncryption}, "aes-128-cbc"},
+		{"aes192", []string{"-aes192", certPath}, f.cert, recipient{KeyAlgorithm: oidRSAEncryption}, "aes-192-cbc"},
+		{"aes256", []string{"-aes256", certPath}, f.cert, recipient{KeyAlgorithm: oidRSAEncryption}, "aes-256-cbc"},
+		{"aes256 oaep", append([]string{"-aes256", "-recip", certPath}, oaep...), f.cert, recipient{KeyAlgorithm: oidRSAESOAEP}, "aes-256-cbc"},
+		{"des3 oaep", append([]string{"-des3", "-recip", certPath}, oaep...), f.cert, recipient{KeyAlgorithm: oidRSAESOAEP}, "des-ede3-cbc"},
+		{"aes256 oaep sha256", append(append([]string{"-aes256", "-recip", certPath}, oaep...), "-keyopt", "rsa_oaep_md:sha256"), f.cert, recipient{KeyAlgorithm: oidRSAESOAEP}, "aes-256-cbc"},
+		{"aes256 oaep sha256 mgf1 sha256", append(append([]string{"-aes256", "-recip", certPath}, oaep...), "-keyopt", "rsa_oaep_md:sha256", "-keyopt", "rsa_mgf1_md:sha256"), f.cert, recipient{KeyAlgorithm: oidRSAESOAEP}, "aes-256-cbc"},
+		{"aes128 oaep sha512 mgf1 sha384", append(append([]string{"-aes128", "-recip", certPath}, oaep...), "-keyopt", "rsa_oaep_md:sha512", "-keyopt", "rsa_mgf1_md:sha384"), f.cert, recipient{KeyAlgorithm: oidRSAESOAEP}, "aes-128-cbc"},
+		{"aes256 keyid", []string{"-aes256", "-keyid", skiPath}, f.skiCert, recipient{Version: 2, KeyAlgorithm: oidRSAEncryption}, "aes-256-cbc"},
+		{"des3 keyid oaep sha256", append(append([]string{"-des3", "-keyid", "-recip", skiPath}, oaep...), "-keyopt", "rsa_oaep_md:sha256"), f.skiCert, recipient{Version: 2, KeyAlgorithm: oidRSAESOAEP}, "des-ede3-cbc"},
+		{"two recipients, ours second", []string{"-aes256", otherPath, certPath}, f.cert, recipient{KeyAlgorithm: oidRSAEncryption}, "aes-256-cbc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			args := append([]string{"cms", "-encrypt", "-binary", "-outform", "DER", "-in", in}, tt.args...)
 			der := runOpenSSL(t, nil, args...)
-			env, err := ParseEnvelope(der)
+			env, err := parseEnvelope(der)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var r *Recipient
+			var r *recipient
 			for i := range env.Recipients {
-				if env.Recipients[i].Matches(tt.cert) {
+				if env.Recipients[i].matches(tt.cert) {
 					r = &env.Recipients[i]
 					break
 				}
@@ -67,7 +67,7 @@ func TestOpenSSLEncryptsGoDecrypts(t *testing.T) {
 				t.Fatal("no recipient matches")
 			}
 			spec, _ := cipherSpecForOID(env.ContentAlgorithm)
-			got := Recipient{Version: r.Version, KeyAlgorithm: r.KeyAlgorithm}
+			got := recipient{Version: r.Version, KeyAlgorithm: r.KeyAlgorithm}
 			if d := cmp.Diff(tt.want, got); d != "" || spec.name != tt.alg {
 				t.Fatalf("recipient (-want +got):\n%s\ncontent algorithm %s, want %s", d, spec.name, tt.alg)
 			}
@@ -91,7 +91,7 @@ func TestOpenSSLRejectedForms(t *testing.T) {
 		der := runOpenSSL(t, plain, "cms", "-encrypt", "-binary", "-outform", "DER", "-aes-256-gcm", certPath)
 		_, err := Decrypt(der, f.cert, f.key)
 		checkErr(t, err, ErrUnsupported)
-		var ue *UnsupportedAlgorithmError
+		var ue *unsupportedAlgorithmError
 		if !errors.As(err, &ue) || !ue.OID.Equal(oidAuthEnveloped) || ue.Role != "content type" {
 			t.Fatalf("got %v, want the AuthEnvelopedData content type", err)
 		}
@@ -100,8 +100,8 @@ func TestOpenSSLRejectedForms(t *testing.T) {
 		der := runOpenSSL(t, plain, "cms", "-encrypt", "-binary", "-stream", "-outform", "DER", "-aes256", certPath)
 		_, err := Decrypt(der, f.cert, f.key)
 		checkErr(t, err, ErrMalformed)
-		if _, err := ParseEnvelope(der); !errors.Is(err, ErrMalformed) {
-			t.Fatalf("ParseEnvelope: %v", err)
+		if _, err := parseEnvelope(der); !errors.Is(err, ErrMalformed) {
+			t.Fatalf("parseEnvelope: %v", err)
 		}
 	})
 }

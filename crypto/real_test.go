@@ -67,7 +67,7 @@ func TestRealFabricBlobs(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(blobs)) { // sorted: the random stream is consumed in a fixed order
 		der := blobs[name]
 		t.Run(name, func(t *testing.T) {
-			env, err := ParseEnvelope(der)
+			env, err := parseEnvelope(der)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +76,7 @@ func TestRealFabricBlobs(t *testing.T) {
 			}
 			r := env.Recipients[0]
 			switch {
-			case r.Type != KeyTransport || r.Version != 0 || r.SerialNumber == nil || r.SubjectKeyID != nil:
+			case r.Type != recipientKTRI || r.Version != 0 || r.SerialNumber == nil || r.SubjectKeyID != nil:
 				t.Errorf("recipient %v (version %d) is not a ktri identified by issuerAndSerialNumber", r.Type, r.Version)
 			case describeName(r.Issuer) != "DC=Windows Azure CRP Certificate Generator":
 				t.Errorf("issuer %s", describeName(r.Issuer))
@@ -106,7 +106,7 @@ func TestRealFabricBlobs(t *testing.T) {
 			// holding our key: it is selected, and the RSA step fails with
 			// the generic error, never a panic or a padding verdict.
 			impostor := newCert(t, f.key, r.SerialNumber.Bytes(), nil)
-			if !r.Matches(impostor) {
+			if !r.matches(impostor) {
 				t.Fatal("impostor certificate does not match")
 			}
 			// EnvelopedData has no integrity check: about once in 256 tries

@@ -19,13 +19,13 @@ import (
 func platformDefault(string) Decryptor { return Store{} }
 
 // Store is the Windows certificate source: a LocalMachine system store,
-// where the guest agent installs tenant certificates with their private keys.
-// Reading the keys needs LocalSystem or an administrator.
+// where the guest agent installs tenant certificates with their private keys,
+// which may be non-exportable. Reading the keys needs LocalSystem or an
+// administrator.
 //
-// Decrypt finds the certificate by SHA-1 thumbprint, checks the blob with the
-// same Go parser as on Linux (so the error taxonomy is the same), then lets
-// CryptDecryptMessage decrypt it with that one certificate, whose private key
-// may be non-exportable.
+// Decrypt finds the certificate by thumbprint and reports a malformed blob, an
+// unsupported algorithm or a missing recipient with the same errors as Files;
+// Windows then decrypts with that one certificate.
 type Store struct {
 	// Name is the system store's name; "" means "MY" (LocalMachine\My).
 	Name string
@@ -48,7 +48,7 @@ func (s Store) Decrypt(thumbprint string, der []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	env, err := ParseEnvelope(der)
+	env, err := parseEnvelope(der)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (s Store) Decrypt(thumbprint string, der []byte) ([]byte, error) {
 	if got := Thumbprint(cert); got != upper {
 		return nil, fmt.Errorf("%w: the store returned %s for %s", ErrThumbprintMismatch, got, upper)
 	}
-	// Recipient, algorithms and parameters: the same verdicts as on Linux.
+	// The recipient, algorithms and parameters: the same verdicts as on Linux.
 	if _, err := env.plan(cert); err != nil {
 		return nil, err
 	}

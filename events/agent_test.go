@@ -15,7 +15,7 @@ import (
 // agentEvent is one event as readLikeAgent found it.
 type agentEvent struct {
 	File  string // the file it came from
-	Event Event  // the values as written (EventPid and EventTid converted to text if numbers)
+	Event event  // the values as written (EventPid and EventTid converted to text if numbers)
 }
 
 var agentFileRE = regexp.MustCompile(`(?i)^\d+\.json$`)
@@ -24,15 +24,15 @@ var agentFileRE = regexp.MustCompile(`(?i)^\d+\.json$`)
 var agentRequired = []string{"version", "timestamp", "taskname", "eventlevel", "message",
 	"eventpid", "eventtid", "operationid"}
 
-// readLikeAgent does to folder what one collection pass of the guest agent does
-// (Azure/WALinuxAgent, azurelinuxagent/ga/collect_telemetry_events.py), and fails the test
+// readLikeAgent does to folder what one collection pass of the guest agent's telemetry event
+// collector (in the Azure/WALinuxAgent project) does, and fails the test
 // wherever the agent would skip a file or drop an event, or would have to cut a Message:
 // it lists the folder, keeps names matching ^\d+\.json$ (any case; any other name is an error
 // here, since a Writer never leaves one), takes them newest first by reverse string sort,
 // skips files over 4 MiB, decodes each as UTF-8 JSON holding one event or an array of events,
 // matches keys case-insensitively, requires all eight keys with string values (EventPid and
 // EventTid may also be integers), requires a Message that is non-empty once stripped and at
-// most MaxMessageChars long, and an event of at most MaxEventChars. Then, as the agent does,
+// most MaxMessageChars long, and an event of at most maxEventChars. Then, as the agent does,
 // it deletes every file in the folder. The events come back in the agent's order.
 func readLikeAgent(t testing.TB, folder string) []agentEvent {
 	t.Helper()
@@ -80,7 +80,7 @@ func readLikeAgent(t testing.TB, folder string) []agentEvent {
 }
 
 // parseLikeAgent checks the content of one event file and returns its events.
-func parseLikeAgent(t testing.TB, name string, data []byte) []Event {
+func parseLikeAgent(t testing.TB, name string, data []byte) []event {
 	t.Helper()
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		t.Errorf("agent: %s: starts with a BOM", name)
@@ -103,7 +103,7 @@ func parseLikeAgent(t testing.TB, name string, data []byte) []Event {
 	if !ok {
 		items = []any{doc}
 	}
-	var events []Event
+	var events []event
 	for i, item := range items {
 		obj, ok := item.(map[string]any)
 		if !ok {
@@ -145,10 +145,10 @@ func parseLikeAgent(t testing.TB, name string, data []byte) []Event {
 		if n := utf8.RuneCountInString(msg); n > MaxMessageChars {
 			t.Errorf("agent: %s[%d]: Message of %d characters would be cut by the agent", name, i, n)
 		}
-		if size > MaxEventChars {
+		if size > maxEventChars {
 			t.Errorf("agent: %s[%d]: event of %d characters would be dropped", name, i, size)
 		}
-		events = append(events, Event{
+		events = append(events, event{
 			Version: vals["version"], Timestamp: vals["timestamp"], TaskName: vals["taskname"],
 			EventLevel: vals["eventlevel"], Message: msg, EventPid: vals["eventpid"],
 			EventTid: vals["eventtid"], OperationID: vals["operationid"],

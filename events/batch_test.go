@@ -10,7 +10,7 @@ import (
 )
 
 func TestEmitBatch(t *testing.T) {
-	w, clock, folder := testWriter(t, Options{Limit: 3})
+	w, clock, folder := testWriter(t, Options{limit: 3})
 	start := clock.Now()
 	clock.Add(40 * time.Millisecond)
 	err := w.EmitBatch(
@@ -28,7 +28,7 @@ func TestEmitBatch(t *testing.T) {
 	if len(got) != 2 || got[0].Event.Message != "Enable started" || got[1].Event.EventLevel != "Error" {
 		t.Fatalf("agent read %+v", got)
 	}
-	if got[0].Event.Timestamp != FormatTimestamp(start) || got[1].Event.Timestamp != FormatTimestamp(start.Add(40*time.Millisecond)) {
+	if got[0].Event.Timestamp != formatTimestamp(start) || got[1].Event.Timestamp != formatTimestamp(start.Add(40*time.Millisecond)) {
 		t.Fatalf("timestamps %s, %s", got[0].Event.Timestamp, got[1].Event.Timestamp)
 	}
 	// Both counted: one more fits, a batch of two does not, and nothing of it is written.
@@ -49,7 +49,7 @@ func TestEmitBatch(t *testing.T) {
 // TestEventJSONMatchesEncodingJSON: the reflection-free encoding of an event is what
 // encoding/json writes for it with HTML escaping off.
 func TestEventJSONMatchesEncodingJSON(t *testing.T) {
-	for _, e := range []Event{
+	for _, e := range []event{
 		{},
 		{Version: "1.0.0", Timestamp: "2026-01-01T00:00:00.0000000Z", TaskName: "Enable", EventLevel: "Informational",
 			Message: "a <b> & \"c\" \\ \n\t\x01 é \u2028 \xff", EventPid: "12", EventTid: "13", OperationID: "op"},

@@ -10,7 +10,7 @@ import (
 func BenchmarkEmit(b *testing.B) {
 	root := b.TempDir()
 	clock := newClock(t0)
-	w, err := New(Options{Folder: filepath.Join(root, "events"), Now: clock.Now, Limit: maxLimit})
+	w, err := New(Options{Folder: filepath.Join(root, "events"), now: clock.Now, limit: maxLimit})
 	if err != nil {
 		b.Fatal(err)
 	}

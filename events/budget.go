@@ -12,7 +12,7 @@ import (
 )
 
 // The budget state is shared by every process that writes events into one folder. It lives in
-// the budget file in TempDir, which is also the lock file, and is only read or written while
+// the budget file in the temporary folder, which is also the lock file, and is only read or written while
 // the lock is held. It is a small text file:
 //
 //	vmext events budget 2
@@ -30,7 +30,7 @@ import (
 
 const stateHeader = "vmext events budget 2"
 
-// maxLimit bounds Options.Limit, and so the number of times the state holds.
+// maxLimit bounds Options.limit, and so the number of times the state holds.
 const maxLimit = 10000
 
 // maxStateBytes bounds what is read of the state file: the header, "last", "sent" and "sum"
@@ -97,7 +97,7 @@ func field(line []byte, prefix string) (int64, bool) {
 
 // canonicalInt parses a decimal integer written exactly as strconv.FormatInt writes it: no
 // sign but a leading minus, no leading zeros, no spaces. It allocates nothing: the budget
-// state holds up to Limit of them, and is read on every Emit.
+// state holds up to limit of them, and is read on every Emit.
 func canonicalInt(b []byte) (int64, bool) {
 	neg := len(b) > 0 && b[0] == '-'
 	if neg {

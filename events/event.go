@@ -32,36 +32,37 @@ func (l Level) Valid() bool {
 	return false
 }
 
-// The agent's limits, counted in characters (Unicode code points, which is what Python's len
-// counts for the decoded JSON strings).
+// MaxMessageChars is the longest Message the agent keeps, in characters (Unicode code points,
+// which is what the agent counts); it cuts longer ones silently. Writer cuts them itself, on a
+// character boundary, ending with a visible marker.
+const MaxMessageChars = 3072
+
+// The agent's other limits, in characters like MaxMessageChars.
 const (
-	// MaxMessageChars is the longest Message the agent keeps; it cuts longer ones silently.
-	// Writer cuts them itself, on a character boundary, ending with TruncatedMarker.
-	MaxMessageChars = 3072
-	// MaxTaskNameChars is the longest TaskName Writer writes. The agent has no limit of its own
-	// for it, but a long one eats into MaxEventChars.
-	MaxTaskNameChars = 3072
-	// MaxEventChars is the largest event the agent accepts, as the sum of the lengths of the
+	// maxTaskNameChars is the longest TaskName Writer writes. The agent has no limit of its own
+	// for it, but a long one eats into maxEventChars.
+	maxTaskNameChars = 3072
+	// maxEventChars is the largest event the agent accepts, as the sum of the lengths of the
 	// eight values; it drops larger events whole. Writer shortens Message to stay within it.
-	MaxEventChars = 6144
-	// MaxFieldChars bounds Options.Version and Options.OperationID, so that TaskName and
-	// Message always keep most of MaxEventChars.
-	MaxFieldChars = 256
+	maxEventChars = 6144
+	// maxFieldChars bounds Options.Version and Options.OperationID, so that TaskName and
+	// Message always keep most of maxEventChars.
+	maxFieldChars = 256
 )
 
-// TruncatedMarker ends a Message or TaskName that Writer had to cut. It lies within the limit.
-const TruncatedMarker = "...[truncated]"
+// truncatedMarker ends a Message or TaskName that Writer had to cut. It lies within the limit.
+const truncatedMarker = "...[truncated]"
 
-// EmptyMessage replaces a Message that is empty or only white space (after redaction): the
+// emptyMessage replaces a Message that is empty or only white space (after redaction): the
 // agent drops events whose Message is empty once stripped.
-const EmptyMessage = "(no message)"
+const emptyMessage = "(no message)"
 
 // timestampLayout is ISO-8601 in UTC with seven fractional digits, the form .NET's "o" format
 // writes and the agent's own samples show.
 const timestampLayout = "2006-01-02T15:04:05.0000000Z"
 
-// Event is one telemetry event exactly as the agent reads it; every field is a string.
-type Event struct {
+// event is one telemetry event exactly as the agent reads it; every field is a string.
+type event struct {
 	Version     string `json:"Version"`
 	Timestamp   string `json:"Timestamp"`
 	TaskName    string `json:"TaskName"`
@@ -74,7 +75,7 @@ type Event struct {
 
 // appendJSON appends the event as a JSON object: what encoding/json writes for it with HTML
 // escaping off (a test holds them equal), without the reflection a cold process pays for.
-func (e Event) appendJSON(b []byte) []byte {
+func (e event) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = jsonw.AppendField(b, true, "Version", e.Version)
 	b = jsonw.AppendField(b, false, "Timestamp", e.Timestamp)
@@ -87,9 +88,9 @@ func (e Event) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// Chars is the event's size as the agent measures it: the sum of the lengths, in characters,
+// chars is the event's size as the agent measures it: the sum of the lengths, in characters,
 // of its eight values.
-func (e Event) Chars() int {
+func (e event) chars() int {
 	n := 0
 	for _, s := range []string{e.Version, e.Timestamp, e.TaskName, e.EventLevel,
 		e.Message, e.EventPid, e.EventTid, e.OperationID} {
@@ -98,25 +99,25 @@ func (e Event) Chars() int {
 	return n
 }
 
-// FormatTimestamp formats t the way events carry it: UTC, seven fractional digits and a Z, as
+// formatTimestamp formats t the way events carry it: UTC, seven fractional digits and a Z, as
 // in 2025-01-01T00:00:00.0000000Z.
-func FormatTimestamp(t time.Time) string {
+func formatTimestamp(t time.Time) string {
 	return t.UTC().Format(timestampLayout)
 }
 
 // fit makes TaskName and Message of e acceptable to the agent. Both are redacted first, so
 // that no cut can split a secret and let half of it through, then invalid UTF-8 is replaced.
-// TaskName is cut to MaxTaskNameChars; Message, made non-empty, is cut to MaxMessageChars or
-// to what the other fields leave of MaxEventChars, whichever is less. The other fields are
+// TaskName is cut to maxTaskNameChars; Message, made non-empty, is cut to MaxMessageChars or
+// to what the other fields leave of maxEventChars, whichever is less. The other fields are
 // assumed short (New bounds them).
-func fit(e Event, redact func(string) string) Event {
-	e.TaskName = cut(clean(redact(e.TaskName)), MaxTaskNameChars)
+func fit(e event, redact func(string) string) event {
+	e.TaskName = cut(clean(redact(e.TaskName)), maxTaskNameChars)
 	msg := clean(redact(e.Message))
 	if blank(msg) {
-		msg = EmptyMessage
+		msg = emptyMessage
 	}
 	e.Message = ""
-	room := min(MaxMessageChars, MaxEventChars-e.Chars())
+	room := min(MaxMessageChars, maxEventChars-e.chars())
 	e.Message = cut(msg, room)
 	return e
 }
@@ -128,7 +129,7 @@ func clean(s string) string {
 }
 
 // cut returns s if it has at most n characters, and otherwise its longest prefix that leaves
-// room for TruncatedMarker, followed by the marker: n characters in all.
+// room for truncatedMarker, followed by the marker: n characters in all.
 func cut(s string, n int) string {
 	if n <= 0 {
 		return ""
@@ -136,7 +137,7 @@ func cut(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	marker := TruncatedMarker
+	marker := truncatedMarker
 	if n <= len(marker) {
 		return marker[:n]
 	}

@@ -77,15 +77,15 @@ func FuzzEmit(f *testing.F) {
 	w, err := New(Options{
 		Folder:  folder,
 		Version: "1.0.0",
-		Now:     clock.Now,
-		Limit:   1,
+		now:     clock.Now,
+		limit:   1,
 		Redact:  func(s string) string { return strings.ReplaceAll(s, "SECRET", "[REDACTED]") },
 	})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, task, message string) {
-		clock.Add(DefaultWindow) // a fresh budget for each input
+		clock.Add(defaultWindow) // a fresh budget for each input
 		if err := w.Emit(Error, task, message); err != nil {
 			t.Fatalf("Emit: %v", err)
 		}
@@ -97,12 +97,12 @@ func FuzzEmit(f *testing.F) {
 		if strings.Contains(e.TaskName, "SECRET") || strings.Contains(e.Message, "SECRET") {
 			t.Fatalf("secret escaped: %q / %q", e.TaskName, e.Message)
 		}
-		if utf8.RuneCountInString(e.TaskName) > MaxTaskNameChars {
+		if utf8.RuneCountInString(e.TaskName) > maxTaskNameChars {
 			t.Fatalf("TaskName of %d characters", utf8.RuneCountInString(e.TaskName))
 		}
 		want := strings.ReplaceAll(message, "SECRET", "[REDACTED]")
 		fits := utf8.ValidString(want) && !blank(want) &&
-			utf8.RuneCountInString(want) <= min(MaxMessageChars, MaxEventChars-(e.Chars()-utf8.RuneCountInString(e.Message)))
+			utf8.RuneCountInString(want) <= min(MaxMessageChars, maxEventChars-(e.chars()-utf8.RuneCountInString(e.Message)))
 		if fits && e.Message != want {
 			t.Fatalf("message changed although it fits: %q became %q", want, e.Message)
 		}
@@ -118,18 +118,18 @@ func FuzzEmit(f *testing.F) {
 func FuzzFit(f *testing.F) {
 	f.Add("Enable", "hello", "1.0.0")
 	f.Add("", "", "")
-	f.Add(strings.Repeat("T", 5000), strings.Repeat("é", 4000), strings.Repeat("v", MaxFieldChars))
+	f.Add(strings.Repeat("T", 5000), strings.Repeat("é", 4000), strings.Repeat("v", maxFieldChars))
 	f.Add("SECRET", strings.Repeat("x", 3060)+"SECRET", "2")
 	f.Add("\xff\xfe", " \x1f\u2028", "3")
 	redact := func(s string) string { return strings.ReplaceAll(s, "SECRET", "[REDACTED]") }
 	f.Fuzz(func(t *testing.T, task, message, version string) {
-		if !utf8.ValidString(version) || utf8.RuneCountInString(version) > MaxFieldChars {
+		if !utf8.ValidString(version) || utf8.RuneCountInString(version) > maxFieldChars {
 			return // New refuses such a version
 		}
-		in := Event{
-			Version: version, Timestamp: FormatTimestamp(t0), TaskName: task, EventLevel: string(LogAlways),
+		in := event{
+			Version: version, Timestamp: formatTimestamp(t0), TaskName: task, EventLevel: string(LogAlways),
 			Message: message, EventPid: "4194304", EventTid: "4194304",
-			OperationID: strings.Repeat("o", MaxFieldChars),
+			OperationID: strings.Repeat("o", maxFieldChars),
 		}
 		out := fit(in, redact)
 		data, err := json.Marshal(out)

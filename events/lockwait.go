@@ -10,7 +10,7 @@ import (
 )
 
 // ErrBusy is returned by Emit, wrapped, when other writers (goroutines of this process, or
-// other processes) kept the budget busy for the whole of Options.LockWait. The event is dropped.
+// other processes) kept the budget busy for 2 seconds. The event is dropped.
 var ErrBusy = errors.New("events: budget is busy")
 
 // acquire takes the budget lock before deadline.

@@ -9,18 +9,18 @@ import (
 	"github.com/go-kit/log"
 )
 
-// LevelKey is the key whose value picks an event's Level in a Logger; it is the key the
+// levelKey is the key whose value picks an event's Level in a Logger; it is the key the
 // github.com/go-kit/log/level package uses.
-const LevelKey = "level"
+const levelKey = "level"
 
 // Logger returns a github.com/go-kit/log Logger that turns each Log call into one event with
 // the given task name.
 //
-// The first LevelKey pair picks the Level (as in go-kit's level.NewFilter), and no LevelKey
-// pair goes into the message. go-kit's level values debug, info, warn and error map to Verbose,
+// The first "level" pair (the key github.com/go-kit/log/level uses) picks the Level, as in
+// go-kit's level.NewFilter, and no "level" pair goes into the message. go-kit's level values debug, info, warn and error map to Verbose,
 // Informational, Warning and Error; "critical", "crit" and "fatal" map to Critical (any case);
 // anything else, or no level at all, to Informational. The other pairs become the message in
-// logfmt, as log.NewLogfmtLogger writes them; a call with no other pairs gets EmptyMessage.
+// logfmt, as log.NewLogfmtLogger writes them; a call with no other pairs gets "(no message)".
 // Redaction and size limits apply as for Emit.
 //
 // A logger must not fail its handler, and telemetry is best effort by nature, so an event
@@ -48,13 +48,13 @@ func (l eventLogger) Log(keyvals ...any) error {
 	return err
 }
 
-// splitLevel maps the value of the first LevelKey pair to a Level and returns the pairs that
-// are not LevelKey pairs. A dangling key at the end is kept, so that logfmt shows it.
+// splitLevel maps the value of the first levelKey pair to a Level and returns the pairs that
+// are not levelKey pairs. A dangling key at the end is kept, so that logfmt shows it.
 func splitLevel(keyvals []any) (Level, []any) {
 	lvl, found := Informational, false
 	rest := keyvals[:0:0]
 	for i := 0; i < len(keyvals); i += 2 {
-		if k, ok := keyvals[i].(string); ok && k == LevelKey && i+1 < len(keyvals) {
+		if k, ok := keyvals[i].(string); ok && k == levelKey && i+1 < len(keyvals) {
 			if !found {
 				lvl, found = levelOf(keyvals[i+1]), true
 			}

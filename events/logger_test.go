@@ -36,7 +36,7 @@ func TestLogger(t *testing.T) {
 		{"context", func(l log.Logger) error {
 			return level.Info(log.With(l, "seq", 4)).Log("msg", "x")
 		}, out{"Informational", "seq=4 msg=x"}},
-		{"only a level", func(l log.Logger) error { return level.Info(l).Log() }, out{"Informational", EmptyMessage}},
+		{"only a level", func(l log.Logger) error { return level.Info(l).Log() }, out{"Informational", emptyMessage}},
 		{"dangling key", func(l log.Logger) error { return l.Log("a") }, out{"Informational", "a=null"}},
 		{"level as the dangling key", func(l log.Logger) error { return l.Log("msg", "x", "level") },
 			out{"Informational", "msg=x level=null"}},
@@ -44,7 +44,7 @@ func TestLogger(t *testing.T) {
 		{"secret", func(l log.Logger) error { return level.Info(l).Log("password", "hunter2") },
 			out{"Informational", "password=[REDACTED]"}},
 		{"long", func(l log.Logger) error { return l.Log("msg", strings.Repeat("x", 4000)) },
-			out{"Informational", "msg=" + strings.Repeat("x", 3054) + TruncatedMarker}},
+			out{"Informational", "msg=" + strings.Repeat("x", 3054) + truncatedMarker}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,7 +69,7 @@ func TestLogger(t *testing.T) {
 }
 
 func TestLoggerErrors(t *testing.T) {
-	w, _, folder := testWriter(t, Options{Limit: 1})
+	w, _, folder := testWriter(t, Options{limit: 1})
 	l := w.Logger("t")
 	if err := l.Log("msg", "first"); err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestLoggerErrors(t *testing.T) {
 	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Options{Folder: blocker + "/events", TempDir: root, LockWait: time.Second})
+	w, err := New(Options{Folder: blocker + "/events", tempDir: root, lockWait: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

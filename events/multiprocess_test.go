@@ -44,7 +44,7 @@ func TestHelperEmitter(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Options{Folder: spec.Folder, Version: "9.9.9", Limit: spec.Limit, LockWait: time.Minute})
+	w, err := New(Options{Folder: spec.Folder, Version: "9.9.9", limit: spec.Limit, lockWait: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestMultiProcess(t *testing.T) {
 		wantFiles int
 	}{
 		{"all fit", 2000, 1000},
-		{"default budget", 0, DefaultLimit},
+		{"default budget", 0, defaultLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,7 +184,7 @@ func runMultiProcess(t *testing.T, limit, wantFiles int) {
 	for _, e := range entries {
 		left = append(left, e.Name())
 	}
-	if want := sorted([]string{StateFile, turnFile, "events"}); !slicesEqual(left, want) {
+	if want := sorted([]string{stateFile, turnFile, "events"}); !slicesEqual(left, want) {
 		t.Errorf("temp dir holds %q, want %q", left, want)
 	}
 }

@@ -17,54 +17,48 @@ import (
 	"github.com/vmext/vmext/internal/overwrite"
 )
 
-// DefaultLimit is the agent's cap on the events it collects per handler in one pass.
-const DefaultLimit = 360
+// defaultLimit is the agent's cap on the events it collects per handler in one pass.
+const defaultLimit = 360
 
-// DefaultWindow is the agent's collection period.
-const DefaultWindow = 5 * time.Minute
+// defaultWindow is the agent's collection period.
+const defaultWindow = 5 * time.Minute
 
-// DefaultLockWait is how long Emit waits for the budget lock by default.
-const DefaultLockWait = 2 * time.Second
+// defaultLockWait is how long Emit waits for the budget lock by default.
+const defaultLockWait = 2 * time.Second
 
-// StateFile is the name of the budget file in Options.TempDir. It is the lock file too.
-const StateFile = ".events-budget"
+// stateFile is the name of the budget file in the temporary folder. It is the lock file too.
+const stateFile = ".events-budget"
 
-// turnFile is the turnstile lock beside StateFile; see Writer.acquire.
+// turnFile is the turnstile lock beside stateFile; see Writer.acquire.
 const turnFile = ".events-budget.turn"
 
-// ErrBudgetExceeded is returned by Emit when Options.Limit events have already been written
-// within the last Options.Window. The event is dropped.
+// ErrBudgetExceeded is returned by Emit and EmitBatch when the events would exceed the budget:
+// 360 events in any interval of five minutes, counted across every process writing into the
+// folder, which is what the agent collects per handler in one pass. The events are dropped.
 var ErrBudgetExceeded = errors.New("events: event budget exceeded")
 
 // Options configure a Writer. The zero value gives a disabled Writer.
 type Options struct {
 	// Folder is eventsFolder from HandlerEnvironment.json. "" disables events: Emit is then a
-	// no-op that returns nil. It is created (0700) when missing.
+	// no-op that returns nil. It is created (0700) when missing. The Writer keeps its temporary
+	// files and its budget state in Folder's parent (the handler's log folder in the agent's
+	// layout), never in Folder, whose files the agent deletes.
 	Folder string
-	// TempDir holds the temporary files and the budget state (StateFile). It must be on the
-	// same file system as Folder, must not be Folder or inside it (the agent deletes every file
-	// it finds there), and should serve one Folder only. "" means the parent of Folder, which
-	// for the agent's layout is the handler's log folder. It is created (0700) when missing.
-	TempDir string
-	// Version is the extension version, written in every event. At most MaxFieldChars.
+	// Version is the extension version, written in every event. At most 256 characters.
 	Version string
 	// OperationID is written in every event. "" means a random UUID-like id, one per Writer.
-	// At most MaxFieldChars.
+	// At most 256 characters.
 	OperationID string
 	// Redact is applied to Message and TaskName before they are cut to size, and should
 	// replace secrets with a marker such as [REDACTED]. nil leaves them as they are.
 	Redact func(string) string
-	// Now is the clock for timestamps, file names and the budget. nil means time.Now.
-	Now func() time.Time
-	// Limit is how many events may be written in any interval of length Window, by all the
-	// processes writing into Folder together. 0 means DefaultLimit; at most 10000.
-	Limit int
-	// Window is the interval Limit applies to. 0 means DefaultWindow.
-	Window time.Duration
-	// LockWait bounds how long Emit waits for other goroutines and processes that are writing
-	// events, before it drops the event and returns an error wrapping ErrBusy. 0 means
-	// DefaultLockWait.
-	LockWait time.Duration
+
+	// Seams for this package's tests; the zero values are what a handler gets.
+	tempDir  string           // temporary files and budget state; "" means the parent of Folder
+	now      func() time.Time // clock for timestamps, file names and the budget; nil means time.Now
+	limit    int              // events in any interval of length window; 0 means defaultLimit, at most maxLimit
+	window   time.Duration    // 0 means defaultWindow
+	lockWait time.Duration    // wait for other writers before ErrBusy; 0 means defaultLockWait
 }
 
 // Writer writes telemetry events into the agent's events folder, within the agent's limits.
@@ -98,10 +92,10 @@ func New(opts Options) (*Writer, error) {
 		operationID: opts.OperationID,
 		pid:         strconv.Itoa(os.Getpid()),
 		redact:      opts.Redact,
-		now:         opts.Now,
-		limit:       opts.Limit,
-		window:      opts.Window,
-		lockWait:    opts.LockWait,
+		now:         opts.now,
+		limit:       opts.limit,
+		window:      opts.window,
+		lockWait:    opts.lockWait,
 		turn:        make(chan struct{}, 1),
 	}
 	if w.redact == nil {
@@ -112,19 +106,19 @@ func New(opts Options) (*Writer, error) {
 	}
 	switch {
 	case w.limit == 0:
-		w.limit = DefaultLimit
+		w.limit = defaultLimit
 	case w.limit < 0 || w.limit > maxLimit:
 		return nil, fmt.Errorf("events: limit %d is outside 1..%d", w.limit, maxLimit)
 	}
 	switch {
 	case w.window == 0:
-		w.window = DefaultWindow
+		w.window = defaultWindow
 	case w.window < 0:
 		return nil, fmt.Errorf("events: negative window %s", w.window)
 	}
 	switch {
 	case w.lockWait == 0:
-		w.lockWait = DefaultLockWait
+		w.lockWait = defaultLockWait
 	case w.lockWait < 0:
 		return nil, fmt.Errorf("events: negative lock wait %s", w.lockWait)
 	}
@@ -132,8 +126,8 @@ func New(opts Options) (*Writer, error) {
 		w.operationID = newOperationID()
 	}
 	for _, f := range []struct{ name, v string }{{"version", w.version}, {"operation id", w.operationID}} {
-		if !utf8.ValidString(f.v) || utf8.RuneCountInString(f.v) > MaxFieldChars {
-			return nil, fmt.Errorf("events: %s is not valid UTF-8 of at most %d characters", f.name, MaxFieldChars)
+		if !utf8.ValidString(f.v) || utf8.RuneCountInString(f.v) > maxFieldChars {
+			return nil, fmt.Errorf("events: %s is not valid UTF-8 of at most %d characters", f.name, maxFieldChars)
 		}
 	}
 	if opts.Folder == "" {
@@ -144,14 +138,14 @@ func New(opts Options) (*Writer, error) {
 		return nil, fmt.Errorf("events: events folder: %w", err)
 	}
 	tempDir := filepath.Dir(folder)
-	if opts.TempDir != "" {
-		if tempDir, err = filepath.Abs(opts.TempDir); err != nil {
+	if opts.tempDir != "" {
+		if tempDir, err = filepath.Abs(opts.tempDir); err != nil {
 			return nil, fmt.Errorf("events: temp dir: %w", err)
 		}
 	}
 	// The default, the folder's parent, can only lie inside the folder when the folder's own
 	// name is a symbolic link; resolving both paths costs a look-up per path element.
-	check := opts.TempDir != ""
+	check := opts.tempDir != ""
 	if fi, err := os.Lstat(folder); !check && err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		check = true
 	}
@@ -159,7 +153,7 @@ func New(opts Options) (*Writer, error) {
 		return nil, fmt.Errorf("events: temp dir %s must be outside the events folder %s: the agent deletes every file there", tempDir, folder)
 	}
 	w.folder, w.tempDir = folder, tempDir
-	w.statePath = filepath.Join(tempDir, StateFile)
+	w.statePath = filepath.Join(tempDir, stateFile)
 	w.turnPath = filepath.Join(tempDir, turnFile)
 	return w, nil
 }
@@ -218,14 +212,15 @@ func (w *Writer) OperationID() string {
 
 // Emit writes one event with the given level, task name and message.
 //
-// The message and task name are redacted, made valid UTF-8 and cut to the agent's limits (see
-// MaxMessageChars, MaxTaskNameChars and MaxEventChars); an empty message becomes EmptyMessage.
-// The event is written to a temporary file in TempDir and renamed into Folder, so the agent
-// never sees a partial file, under a 19-digit name that is unique across processes and larger
-// than every name written before it.
+// The message and task name are redacted, made valid UTF-8 and cut to the agent's limits: the
+// task name to 3072 characters, the message to MaxMessageChars and further if the whole event
+// would exceed the 6144 characters the agent accepts; a cut ends with a visible marker. An
+// empty or blank message becomes "(no message)", which the agent keeps. The event appears in
+// Folder whole (it is written beside Folder and renamed in), under a 19-digit name that is
+// unique across processes and larger than every name written before it.
 //
 // When the budget is spent, the event is dropped and Emit returns ErrBudgetExceeded. Emit waits
-// at most LockWait in all for other goroutines and processes writing events; when that is not
+// at most 2 seconds in all for other goroutines and processes writing events; when that is not
 // enough, the event is dropped and Emit returns an error that wraps ErrBusy. A level other than
 // the six declared ones is an error. On a disabled Writer Emit does nothing and returns nil.
 func (w *Writer) Emit(level Level, task, message string) error {
@@ -249,7 +244,7 @@ func (w *Writer) EmitBatch(entries ...Entry) error {
 	if !w.Enabled() || len(entries) == 0 {
 		return nil
 	}
-	batch := make([]Event, len(entries))
+	batch := make([]event, len(entries))
 	for i, en := range entries {
 		if !en.Level.Valid() {
 			return fmt.Errorf("events: unknown level %q", en.Level)
@@ -258,9 +253,9 @@ func (w *Writer) EmitBatch(entries ...Entry) error {
 		if t.IsZero() {
 			t = w.now()
 		}
-		batch[i] = fit(Event{
+		batch[i] = fit(event{
 			Version:     w.version,
-			Timestamp:   FormatTimestamp(t),
+			Timestamp:   formatTimestamp(t),
 			TaskName:    en.Task,
 			EventLevel:  string(en.Level),
 			Message:     en.Message,
@@ -296,8 +291,8 @@ func (w *Writer) EmitBatch(entries ...Entry) error {
 
 // write stores one encoded event under the budget lock. The whole exchange (check the budget,
 // pick the name, write the event, record it) happens under the lock, and the event is recorded
-// at the time it became visible, after the rename. So for any interval of length Window, the
-// files that appeared in Folder during it number at most Limit.
+// at the time it became visible, after the rename. So for any interval of length window, the
+// files that appeared in the folder during it number at most limit.
 func (w *Writer) write(data []byte, count int, deadline time.Time) error {
 	for _, dir := range []string{w.tempDir, w.folder} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -48,8 +48,8 @@ func (c *fakeClock) Add(d time.Duration) {
 
 var t0 = time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.UTC)
 
-// testWriter returns a Writer on a fresh folder (root/events, so TempDir defaults to root)
-// with a fake clock; opts fill in the rest.
+// testWriter returns a Writer on a fresh folder (root/events, so the temporary folder defaults
+// to root) with a fake clock; opts fill in the rest.
 func testWriter(t *testing.T, opts Options) (*Writer, *fakeClock, string) {
 	t.Helper()
 	root := t.TempDir()
@@ -57,8 +57,8 @@ func testWriter(t *testing.T, opts Options) (*Writer, *fakeClock, string) {
 	if opts.Folder == "" {
 		opts.Folder = filepath.Join(root, "events")
 	}
-	if opts.Now == nil {
-		opts.Now = clock.Now
+	if opts.now == nil {
+		opts.now = clock.Now
 	}
 	if opts.Version == "" {
 		opts.Version = "1.2.3"
@@ -92,7 +92,7 @@ func TestEmitFields(t *testing.T) {
 	got.Event.EventTid = ""
 	want := agentEvent{
 		File: fmt.Sprintf("%d.json", t0.UnixNano()),
-		Event: Event{
+		Event: event{
 			Version:     "1.2.3",
 			Timestamp:   "2025-01-02T03:04:05.1234567Z",
 			TaskName:    "Enable",
@@ -117,8 +117,8 @@ func TestTimestampFormat(t *testing.T) {
 		{time.Date(2025, 6, 1, 2, 0, 0, 100, time.FixedZone("CEST", 2*3600)), "2025-06-01T00:00:00.0000001Z"},
 	}
 	for _, tt := range tests {
-		if got := FormatTimestamp(tt.in); got != tt.want {
-			t.Errorf("FormatTimestamp(%v) = %q, want %q", tt.in, got, tt.want)
+		if got := formatTimestamp(tt.in); got != tt.want {
+			t.Errorf("formatTimestamp(%v) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -141,7 +141,7 @@ func TestRandomOperationID(t *testing.T) {
 func TestEmitShapes(t *testing.T) {
 	secret := "hunter2hunter2hunter2"
 	redact := func(s string) string { return strings.ReplaceAll(s, secret, "[REDACTED]") }
-	m := TruncatedMarker
+	m := truncatedMarker
 	rep := strings.Repeat
 	type fields struct{ TaskName, Message string }
 	tests := []struct {
@@ -149,7 +149,7 @@ func TestEmitShapes(t *testing.T) {
 		redact        func(string) string
 		task, message string
 		want          fields
-		fill          bool // the event must come out exactly MaxEventChars long
+		fill          bool // the event must come out exactly maxEventChars long
 	}{
 		{name: "plain", task: "Enable", message: "hello", want: fields{"Enable", "hello"}},
 		{name: "message at limit", task: "t", message: rep("a", 3072), want: fields{"t", rep("a", 3072)}},
@@ -169,11 +169,11 @@ func TestEmitShapes(t *testing.T) {
 			want: fields{"deploy [REDACTED]", "x"}},
 		{name: "redaction of a long task", redact: redact, task: rep("T", 3070) + secret, message: "x",
 			want: fields{rep("T", 3058) + m, "x"}},
-		{name: "empty", task: "t", message: "", want: fields{"t", EmptyMessage}},
-		{name: "white space only", task: "t", message: " \t\r\n\u00a0\x1c\x1f", want: fields{"t", EmptyMessage}},
+		{name: "empty", task: "t", message: "", want: fields{"t", emptyMessage}},
+		{name: "white space only", task: "t", message: " \t\r\n\u00a0\x1c\x1f", want: fields{"t", emptyMessage}},
 		{name: "redacted to nothing", redact: redact, task: "t", message: secret, want: fields{"t", "[REDACTED]"}},
 		{name: "redactor returns nothing", redact: func(string) string { return "" }, task: "t", message: "x",
-			want: fields{"", EmptyMessage}},
+			want: fields{"", emptyMessage}},
 		{name: "invalid utf-8", task: "a\xffb", message: "a\xffb\xc3", want: fields{"a\uFFFDb", "a\uFFFDb\uFFFD"}},
 		{name: "invalid utf-8 over limit", task: "t", message: rep("\xffa", 2000), want: fields{"t", rep("\uFFFDa", 1529) + m}},
 		{name: "control characters", task: "t", message: "line1\nline2\x00\"<&>", want: fields{"t", "line1\nline2\x00\"<&>"}},
@@ -186,12 +186,12 @@ func TestEmitShapes(t *testing.T) {
 				t.Errorf("part of the secret escaped: %q / %q", got.TaskName, got.Message)
 			}
 			if tt.fill {
-				if n := got.Chars(); n != MaxEventChars {
-					t.Errorf("event has %d characters, want exactly %d", n, MaxEventChars)
+				if n := got.chars(); n != maxEventChars {
+					t.Errorf("event has %d characters, want exactly %d", n, maxEventChars)
 				}
 				// Independently of fit: the message is as much of the original as fits, then the marker.
-				other := got.Chars() - utf8.RuneCountInString(got.Message)
-				keep := min(MaxMessageChars, MaxEventChars-other) - utf8.RuneCountInString(m)
+				other := got.chars() - utf8.RuneCountInString(got.Message)
+				keep := min(MaxMessageChars, maxEventChars-other) - utf8.RuneCountInString(m)
 				first, _ := utf8.DecodeRuneInString(tt.message)
 				tt.want.Message = rep(string(first), keep) + m
 			}
@@ -204,7 +204,7 @@ func TestEmitShapes(t *testing.T) {
 
 func TestEmitDisabled(t *testing.T) {
 	root := t.TempDir()
-	w, err := New(Options{TempDir: filepath.Join(root, "tmp")})
+	w, err := New(Options{tempDir: filepath.Join(root, "tmp")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,16 +232,16 @@ func TestNewRejects(t *testing.T) {
 		name string
 		opts Options
 	}{
-		{"temp dir inside folder", Options{Folder: folder, TempDir: filepath.Join(folder, "tmp")}},
-		{"temp dir is folder", Options{Folder: folder, TempDir: folder + string(filepath.Separator)}},
-		{"temp dir is folder, relative spelling", Options{Folder: folder, TempDir: filepath.Join(folder, "x", "..")}},
-		{"negative limit", Options{Folder: folder, Limit: -1}},
-		{"huge limit", Options{Folder: folder, Limit: maxLimit + 1}},
-		{"negative window", Options{Folder: folder, Window: -time.Second}},
-		{"negative lock wait", Options{Folder: folder, LockWait: -time.Second}},
-		{"long version", Options{Folder: folder, Version: strings.Repeat("1", MaxFieldChars+1)}},
+		{"temp dir inside folder", Options{Folder: folder, tempDir: filepath.Join(folder, "tmp")}},
+		{"temp dir is folder", Options{Folder: folder, tempDir: folder + string(filepath.Separator)}},
+		{"temp dir is folder, relative spelling", Options{Folder: folder, tempDir: filepath.Join(folder, "x", "..")}},
+		{"negative limit", Options{Folder: folder, limit: -1}},
+		{"huge limit", Options{Folder: folder, limit: maxLimit + 1}},
+		{"negative window", Options{Folder: folder, window: -time.Second}},
+		{"negative lock wait", Options{Folder: folder, lockWait: -time.Second}},
+		{"long version", Options{Folder: folder, Version: strings.Repeat("1", maxFieldChars+1)}},
 		{"invalid operation id", Options{Folder: folder, OperationID: "op\xff"}},
-		{"disabled but invalid", Options{Limit: -5}},
+		{"disabled but invalid", Options{limit: -5}},
 	}
 	if runtime.GOOS != "windows" {
 		os.MkdirAll(folder, 0o700)
@@ -252,7 +252,7 @@ func TestNewRejects(t *testing.T) {
 		tests = append(tests, struct {
 			name string
 			opts Options
-		}{"temp dir inside folder through a link", Options{Folder: folder, TempDir: filepath.Join(link, "tmp")}})
+		}{"temp dir inside folder through a link", Options{Folder: folder, tempDir: filepath.Join(link, "tmp")}})
 		// The default temp dir, the folder's parent, is the folder itself when the folder is
 		// a link to its parent.
 		self := filepath.Join(root, "self")
@@ -273,8 +273,8 @@ func TestNewRejects(t *testing.T) {
 	}
 	for _, ok := range []Options{
 		{Folder: folder},
-		{Folder: folder, TempDir: filepath.Join(root, "events-tmp")}, // a sibling that shares the prefix
-		{Folder: folder, TempDir: root, Limit: maxLimit, Version: strings.Repeat("é", MaxFieldChars)},
+		{Folder: folder, tempDir: filepath.Join(root, "events-tmp")}, // a sibling that shares the prefix
+		{Folder: folder, tempDir: root, limit: maxLimit, Version: strings.Repeat("é", maxFieldChars)},
 	} {
 		if _, err := New(ok); err != nil {
 			t.Errorf("New(%+v): %v", ok, err)
@@ -298,7 +298,7 @@ func TestEmitUnknownLevel(t *testing.T) {
 }
 
 func TestFileNames(t *testing.T) {
-	w, clock, folder := testWriter(t, Options{Limit: 100})
+	w, clock, folder := testWriter(t, Options{limit: 100})
 	var want []string
 	emit := func(wantN int64) {
 		t.Helper()
@@ -360,7 +360,7 @@ func TestFilesArePrivateAndNoTempLeft(t *testing.T) {
 	for _, e := range tmp {
 		names = append(names, e.Name())
 	}
-	if want := []string{StateFile, turnFile, "events"}; !cmp.Equal(sorted(want), names) {
+	if want := []string{stateFile, turnFile, "events"}; !cmp.Equal(sorted(want), names) {
 		t.Errorf("temp dir holds %q, want %q", names, sorted(want))
 	}
 }
@@ -372,7 +372,7 @@ func sorted(s []string) []string {
 }
 
 func TestBudgetSlidingWindow(t *testing.T) {
-	w, clock, folder := testWriter(t, Options{Limit: 3, Window: time.Minute})
+	w, clock, folder := testWriter(t, Options{limit: 3, window: time.Minute})
 	steps := []struct {
 		at   time.Duration // since t0
 		want error
@@ -413,8 +413,8 @@ func TestBudgetSlidingWindow(t *testing.T) {
 
 func TestBudgetSharedByWriters(t *testing.T) {
 	// Two writers on one folder stand for two processes: the budget is the folder's.
-	a, clock, folder := testWriter(t, Options{Limit: 4})
-	b, err := New(Options{Folder: folder, Now: clock.Now, Limit: 4})
+	a, clock, folder := testWriter(t, Options{limit: 4})
+	b, err := New(Options{Folder: folder, now: clock.Now, limit: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +434,7 @@ func TestBudgetSharedByWriters(t *testing.T) {
 }
 
 func TestBudgetClockSetBack(t *testing.T) {
-	w, clock, folder := testWriter(t, Options{Limit: 1, Window: time.Minute})
+	w, clock, folder := testWriter(t, Options{limit: 1, window: time.Minute})
 	steps := []struct {
 		at   time.Duration
 		want error
@@ -471,7 +471,7 @@ func TestBudgetCorruptState(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w, clock, folder := testWriter(t, Options{Limit: 3})
+			w, clock, folder := testWriter(t, Options{limit: 3})
 			for range 2 {
 				if err := w.Emit(Informational, "t", "before"); err != nil {
 					t.Fatal(err)
@@ -502,7 +502,7 @@ func TestBudgetCorruptState(t *testing.T) {
 }
 
 func TestBudgetRebuildIgnoresOldAndForeignFiles(t *testing.T) {
-	w, _, folder := testWriter(t, Options{Limit: 2})
+	w, _, folder := testWriter(t, Options{limit: 2})
 	os.MkdirAll(folder, 0o700)
 	for _, name := range []string{
 		fmt.Sprintf("%019d.json", t0.Add(-10*time.Minute).UnixNano()), // outside the window
@@ -522,11 +522,11 @@ func TestBudgetRebuildIgnoresOldAndForeignFiles(t *testing.T) {
 
 func TestBudgetMatchesModel(t *testing.T) {
 	// Random traffic from three writers against a plain model of the rule: accept when fewer
-	// than Limit accepted events lie in (now-Window, now]. Then check the invariant directly.
+	// than limit accepted events lie in (now-window, now]. Then check the invariant directly.
 	const limit, window = 5, 10 * time.Second
-	a, clock, folder := testWriter(t, Options{Limit: limit, Window: window})
-	b, _ := New(Options{Folder: folder, Now: clock.Now, Limit: limit, Window: window})
-	c, _ := New(Options{Folder: folder, Now: clock.Now, Limit: limit, Window: window})
+	a, clock, folder := testWriter(t, Options{limit: limit, window: window})
+	b, _ := New(Options{Folder: folder, now: clock.Now, limit: limit, window: window})
+	c, _ := New(Options{Folder: folder, now: clock.Now, limit: limit, window: window})
 	writers := []*Writer{a, b, c}
 	var accepted []time.Time
 	seed := uint64(1)
@@ -568,9 +568,9 @@ func TestBudgetMatchesModel(t *testing.T) {
 }
 
 func TestLockBusy(t *testing.T) {
-	for _, file := range []string{StateFile, turnFile} {
+	for _, file := range []string{stateFile, turnFile} {
 		t.Run(file, func(t *testing.T) {
-			w, _, folder := testWriter(t, Options{LockWait: 50 * time.Millisecond})
+			w, _, folder := testWriter(t, Options{lockWait: 50 * time.Millisecond})
 			held, err := lock.Acquire(t.Context(), filepath.Join(filepath.Dir(folder), file), time.Second)
 			if err != nil {
 				t.Fatal(err)
@@ -590,7 +590,7 @@ func TestLockBusy(t *testing.T) {
 }
 
 func TestEmitConcurrentGoroutines(t *testing.T) {
-	w, _, folder := testWriter(t, Options{Limit: 50, Now: time.Now})
+	w, _, folder := testWriter(t, Options{limit: 50, now: time.Now})
 	var wg sync.WaitGroup
 	errs := make(chan error, 80)
 	for g := range 8 {

@@ -13,7 +13,7 @@ import (
 
 // eventsWriter opens the telemetry writer; events are best effort, so a failure only disables them.
 func (r *run) eventsWriter(env Environment, version string) *events.Writer {
-	w, err := events.New(events.Options{Folder: env.EventsFolder, Version: version, Redact: r.redactor.String, Now: r.now})
+	w, err := events.New(events.Options{Folder: env.EventsFolder, Version: version, Redact: r.redactor.String})
 	if err != nil {
 		level.Warn(r.log).Log("msg", "telemetry events disabled", "err", err)
 		w, _ = events.New(events.Options{})

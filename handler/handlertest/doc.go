@@ -14,7 +14,8 @@
 // Protected settings are encrypted to a tenant certificate the VM generates and stores as the
 // Linux agent does (<THUMBPRINT>.crt and .prv). On Windows, where the agent uses the
 // LocalMachine\My store, which a test cannot fill, handlers are pointed at those files
-// instead: in-process ones through Handler.Decryptor, processes through crypto.CertDirEnv.
+// instead: in-process ones through Handler.Decryptor, processes through the VMEXT_CERT_DIR
+// variable, which crypto.Default honours.
 //
 // The scenarios the agent plays are one call each: FirstInstall, NewSettings, Reboot,
 // Upgrade (in the agent's exact order, copying mrseq and the status files), Remove, and

@@ -112,7 +112,7 @@ func (vm *VM) Env(c Command) []string {
 		env = append(env, agentenv.UninstallExitCode+"="+agentenv.NotRun)
 	}
 	if vm.fakeCertStore() {
-		env = append(env, crypto.CertDirEnv+"="+vm.CertDir())
+		env = append(env, seam.CertDirEnv+"="+vm.CertDir())
 	}
 	env = append(env, vm.opts.Env...)
 	return append(env, c.Env...)
