@@ -1,6 +1,3 @@
-// Package seam holds the hooks through which vmext's own test tools (handler/handlertest)
-// reach into the runtime. Nothing here is for handler authors, and the guest agent never
-// uses any of it.
 package seam
 
 // CertDirEnv names a variable that, when set, makes crypto.Default read the certificate files

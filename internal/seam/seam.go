@@ -1,7 +1,9 @@
-// Package seam carries what a test or the fake agent replaces in a handler run: the
-// environment, the executable and working folder, standard error, the clock and retry
-// waits. The values travel in the context given to handler.Handler.Run, so that the public
-// Handler has no fields for them; nothing outside this module can set them.
+// Package seam holds the hooks through which vmext's own test tools (handler/handlertest,
+// cmd/vmext) reach into the runtime: what a test or the fake agent replaces in a handler
+// run (the environment, the executable and working folder, standard error, the clock and
+// retry waits), carried in the context given to handler.Handler.Run so that the public
+// Handler has no fields for them, and the certificate folder override. Nothing here is for
+// handler authors; nothing outside this module can set these.
 package seam
 
 import (
