@@ -82,8 +82,7 @@ func TestEnvironmentVariants(t *testing.T) {
 	if r := v.runInProcess(h, "1.0.0", "install", 0); r.exit != 0 {
 		t.Fatalf("%+v", r)
 	}
-	if got.Version != "1" || got.EventsFolder != "/preview/events" || got.DeploymentID != "dep" || got.RoleName != "role" ||
-		got.Instance != "inst" || got.HostResolverAddress != "1.2.3.4" || got.Name != "Contoso.Test.Handler" || got.Root() != base {
+	if got.EventsFolder != "/preview/events" || got.HeartbeatFile != "hb" || got.Name != "Contoso.Test.Handler" || got.Root() != base {
 		t.Fatalf("environment = %+v", got)
 	}
 }

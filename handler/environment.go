@@ -18,7 +18,7 @@ import (
 // ErrNoEnvironment means HandlerEnvironment.json was found in none of the places searched.
 var errNoEnvironment = errors.New("HandlerEnvironment.json not found")
 
-// EnvironmentError means HandlerEnvironment.json exists but is not what the agent writes.
+// environmentError means HandlerEnvironment.json exists but is not what the agent writes.
 type environmentError struct {
 	Path    string
 	Problem string
@@ -29,8 +29,7 @@ func (e *environmentError) Error() string { return e.Path + ": " + e.Problem }
 // Environment is the content of HandlerEnvironment.json: the folders the agent gave this
 // handler. Always take paths from here; they differ between Linux, Windows and other hosts.
 type Environment struct {
-	Name    string // the handler's name, <Publisher>.<Type>
-	Version string // the file's schema version, as written ("1.0" on Linux, "1" on Windows)
+	Name string // the handler's name, <Publisher>.<Type>
 
 	LogFolder     string // where the handler's own logs go
 	ConfigFolder  string // where the agent writes <seq>.settings
@@ -38,21 +37,15 @@ type Environment struct {
 	HeartbeatFile string // the heartbeat file, read only when the manifest asks for it
 	EventsFolder  string // the telemetry events folder; "" when the agent has none
 
-	// Windows and legacy hosts only; usually empty.
-	DeploymentID        string
-	RoleName            string
-	Instance            string
-	HostResolverAddress string
-
-	// Path is the HandlerEnvironment.json this was read from.
-	Path string
+	version string // the file's schema version, as written ("1.0" on Linux, "1" on Windows)
+	path    string // the HandlerEnvironment.json this was read from
 }
 
 // Root returns the handler's root folder: where HandlerEnvironment.json is, the working
 // folder of every command and the place whose mrseq file the agent carries across updates.
-func (e Environment) Root() string { return filepath.Dir(e.Path) }
+func (e Environment) Root() string { return filepath.Dir(e.path) }
 
-// ParseEnvironment parses the content of HandlerEnvironment.json. A UTF-8 BOM is accepted,
+// parseEnvironment parses the content of HandlerEnvironment.json. A UTF-8 BOM is accepted,
 // version may be a number or a string, and eventsFolder falls back to eventsFolder_preview.
 // Keys match in any letter case, as encoding/json matches them, and a key given twice takes
 // its last value. (It reads the file with internal/jsonr rather than encoding/json: a cold
@@ -105,8 +98,6 @@ func parseEnvironment(data []byte) (Environment, error) {
 	}{
 		{"logFolder", &env.LogFolder}, {"configFolder", &env.ConfigFolder}, {"statusFolder", &env.StatusFolder},
 		{"heartbeatFile", &env.HeartbeatFile}, {"eventsFolder", &env.EventsFolder}, {"eventsFolder_preview", &preview},
-		{"deploymentid", &env.DeploymentID}, {"rolename", &env.RoleName}, {"instance", &env.Instance},
-		{"hostResolverAddress", &env.HostResolverAddress},
 	}
 	for _, m := range he.Members() {
 		for _, d := range folders {
@@ -122,7 +113,7 @@ func parseEnvironment(data []byte) (Environment, error) {
 	if he.Kind() != jsonr.Object {
 		return Environment{}, errors.New("handlerEnvironment is missing")
 	}
-	if env.Version, err = versionString(version); err != nil {
+	if env.version, err = versionString(version); err != nil {
 		return Environment{}, err
 	}
 	env.EventsFolder = cmp.Or(env.EventsFolder, preview)
@@ -184,7 +175,7 @@ func loadEnvironment(path string, b retry.Backoff) (Environment, error) {
 	})
 	switch {
 	case err == nil:
-		env.Path = path
+		env.path = path
 		return env, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return Environment{}, fmt.Errorf("%w at %s", errNoEnvironment, path)

@@ -29,10 +29,6 @@ func parseEnvironmentJSON(data []byte) (Environment, error) {
 			HeartbeatFile       string `json:"heartbeatFile"`
 			EventsFolder        string `json:"eventsFolder"`
 			EventsFolderPreview string `json:"eventsFolder_preview"`
-			DeploymentID        string `json:"deploymentid"`
-			RoleName            string `json:"rolename"`
-			Instance            string `json:"instance"`
-			HostResolverAddress string `json:"hostResolverAddress"`
 		} `json:"handlerEnvironment"`
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
@@ -56,10 +52,9 @@ func parseEnvironmentJSON(data []byte) (Environment, error) {
 		}
 	}
 	env := Environment{
-		Name: f[0].Name, Version: version,
+		Name: f[0].Name, version: version,
 		LogFolder: he.LogFolder, ConfigFolder: he.ConfigFolder, StatusFolder: he.StatusFolder,
 		HeartbeatFile: he.HeartbeatFile, EventsFolder: cmp.Or(he.EventsFolder, he.EventsFolderPreview),
-		DeploymentID: he.DeploymentID, RoleName: he.RoleName, Instance: he.Instance, HostResolverAddress: he.HostResolverAddress,
 	}
 	for _, v := range []string{env.LogFolder, env.ConfigFolder, env.StatusFolder} {
 		if strings.TrimSpace(v) == "" {

@@ -6,23 +6,24 @@ import (
 	"fmt"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/settings"
 )
 
 // A handler with an install step, an enable that validates its settings, and at-most-once
 // enables: a failed enable is not retried for the same sequence number.
 func ExampleHandler() {
-	type settings struct {
+	type config struct {
 		Port int `json:"port"`
 	}
 	h := &handler.Handler{
-		Policy:         handler.AtMostOnce,
-		StrictSettings: true, // unknown keys in the settings are an error (code 53)
+		Policy:   handler.AtMostOnce,
+		Settings: settings.Options{DisallowUnknownFields: true}, // unknown keys are an error (code 53)
 		Install: func(ctx context.Context, x *handler.Context) error {
 			x.Log.Log("msg", "installing", "version", x.Agent.ExtensionVersion)
 			return nil
 		},
 		Enable: func(ctx context.Context, x *handler.Context) error {
-			var s settings
+			var s config
 			if err := x.Settings.Decode(&s, nil); err != nil {
 				return err // reported with code 53
 			}

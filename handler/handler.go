@@ -56,12 +56,11 @@ type Handler struct {
 	// minute. After it the worker is killed.
 	StopWait time.Duration
 
-	// StrictSettings makes Settings.Decode reject keys the target types do not have.
-	StrictSettings bool
-
-	// Decryptor decrypts protected settings; the default is crypto.Default: the agent's
-	// certificate files on Linux, the LocalMachine\My store on Windows.
-	Decryptor settings.Decryptor
+	// Settings says how Context.Settings decodes: Settings.DisallowUnknownFields rejects keys
+	// the target types do not have, and Settings.Decryptor replaces crypto.Default (the
+	// agent's certificate files on Linux, the LocalMachine\My store on Windows). OnSecret is
+	// the runtime's own: it redacts every string of the protected settings.
+	Settings settings.Options
 
 	// LogFile is the log's name inside the log folder; the default is "handler.log".
 	LogFile string

@@ -19,7 +19,7 @@ func TestInterruptedEnableRunsAgain(t *testing.T) {
 	for _, between := range []handler.Operation{"", handler.Install} {
 		name := "directly"
 		if between != "" {
-			name = "after " + between.String()
+			name = "after " + string(between)
 		}
 		t.Run(name, func(t *testing.T) {
 			vm := handlertest.New(t, &handlertest.Options{

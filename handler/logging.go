@@ -32,7 +32,7 @@ func (r *run) openLog(env Environment, op Operation, version string) (closeLog f
 	logger := log.Logger(&teeErrors{next: file, stderr: r.stderr, redactor: r.redactor})
 	r.log = log.With(logger,
 		"time", log.TimestampFormat(r.now, time.RFC3339Nano),
-		"op", op.String(),
+		"op", string(op),
 		"version", version)
 	return closeLog
 }

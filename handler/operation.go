@@ -34,9 +34,6 @@ func (o Operation) title() string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// String returns the operation's argument form.
-func (o Operation) String() string { return string(o) }
-
 // UsageError is returned by ParseOperation for arguments that name no operation.
 type usageError struct {
 	Args []string

@@ -31,7 +31,7 @@ func TestParseEnvironmentPreviewEventsFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if env.Version != "1.0" || env.StatusFolder != "/var/lib/waagent/Contoso.Ext-1.0/status" || env.EventsFolder != "/var/log/azure/Contoso.Ext/events" {
+	if env.version != "1.0" || env.StatusFolder != "/var/lib/waagent/Contoso.Ext-1.0/status" || env.EventsFolder != "/var/log/azure/Contoso.Ext/events" {
 		t.Fatalf("got %+v", env)
 	}
 }

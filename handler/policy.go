@@ -1,8 +1,6 @@
 package handler
 
 import (
-	"fmt"
-
 	"github.com/vmext/vmext/internal/seqnum"
 )
 
@@ -24,19 +22,6 @@ const (
 	// Always runs the work on every enable.
 	Always
 )
-
-// String returns the policy's name: "at-least-once", "at-most-once" or "always".
-func (p Policy) String() string {
-	switch p {
-	case AtLeastOnce:
-		return "at-least-once"
-	case AtMostOnce:
-		return "at-most-once"
-	case Always:
-		return "always"
-	}
-	return fmt.Sprintf("Policy(%d)", int(p))
-}
 
 // internal returns the policy as the sequence-number logic spells it.
 func (p Policy) internal() seqnum.Policy {

@@ -162,7 +162,7 @@ func (r *run) run(ctx context.Context, op Operation) int {
 		Op:            op,
 		SeqNum:        seq,
 		ExtensionName: ext,
-		Settings:      r.settings(env, ext, seq),
+		Settings:      r.settings(ctx, env, ext, seq),
 		Log:           r.log,
 		Agent:         agent,
 		redactor:      r.redactor,
@@ -209,32 +209,26 @@ func (r *run) run(ctx context.Context, op Operation) int {
 
 // fatal reports a failure that happens before a callback can run.
 func (r *run) fatal(op Operation, exit int, err error) int {
-	level.Error(r.log).Log("msg", op.String()+" failed", "err", err)
+	level.Error(r.log).Log("msg", string(op)+" failed", "err", err)
 	return exit
 }
 
-func (r *run) settings(env Environment, ext string, seq int) *settings.Settings {
-	decryptor := r.h.Decryptor
-	if decryptor == nil {
-		decryptor = crypto.Default(env.ConfigFolder)
+func (r *run) settings(ctx context.Context, env Environment, ext string, seq int) *settings.Settings {
+	opts := r.h.Settings
+	if opts.Decryptor == nil {
+		opts.Decryptor = crypto.Default(env.ConfigFolder)
 	}
-	opts := settings.Options{
-		Decryptor:             decryptor,
-		OnSecret:              func(s string) { r.redactor.Add(s) },
-		DisallowUnknownFields: r.h.StrictSettings,
-		RetryWait:             r.seams.RetryWait,
-	}
+	opts.OnSecret = func(s string) { r.redactor.Add(s) }
 	if seq < 0 {
-		return settings.Empty(opts)
+		s, _ := settings.Parse(nil, opts)
+		return s
 	}
-	s, err := settings.Load(env.ConfigFolder, ext, seq, opts)
+	s, err := settings.Load(seam.With(ctx, r.seams), filepath.Join(env.ConfigFolder, agentenv.SettingsFile(ext, seq)), opts)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		level.Info(r.log).Log("msg", "no settings file for this sequence number", "file", settings.FileName(ext, seq))
-		return settings.Empty(opts)
+		level.Info(r.log).Log("msg", "no settings file for this sequence number", "file", agentenv.SettingsFile(ext, seq))
 	case err != nil:
 		level.Warn(r.log).Log("msg", "cannot read settings", "err", err)
-		return settings.Failed(err)
 	}
 	return s
 }
@@ -266,7 +260,7 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		Policy:      r.h.Policy.internal(),
 	})
 	x.Reason = d.Reason
-	level.Info(r.log).Log("msg", "enable decision", "run", d.Run, "reason", d.Reason, "policy", r.h.Policy)
+	level.Info(r.log).Log("msg", "enable decision", "run", d.Run, "reason", d.Reason, "policy", r.h.Policy.internal())
 	if !d.Run {
 		if r.h.Skipped != nil {
 			if err := r.call(ctx, x, r.h.Skipped); err != nil {
@@ -407,7 +401,7 @@ func (r *run) finish(x *Context, err error) int {
 		if werr := x.Status.finish(x.end.state, 0, x.end.message); werr != nil {
 			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
 		}
-		level.Info(r.log).Log("msg", x.Op.String()+" ended", "state", x.end.state, "exit", x.end.exit, "message", x.end.message)
+		level.Info(r.log).Log("msg", string(x.Op)+" ended", "state", x.end.state, "exit", x.end.exit, "message", x.end.message)
 		return x.end.exit
 	}
 	if err == nil {
@@ -424,7 +418,7 @@ func (r *run) finish(x *Context, err error) int {
 	if werr := x.Status.finish(status.Error, code, x.Op.title()+" failed: "+err.Error()); werr != nil {
 		level.Error(r.log).Log("msg", "cannot write status", "err", werr)
 	}
-	level.Error(r.log).Log("msg", x.Op.String()+" failed", "err", err, "code", code, "exit", exit)
+	level.Error(r.log).Log("msg", string(x.Op)+" failed", "err", err, "code", code, "exit", exit)
 	return exit
 }
 

@@ -34,8 +34,3 @@ func ExampleSettings_Decode_strict() {
 	fmt.Println(s.Decode(&pub, nil))
 	// Output: invalid settings: public settings: json: unknown field "comandToExecute"
 }
-
-func ExampleFileName() {
-	fmt.Println(settings.FileName("", 3), settings.FileName("RunCmd1", 3))
-	// Output: 3.settings RunCmd1.3.settings
-}

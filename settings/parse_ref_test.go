@@ -70,8 +70,8 @@ func checkParseMatchesReference(t *testing.T, data []byte) {
 	if (err == nil) != (werr == nil) {
 		t.Fatalf("Parse(%q): %v; encoding/json: %v", data, err, werr)
 	}
-	if err == nil && (!bytes.Equal(s.Public, pub) || s.protected != prot || s.Thumbprint != thumb) {
-		t.Fatalf("Parse(%q) = %s, %q, %q; encoding/json reads %s, %q, %q", data, s.Public, s.protected, s.Thumbprint, pub, prot, thumb)
+	if err == nil && (!bytes.Equal(s.Public, pub) || s.protected != prot || s.thumbprint != thumb) {
+		t.Fatalf("Parse(%q) = %s, %q, %q; encoding/json reads %s, %q, %q", data, s.Public, s.protected, s.thumbprint, pub, prot, thumb)
 	}
 }
 

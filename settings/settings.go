@@ -7,27 +7,36 @@
 // VM's tenant certificate) and protectedSettingsCertThumbprint; each may be null, and a
 // handler without settings gets an empty 0.settings. All of these cases are accepted.
 //
-// Protected settings are decrypted only when Decode is asked for them, through a Decryptor (the
-// crypto package provides the platform's), and the plaintext never leaves memory: it is
-// unmarshalled into the caller's value and the buffer is cleared.
+// Protected settings are decrypted only when Decode is asked for them, through a
+// crypto.Decryptor, and the plaintext never leaves memory: it is unmarshalled into the
+// caller's value and the buffer is cleared.
+//
+// A handler gets its settings from the runtime as handler.Context.Settings; Load and Parse
+// are for tools and for tests of the code that decodes them.
 package settings
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
+	"io/fs"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/internal/jsonr"
 	"github.com/vmext/vmext/internal/retry"
+	"github.com/vmext/vmext/internal/seam"
 )
 
-// Errors returned by Load, Parse and Decode; test them with errors.Is.
+// Errors returned by Load, Parse and Decode; test them with errors.Is. The runtime reports
+// a callback error that matches one of them with code 53 (bad configuration).
 var (
 	// ErrMalformed: the settings file is not what the agent writes (bad JSON, wrong shape).
 	ErrMalformed = errors.New("malformed settings file")
@@ -39,26 +48,19 @@ var (
 	ErrNoDecryptor = errors.New("protected settings not supported: no decryptor configured")
 )
 
-// Decryptor turns a protected-settings blob (DER, already base64-decoded) into its plaintext,
-// using the certificate named by thumbprint. The crypto package implements it.
-type Decryptor interface {
-	Decrypt(thumbprint string, der []byte) ([]byte, error)
-}
-
 // Options control how settings are decoded.
 type Options struct {
 	// Decryptor decrypts protected settings. Without one, Decode fails with ErrNoDecryptor
-	// when it is asked for protected settings that are present.
-	Decryptor Decryptor
+	// when it is asked for protected settings that are present. The runtime uses
+	// crypto.Default unless the handler sets one.
+	Decryptor crypto.Decryptor
 	// OnSecret is called with every string value found in the decrypted protected settings,
 	// so that the caller can redact them from logs and status.
 	OnSecret func(secret string)
 	// DisallowUnknownFields makes Decode reject keys that the target struct does not have,
-	// in either half.
+	// in either half, as encoding/json's Decoder.DisallowUnknownFields does. An unknown key
+	// of the protected half is not named in the error: a key name can be a secret too.
 	DisallowUnknownFields bool
-	// RetryWait is the first wait before Load re-reads a file that failed to parse (the
-	// agent writes settings in place); it doubles on each of 5 retries. The default is 50ms.
-	RetryWait time.Duration
 }
 
 // Settings is one parsed settings file.
@@ -66,53 +68,52 @@ type Settings struct {
 	// Public is the publicSettings JSON, nil when absent or null. A publicSettings that the
 	// agent wrote as a JSON string holding an object is unwrapped to the object.
 	Public json.RawMessage
-	// Thumbprint is protectedSettingsCertThumbprint, "" when absent or null.
-	Thumbprint string
 
-	protected string // base64, "" when absent or null
-	path      string
-	opts      Options
-	err       error // from Failed
+	thumbprint string // protectedSettingsCertThumbprint, "" when absent or null
+	protected  string // base64, "" when absent or null
+	opts       Options
+	err        error // the file could not be read or parsed: Decode returns it
 }
 
-// FileName returns the settings file name for a sequence number: "<seq>.settings", or
-// "<ext>.<seq>.settings" for an extension of a multi-config handler.
-func FileName(extensionName string, seq int) string {
-	if extensionName != "" {
-		return extensionName + "." + strconv.Itoa(seq) + ".settings"
-	}
-	return strconv.Itoa(seq) + ".settings"
-}
-
-// Load reads and parses <configFolder>/FileName(extensionName, seq). A read or parse failure is
-// retried with backoff, because the agent writes the file in place. A missing file is
-// returned as an error satisfying errors.Is(err, fs.ErrNotExist).
-func Load(configFolder, extensionName string, seq int, opts Options) (*Settings, error) {
-	path := filepath.Join(configFolder, FileName(extensionName, seq))
+// Load reads and parses the settings file at path. It always returns usable Settings:
+//
+//   - when the file does not exist (the agent has written no settings for this goal state)
+//     they are empty, and the error satisfies errors.Is(err, fs.ErrNotExist);
+//   - when it cannot be read or parsed, Decode returns the error Load returns, so that only
+//     code that needs the settings fails.
+//
+// The agent writes settings files in place, so a read or parse failure is retried with
+// doubling waits (1.5 s in all) unless ctx ends first.
+func Load(ctx context.Context, path string, opts Options) (*Settings, error) {
 	var s *Settings
-	err := retry.ReadFile(path, retry.Backoff{First: opts.RetryWait}, func(data []byte) (err error) {
+	b := retry.Backoff{Sleep: func(d time.Duration) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}}
+	if sm := seam.From(ctx); sm != nil {
+		b.First = sm.RetryWait
+	}
+	err := retry.ReadFile(path, b, func(data []byte) (err error) {
 		s, err = Parse(data, opts)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		err = fmt.Errorf("%s: %w", path, err)
+		s = &Settings{opts: opts}
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.err = err
+		}
 	}
-	s.path = path
-	return s, nil
+	return s, err
 }
-
-// Empty returns settings with nothing in them, as for a handler that has none.
-func Empty(opts Options) *Settings { return &Settings{opts: opts} }
-
-// Failed returns settings whose Decode always returns err: a runtime that could not read the
-// settings file hands these to code that may not need the settings at all.
-func Failed(err error) *Settings { return &Settings{err: err} }
 
 // Parse parses the content of a settings file. Empty content (or only white space) is a
 // handler without settings. Keys match in any letter case, as encoding/json matches them, and
-// a key given twice takes its last value. (It reads the file with internal/jsonr rather than
-// encoding/json: a cold process pays encoding/json's reflection on every run; a test holds
-// the two equal.)
+// a key given twice takes its last value.
 func Parse(data []byte, opts Options) (*Settings, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	s := &Settings{opts: opts}
@@ -158,7 +159,7 @@ func Parse(data []byte, opts Options) (*Settings, error) {
 	for _, f := range []struct {
 		key string
 		to  *string
-	}{{"protectedSettings", &s.protected}, {"protectedSettingsCertThumbprint", &s.Thumbprint}} {
+	}{{"protectedSettings", &s.protected}, {"protectedSettingsCertThumbprint", &s.thumbprint}} {
 		switch v, _ := hs.Get(f.key); v.Kind() {
 		case jsonr.String:
 			*f.to, _ = v.Str()
@@ -170,9 +171,6 @@ func Parse(data []byte, opts Options) (*Settings, error) {
 	return s, nil
 }
 
-// Path returns the file the settings were loaded from, "" if they were not loaded from a file.
-func (s *Settings) Path() string { return s.path }
-
 // HasProtected reports whether the settings carry protected settings.
 func (s *Settings) HasProtected() bool { return s.protected != "" }
 
@@ -183,6 +181,11 @@ func (s *Settings) IsEmpty() bool { return s.Public == nil && s.protected == "" 
 // protected, each a pointer as for json.Unmarshal. A nil target skips its half; in particular
 // the protected settings are decrypted only when protected is not nil. A half that is absent
 // leaves its target unchanged. Errors name the half and the field, never a protected value.
+//
+// A handler without protected settings passes nil for protected:
+//
+//	var pub struct{ Message string `json:"message"` }
+//	err := x.Settings.Decode(&pub, nil) // nil: no protected half wanted
 func (s *Settings) Decode(public, protected any) error {
 	if s.err != nil {
 		return s.err
@@ -208,7 +211,7 @@ func (s *Settings) decodeProtected(v any) error {
 	if err != nil {
 		return fmt.Errorf("%w: protectedSettings is not valid base64", ErrMalformed)
 	}
-	plain, err := s.opts.Decryptor.Decrypt(s.Thumbprint, der)
+	plain, err := s.opts.Decryptor.Decrypt(s.thumbprint, der)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrProtected, err)
 	}
@@ -225,9 +228,94 @@ func (s *Settings) decodeProtected(v any) error {
 		}
 	}
 	if err := s.decode(plain, v); err != nil {
+		if _, ok := unknownField(err); ok {
+			n := countUnknown(plain, v)
+			return fmt.Errorf("%w: %w: %d unknown %s (not named: a protected key can be a secret)", ErrInvalid, ErrProtected, n, plural(n, "key", "keys"))
+		}
 		return fmt.Errorf("%w: %w: %s", ErrInvalid, ErrProtected, err)
 	}
 	return nil
+}
+
+// unknownField returns the key an encoding/json "unknown field" error names.
+func unknownField(err error) (string, bool) {
+	rest, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
+	if !ok {
+		return "", false
+	}
+	name, uerr := strconv.Unquote(rest)
+	return name, uerr == nil
+}
+
+// countUnknown counts the keys of data that a strict decode into a value of v's type
+// rejects: it removes each rejected key, wherever it appears, until the decode accepts the
+// rest. It never returns less than 1: it is called after a rejection.
+func countUnknown(data []byte, v any) int {
+	var tree any
+	if json.Unmarshal(data, &tree) != nil {
+		return 1
+	}
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return 1
+	}
+	n := 0
+	for range 1000 {
+		b, err := json.Marshal(tree)
+		if err != nil {
+			break
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(reflect.New(t.Elem()).Interface())
+		name, ok := unknownField(errOrNil(err))
+		if !ok {
+			break
+		}
+		removed := removeKey(tree, name)
+		if removed == 0 {
+			n++
+			break
+		}
+		n += removed
+	}
+	return max(n, 1)
+}
+
+func errOrNil(err error) error {
+	if err == nil {
+		return errors.New("")
+	}
+	return err
+}
+
+// removeKey removes every member named name (in any letter case, as encoding/json
+// matches) from the objects in v and returns how many it removed.
+func removeKey(v any, name string) int {
+	n := 0
+	switch v := v.(type) {
+	case []any:
+		for _, e := range v {
+			n += removeKey(e, name)
+		}
+	case map[string]any:
+		for k, e := range v {
+			if strings.EqualFold(k, name) {
+				delete(v, k)
+				n++
+				continue
+			}
+			n += removeKey(e, name)
+		}
+	}
+	return n
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func (s *Settings) decode(data []byte, v any) error {

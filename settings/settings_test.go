@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"io/fs"
@@ -9,8 +10,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vmext/vmext/internal/seam"
 )
 
 // xorDecryptor stands in for the crypto package: its "ciphertext" is the plaintext XOR 0x5a.
@@ -184,8 +187,8 @@ func TestProtectedDecryptedOnlyWhenAsked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.HasProtected() || s.IsEmpty() || s.Thumbprint != thumb {
-		t.Fatalf("HasProtected=%v IsEmpty=%v Thumbprint=%q", s.HasProtected(), s.IsEmpty(), s.Thumbprint)
+	if !s.HasProtected() || s.IsEmpty() || s.thumbprint != thumb {
+		t.Fatalf("HasProtected=%v IsEmpty=%v Thumbprint=%q", s.HasProtected(), s.IsEmpty(), s.thumbprint)
 	}
 	var p pub
 	if err := s.Decode(&p, nil); err != nil {
@@ -215,38 +218,78 @@ func sortStrings(s []string) []string {
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "3.settings"), []byte(settingsFile(`{"message":"three"}`, "null", "null")), 0o600)
-	os.WriteFile(filepath.Join(dir, "RunCmd1.4.settings"), []byte(settingsFile(`{"message":"mc"}`, "null", "null")), 0o600)
-	for _, tt := range []struct {
-		ext  string
-		seq  int
-		want string
-	}{{"", 3, "three"}, {"RunCmd1", 4, "mc"}} {
-		s, err := Load(dir, tt.ext, tt.seq, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p pub
-		s.Decode(&p, nil)
-		if p.Message != tt.want || s.Path() != filepath.Join(dir, FileName(tt.ext, tt.seq)) {
-			t.Errorf("Load(%q, %d): message %q path %q", tt.ext, tt.seq, p.Message, s.Path())
-		}
+	s, err := Load(context.Background(), filepath.Join(dir, "3.settings"), Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := Load(dir, "", 9, Options{}); !errors.Is(err, fs.ErrNotExist) {
+	var p pub
+	if err := s.Decode(&p, nil); err != nil || p.Message != "three" {
+		t.Errorf("Load: message %q, err %v", p.Message, err)
+	}
+
+	// A missing file: empty settings, and an error that says so.
+	s, err = Load(context.Background(), filepath.Join(dir, "9.settings"), Options{})
+	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: err = %v, want fs.ErrNotExist", err)
 	}
+	if s == nil || !s.IsEmpty() || s.Decode(&p, new(pub)) != nil {
+		t.Errorf("missing file: settings %+v, want empty ones that decode", s)
+	}
+
+	// A malformed file: Decode returns the load error, so that only code that needs the
+	// settings fails.
 	os.WriteFile(filepath.Join(dir, "5.settings"), []byte("{broken"), 0o600)
-	_, err := Load(dir, "", 5, Options{RetryWait: 1})
+	ctx := seam.With(context.Background(), &seam.Seams{RetryWait: time.Millisecond})
+	s, err = Load(ctx, filepath.Join(dir, "5.settings"), Options{})
 	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "5.settings") {
 		t.Errorf("malformed file: err = %v, want ErrMalformed naming the file", err)
 	}
+	if derr := s.Decode(new(pub), nil); !errors.Is(derr, ErrMalformed) || derr.Error() != err.Error() {
+		t.Errorf("Decode after a failed Load = %v, want the load error %v", derr, err)
+	}
+	if derr := s.Decode(nil, nil); !errors.Is(derr, ErrMalformed) {
+		t.Errorf("Decode(nil, nil) after a failed Load = %v, want the load error", derr)
+	}
+
+	// A cancelled context stops the waits between retries.
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if _, err := Load(cancelled, filepath.Join(dir, "5.settings"), Options{}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("cancelled: err = %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Load with a cancelled context waited %s", took)
+	}
 }
 
-func TestFailed(t *testing.T) {
-	cause := errors.New("cannot read")
-	if err := Failed(cause).Decode(new(pub), nil); !errors.Is(err, cause) {
-		t.Fatalf("Decode = %v, want the load error", err)
+// TestStrictProtectedKeyNotNamed: a key name of the protected settings can itself be
+// sensitive, so a strict decode names the half, not the key.
+func TestStrictProtectedKeyNotNamed(t *testing.T) {
+	const key = "adminPassword-Zq9Kx"
+	data := settingsFile("null", `"`+xorBlob(`{"password": "p", "`+key+`": "v"}`)+`"`, `"`+thumb+`"`)
+	s, err := Parse([]byte(data), Options{Decryptor: &xorDecryptor{thumbprint: thumb}, DisallowUnknownFields: true})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := Failed(cause).Decode(nil, nil); !errors.Is(err, cause) {
-		t.Fatalf("Decode(nil, nil) = %v, want the load error", err)
+	err = s.Decode(nil, new(prot))
+	if !errors.Is(err, ErrInvalid) || !errors.Is(err, ErrProtected) {
+		t.Fatalf("Decode = %v, want ErrInvalid and ErrProtected", err)
+	}
+	if strings.Contains(err.Error(), key) {
+		t.Fatalf("the error names the protected key: %v", err)
+	}
+	if !strings.Contains(err.Error(), "protected settings: 1 unknown key") {
+		t.Fatalf("the error does not say which half has how many unknown keys: %v", err)
+	}
+	data = settingsFile("null", `"`+xorBlob(`{"password": "p", "`+key+`": "v", "other": {"x": 1}}`)+`"`, `"`+thumb+`"`)
+	s, _ = Parse([]byte(data), Options{Decryptor: &xorDecryptor{thumbprint: thumb}, DisallowUnknownFields: true})
+	if err := s.Decode(nil, new(prot)); err == nil || !strings.Contains(err.Error(), "2 unknown keys") || strings.Contains(err.Error(), key) {
+		t.Fatalf("two unknown keys: %v", err)
+	}
+	// The public half still names its unknown key: it is not secret.
+	s, _ = Parse([]byte(settingsFile(`{"mesage": "typo"}`, "null", "null")), Options{DisallowUnknownFields: true})
+	if err := s.Decode(new(pub), nil); err == nil || !strings.Contains(err.Error(), `"mesage"`) {
+		t.Fatalf("public unknown key: %v", err)
 	}
 }

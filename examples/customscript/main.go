@@ -11,7 +11,7 @@
 //   - enable runs at most once per sequence number (handler.AtMostOnce): a reboot does not
 //     run the command again, new settings (a new "timestamp" will do) do; it runs detached
 //     (handler.Detached), so the command may take longer than the agent's 5 minutes for
-//     enable; it decodes the settings strictly (handler.StrictSettings), applies v2's rules,
+//     enable; it decodes the settings strictly (settings.Options.DisallowUnknownFields), applies v2's rules,
 //     downloads fileUris into <data folder>/download/<seq>/ (package download), converts
 //     scripts there (package preprocess), runs the command in that folder, reports the tails
 //     of its output, and removes what older sequence numbers left behind.
@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/settings"
 )
 
 func main() {
@@ -46,13 +47,13 @@ type options struct {
 func newHandler(o options) *handler.Handler {
 	cs := &customScript{opts: o}
 	return &handler.Handler{
-		Install:        cs.install,
-		Enable:         cs.enable,
-		Disable:        cs.disable,
-		Skipped:        cs.skipped,
-		Uninstall:      cs.uninstall,
-		Policy:         handler.AtMostOnce,
-		Detached:       true,
-		StrictSettings: true,
+		Install:   cs.install,
+		Enable:    cs.enable,
+		Disable:   cs.disable,
+		Skipped:   cs.skipped,
+		Uninstall: cs.uninstall,
+		Policy:    handler.AtMostOnce,
+		Detached:  true,
+		Settings:  settings.Options{DisallowUnknownFields: true},
 	}
 }

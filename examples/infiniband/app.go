@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/settings"
 	"github.com/vmext/vmext/status"
 )
 
@@ -42,12 +43,12 @@ type App struct {
 // cannot hold: the package that was installed and the boot in which the reboot was asked for.
 func (a *App) Handler() *handler.Handler {
 	return &handler.Handler{
-		Enable:         a.enable,
-		Uninstall:      a.uninstall,
-		ResetState:     a.uninstall, // a VM made from a captured image starts afresh
-		Policy:         handler.Always,
-		StrictSettings: true,
-		LogFile:        "infiniband.log",
+		Enable:     a.enable,
+		Uninstall:  a.uninstall,
+		ResetState: a.uninstall, // a VM made from a captured image starts afresh
+		Policy:     handler.Always,
+		Settings:   settings.Options{DisallowUnknownFields: true},
+		LogFile:    "infiniband.log",
 	}
 }
 

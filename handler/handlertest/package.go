@@ -9,7 +9,7 @@ import (
 
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/settings"
+	"github.com/vmext/vmext/internal/agentenv"
 )
 
 // pkg is one version of the handler: a package folder run as processes, or a Handler run in
@@ -69,7 +69,7 @@ func (vm *VM) Manifest(version string) (Manifest, bool) {
 // and written with its thumbprint. With both nil the file is empty, as for a handler without
 // settings.
 func (vm *VM) WriteSettings(version, ext string, seq int, public, protected any) error {
-	path := filepath.Join(vm.ConfigDir(version), settings.FileName(ext, seq))
+	path := filepath.Join(vm.ConfigDir(version), agentenv.SettingsFile(ext, seq))
 	if public == nil && protected == nil {
 		return os.WriteFile(path, nil, 0o600)
 	}

@@ -211,8 +211,8 @@ func (vm *VM) runInProcess(h *handler.Handler, c Command) (stdout, stderr []byte
 	var errb bytes.Buffer
 	hc := *h
 	hc.Detached = false // a test binary cannot be started again as the handler's worker
-	if hc.Decryptor == nil && vm.fakeCertStore() {
-		hc.Decryptor = crypto.Files{Dir: vm.CertDir()}
+	if hc.Settings.Decryptor == nil && vm.fakeCertStore() {
+		hc.Settings.Decryptor = crypto.Files{Dir: vm.CertDir()}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), vm.timeout(c.Op))
 	defer cancel()

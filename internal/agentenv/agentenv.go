@@ -2,6 +2,8 @@
 // commands, shared by the runtime and the fake agent.
 package agentenv
 
+import "strconv"
+
 const (
 	ExtensionPath       = "AZURE_GUEST_AGENT_EXTENSION_PATH"
 	ExtensionVersion    = "AZURE_GUEST_AGENT_EXTENSION_VERSION"
@@ -21,3 +23,13 @@ const NotRun = "NOT_RUN"
 
 // EnvironmentFile is the name of the file the agent writes into the handler's root folder.
 const EnvironmentFile = "HandlerEnvironment.json"
+
+// SettingsFile returns the name of the settings file the agent writes into the config
+// folder for a sequence number: "<seq>.settings", or "<ext>.<seq>.settings" for an extension
+// of a multi-config handler.
+func SettingsFile(extensionName string, seq int) string {
+	if extensionName != "" {
+		return extensionName + "." + strconv.Itoa(seq) + ".settings"
+	}
+	return strconv.Itoa(seq) + ".settings"
+}
