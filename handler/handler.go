@@ -1,22 +1,36 @@
 // Package handler is the runtime the Azure guest agent invokes: a Handler holds one callback
-// per operation, and Run does the protocol around them.
+// per operation, and Main (or Run) does the protocol around them.
 //
-// Run parses the operation from the arguments, finds and reads HandlerEnvironment.json,
-// opens the log, determines the sequence number, takes the operation lock, loads the
-// settings, reports a transitioning status, calls the callback, writes the terminal status
-// and returns the exit code. (The transitioning status is written once the callback has run
-// for 250 ms, or at its first progress report: the agent reads no status while a command
-// runs, so for a quick operation it would be a file written for nobody.) For enable it first decides whether there is new work (see
-// Policy): a skipped enable keeps the terminal status it finds, or writes one.
+// For each command the runtime finds and reads HandlerEnvironment.json, opens the log,
+// determines the sequence number, takes the operation lock, loads the settings, calls the
+// callback with a Context, writes the terminal status and exits with the code the agent
+// expects. While a callback runs longer than a moment, the status says transitioning. For
+// enable it first decides whether there is new work (see Policy): an enable with nothing new
+// to do keeps the status it finds, or writes a success that says why nothing ran.
 //
 // A callback that is nil is a successful no-op, for every operation but enable: install,
 // uninstall, disable, update and resetstate need no code unless the handler has something to
 // do. A Handler without Enable fails every enable with a clear error.
 //
-// A callback error becomes an error status and a non-zero exit code; see Error for the
-// codes. A panic in a callback is recovered and reported the same way, with its stack in the
-// log. Errors are also printed to standard error, which the agent shows to the user when a
-// command fails.
+// # Results
+//
+//   - return nil: success, exit code 0;
+//   - return an error: an error status and a non-zero exit code. The code is 1, or the one
+//     an *Error carries (BadConfig, UnsupportedOS and MissingDependency give the platform's
+//     user-error codes 53, 51 and 52; settings errors are 53 by themselves). The message is
+//     "<Operation> failed: <error>", with every secret redacted, and the error is printed to
+//     standard error, which the agent shows to the user;
+//   - call Context.Pending and return nil: the operation stays transitioning and exits 0,
+//     and the next enable goes on with the same sequence number (after a reboot, say);
+//   - call Context.SucceedWithExit and return nil: success with a chosen exit code, such as
+//     3010 (reboot required) on Windows.
+//
+// A panic in a callback is recovered and reported as an error, with its stack in the log.
+//
+// # Multi-config handlers
+//
+// A handler whose manifest sets supportsMultipleExtensions runs several extensions, each
+// named by Context.ExtensionName, with its own settings, sequence number and status file.
 package handler
 
 import (
@@ -69,10 +83,9 @@ type Handler struct {
 // Main runs the handler for the process's arguments with a context that is cancelled on
 // SIGTERM or interrupt, and exits with the exit code Run returns.
 //
-// Signals are watched from 50 ms into the run on (a watcher costs a quick enable a sixth of
-// its time): a process stopped before that ends by the signal's default action, and an
-// enable whose work had started then runs again at the next enable, as after a crash. A
-// detached enable's worker watches from its start.
+// Signals are watched from 50 ms into the run on: a process stopped before that ends by the
+// signal's default action, and an enable whose work had started then runs again at the next
+// enable, as after a crash. A detached enable's worker watches from its start.
 func (h *Handler) Main() {
 	delay := signalDelay
 	if os.Getenv(envWorker) != "" {
