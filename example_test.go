@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/status"
+	"github.com/vmext/vmext/handler/handlertest"
 )
 
 // The quick-start handler, run once as the agent would run its first enable: the folder
@@ -42,7 +42,7 @@ func Example() {
 	h.LookupEnv = func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 
 	code := h.Run(context.Background(), []string{"enable"})
-	st, _ := status.Read(filepath.Join(base, "status", "0.status"))
+	st := handlertest.ReadStatus(filepath.Join(base, "status", "0.status")) // as the agent reads it
 	fmt.Println("exit code:", code)
 	fmt.Println("status:", st.State, st.Message)
 	// Output:

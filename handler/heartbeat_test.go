@@ -8,6 +8,7 @@ import (
 
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
+	"github.com/vmext/vmext/internal/statusfile"
 	"github.com/vmext/vmext/status"
 )
 
@@ -42,7 +43,7 @@ func TestHeartbeatStaysFresh(t *testing.T) {
 			t.Fatalf("the heartbeat file was not rewritten: %v", mtimes)
 		}
 	}
-	got, err := status.ReadHeartbeat(vm.HeartbeatFile("1.0"))
+	got, err := statusfile.ReadHeartbeat(vm.HeartbeatFile("1.0"))
 	if err != nil || got.State != status.NotReady || got.Message != "stopping" {
 		t.Fatalf("final heartbeat %+v %v", got, err)
 	}
@@ -61,7 +62,7 @@ func TestHeartbeatRedacts(t *testing.T) {
 	if _, err := vm.FirstInstall("1.0", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := status.ReadHeartbeat(vm.HeartbeatFile("1.0"))
+	got, _ := statusfile.ReadHeartbeat(vm.HeartbeatFile("1.0"))
 	if got.Message != "token [REDACTED]" {
 		t.Fatalf("heartbeat message %q", got.Message)
 	}

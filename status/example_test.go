@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/status"
 )
 
@@ -54,12 +55,12 @@ func ExampleReporter_Progress() {
 		r.Progress(i, "copying files as "+secret)
 	}
 	r.Flush()
-	s, _ := status.Read(r.Path())
-	fmt.Println(s.State, s.Message)
+	v := handlertest.ReadStatus(r.Path()) // what the agent would report
+	fmt.Println(v.State, v.Message)
 
 	r.Set(status.Success, 0, "Enable succeeded")
-	s, _ = status.Read(r.Path())
-	fmt.Println(s.State, s.Message)
+	v = handlertest.ReadStatus(r.Path())
+	fmt.Println(v.State, v.Message)
 	// Output:
 	// transitioning [100%] copying files as [REDACTED]
 	// success Enable succeeded

@@ -97,7 +97,7 @@ func TestMarshalLimitHugeNameAndOperation(t *testing.T) {
 	if want := strings.Repeat("o", MaxMessageLength) + TruncatedSuffix; v.Operation != want {
 		t.Errorf("operation not cut to %d characters", MaxMessageLength)
 	}
-	u, err := Unmarshal(b)
+	u, err := readBack(b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,12 +69,12 @@ func TestMarshalRoundTrip(t *testing.T) {
 			if diff := cmp.Diff(verdictOf(tt.s), Inspect(b), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Inspect mismatch (-want +got):\n%s\nfile: %s", diff, b)
 			}
-			got, err := Unmarshal(b)
+			got, err := readBack(b)
 			if err != nil {
-				t.Fatalf("Unmarshal: %v\nfile: %s", err, b)
+				t.Fatalf("readBack: %v\nfile: %s", err, b)
 			}
 			if diff := cmp.Diff(tt.s, got, cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("Unmarshal(Marshal) mismatch (-want +got):\n%s", diff)
+				t.Errorf("readBack(Marshal) mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -102,7 +102,7 @@ func TestMarshalZeroTimeIsNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Unmarshal(b)
+	s, err := readBack(b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func (l *writeLog) write(path string, data []byte) error {
 	if l.fail != nil {
 		return l.fail
 	}
-	s, err := Unmarshal(data)
+	s, err := readBack(data)
 	if err != nil {
 		return fmt.Errorf("reporter wrote a bad file: %w", err)
 	}
@@ -136,7 +136,7 @@ func TestReporterProgressThrottle(t *testing.T) {
 	if n := log.count(); n != 4 {
 		t.Fatalf("%d writes after Flush, want 4", n)
 	}
-	got, err := Read(r.Path())
+	got, err := readBackFile(r.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestReporterScheduledWrite(t *testing.T) {
 	r.Progress(30, "third")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s, err := Read(r.Path())
+		s, err := readBackFile(r.Path())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +270,7 @@ func TestReporterSubstatus(t *testing.T) {
 		if n := log.count(); n != i+1 {
 			t.Fatalf("step %d: %d writes, want %d (substatus changes are not throttled)", i, n, i+1)
 		}
-		got, err := Read(r.Path())
+		got, err := readBackFile(r.Path())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -476,7 +476,7 @@ func TestReporterConcurrent(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Read(r.Path())
+	got, err := readBackFile(r.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,7 +525,7 @@ func TestSetLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(10 * time.Millisecond)
-	if got, _ := Read(path); got.State != Success {
+	if got, _ := readBackFile(path); got.State != Success {
 		t.Fatalf("status %+v", got)
 	}
 
@@ -537,7 +537,7 @@ func TestSetLater(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got, err := Read(path2)
+		got, err := readBackFile(path2)
 		if err == nil && got.State == Transitioning && got.Message == "Enable in progress" {
 			break
 		}
