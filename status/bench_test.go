@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vmext/vmext/internal/agentmodel"
 )
 
 // BenchmarkProgress measures unthrottled progress writes (each one a complete atomic write
@@ -31,7 +33,7 @@ func BenchmarkProgress(b *testing.B) {
 				return
 			default:
 			}
-			v := InspectFile(path)
+			v := agentmodel.InspectFile(path)
 			reads.Add(1)
 			if !v.Present || v.Invalid || v.Crash {
 				bad.Add(1)
@@ -70,18 +72,5 @@ func BenchmarkMarshal(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-func BenchmarkInspect(b *testing.B) {
-	data, err := Marshal(Status{State: Success, Message: strings.Repeat("m", 100*1024), Time: t0})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if v := Inspect(data); !v.Present {
-			b.Fatal(v.Problem)
-		}
 	}
 }

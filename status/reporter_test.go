@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/vmext/vmext/internal/agentmodel"
 	"github.com/vmext/vmext/internal/atomicfile"
 )
 
@@ -465,7 +466,7 @@ func TestReporterConcurrent(t *testing.T) {
 				return
 			default:
 			}
-			if v := InspectFile(r.Path()); v.Present && (v.Invalid || v.Crash) {
+			if v := agentmodel.InspectFile(r.Path()); v.Present && (v.Invalid || v.Crash) {
 				t.Errorf("reader saw a bad file: %s", v.Problem)
 			}
 		}

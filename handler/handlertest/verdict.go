@@ -1,6 +1,9 @@
 package handlertest
 
-import "github.com/vmext/vmext/status"
+import (
+	"github.com/vmext/vmext/internal/agentmodel"
+	"github.com/vmext/vmext/status"
+)
 
 // Verdict is what the Linux guest agent (WALinuxAgent 2.15) would report to Azure for a
 // status file, judged from one reading of the file by the agent's own rules: its JSON parser,
@@ -55,18 +58,22 @@ type Verdict struct {
 // file" message); a file that cannot be read gives error code -1, as the agent reports it.
 // Reading does not keep a concurrent writer of the file waiting.
 func ReadStatus(path string) Verdict {
-	return verdictOf(status.InspectFile(path))
+	return verdictOf(agentmodel.InspectFile(path))
 }
 
-func verdictOf(v status.Verdict) Verdict {
+func verdictOf(v agentmodel.Verdict) Verdict {
+	var subs []status.Substatus
+	for _, s := range v.Substatus {
+		subs = append(subs, status.Substatus{Name: s.Name, State: status.State(s.State), Code: s.Code, Message: s.Message})
+	}
 	return Verdict{
 		Present:                  v.Present,
-		State:                    v.State,
+		State:                    status.State(v.State),
 		Code:                     v.Code,
 		Message:                  v.Message,
 		Operation:                v.Operation,
 		ConfigurationAppliedTime: v.ConfigurationAppliedTime,
-		Substatus:                v.Substatus,
+		Substatus:                subs,
 		Invalid:                  v.Invalid,
 		Crash:                    v.Crash,
 		Problem:                  v.Problem,

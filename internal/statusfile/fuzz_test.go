@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/vmext/vmext/internal/agentmodel"
 	"github.com/vmext/vmext/status"
 )
 
@@ -55,7 +56,7 @@ func FuzzUnmarshal(f *testing.F) {
 			return
 		}
 		// A file Unmarshal accepts is one the agent takes as written.
-		if v := status.Inspect(data); !v.Present || v.Invalid || v.Crash || v.State != s.State || v.Code != s.Code {
+		if v := agentmodel.Inspect(data); !v.Present || v.Invalid || v.Crash || v.State != agentmodel.State(s.State) || v.Code != s.Code {
 			t.Fatalf("Unmarshal accepts %+v but the agent says %+v", s, v)
 		}
 		b, err := status.Marshal(s)

@@ -1,22 +1,23 @@
-package status
+package agentmodel
 
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// seedFiles adds the golden files and a set of hand-written status files to a fuzz corpus.
+// seedFiles adds the status package's golden files and a set of hand-written status files
+// to a fuzz corpus.
 func seedFiles(f *testing.F) {
-	paths, _ := filepath.Glob(filepath.Join("testdata", "*.status"))
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "status", "testdata", "*.status"))
+	if len(paths) == 0 {
+		f.Fatal("no golden status files in ../../status/testdata")
+	}
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -112,79 +113,6 @@ func FuzzInspect(f *testing.F) {
 		}
 		if jerr != nil && jerr.kind == errDecode && !bytes.HasPrefix(data, []byte("\ufeff")) && json.Valid(data) {
 			t.Fatalf("parseJSON rejects (%v) what encoding/json accepts: %q", jerr, data)
-		}
-	})
-}
-
-func FuzzMarshalRoundTrip(f *testing.F) {
-	f.Add("Contoso.Ext", "Enable", "success", 0, "Enable succeeded", "StdOut", "success", "hello", uint8(2), uint16(1))
-	f.Add("", "", "Success", 1, "", "", "", "", uint8(0), uint16(0))
-	f.Add("n", "op", "error", -1, "x\xff<&>é😀\u2028\x01", "s", "warning", "https://a/b?sig=1", uint8(60), uint16(3000))
-	f.Add("n", "op", "transitioning", 52, "0123456789", "name", "transitioning", strings.Repeat("m", 1000), uint8(200), uint16(20000))
-	f.Fuzz(func(t *testing.T, name, op, state string, code int, msg, subName, subState, subMsg string, nSubs uint8, repeat uint16) {
-		// Sizes up to a few times the limits, and no more: a status of megabytes is slow to
-		// diff and compare without exercising anything new.
-		repeatTo := func(s string, n, max int) string {
-			if len(s) > 0 && n > max/len(s) {
-				n = max / len(s)
-			}
-			return strings.Repeat(s, n)
-		}
-		s := Status{Name: name, Operation: op, State: State(state), Code: code, Message: repeatTo(msg, int(repeat), 300_000), Time: t0}
-		for i := range int(nSubs) % 64 {
-			s.Substatus = append(s.Substatus, Substatus{
-				Name: subName + string(rune('a'+i%26)), State: State(subState), Code: i,
-				Message: repeatTo(subMsg, 1+int(repeat)%200, 30_000),
-			})
-		}
-		b, err := Marshal(s)
-		validStates := s.State.Valid() && (len(s.Substatus) == 0 || State(subState).Valid())
-		if !validStates {
-			if !errors.Is(err, ErrInvalidState) {
-				t.Fatalf("Marshal with an invalid state = %v, want ErrInvalidState", err)
-			}
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(b) > MaxFileSize || !utf8.Valid(b) {
-			t.Fatalf("output of %d bytes, valid UTF-8 %v", len(b), utf8.Valid(b))
-		}
-		v := Inspect(b)
-		if !v.Present || v.Invalid || v.Crash || v.Truncated || v.State != s.State || v.Code != s.Code {
-			t.Fatalf("the agent would not take the output as written: %+v", v)
-		}
-		got, err := readBack(b)
-		if err != nil {
-			t.Fatalf("readBack(Marshal(s)): %v", err)
-		}
-		want := s
-		want.Name, want.Operation, want.Message = clean(s.Name), clean(s.Operation), clean(s.Message)
-		want.Substatus = nil
-		for _, sub := range s.Substatus {
-			want.Substatus = append(want.Substatus, Substatus{Name: clean(sub.Name), State: sub.State, Code: sub.Code, Message: clean(sub.Message)})
-		}
-		el := newElement(s)
-		if enc, ref := encode(&el), encodeJSON([]*fileElement{&el}); !bytes.Equal(enc, ref) {
-			t.Fatalf("encode differs from encoding/json:\n%s\n%s", enc, ref)
-		}
-		fits := len(encode(&el)) <= MaxFileSize
-		// cmp.Equal first: a diff of megabytes of strings is slow, and only needed to report.
-		if !cmp.Equal(want, got, cmpopts.EquateEmpty()) {
-			if fits {
-				t.Fatalf("the status changed although it was within the limit (-want +got):\n%s", cmp.Diff(want, got, cmpopts.EquateEmpty()))
-			}
-			if !bytes.Contains(b, []byte(TruncatedSuffix)) && !bytes.Contains(b, []byte("substatuses dropped")) {
-				t.Fatal("the status was cut without a visible marker")
-			}
-			return
-		}
-		if !fits {
-			t.Fatal("a status over the limit came back unchanged")
-		}
-		if v.Message != redactSAS(want.Message) {
-			t.Fatalf("the agent forwards %q, want %q", v.Message, redactSAS(want.Message))
 		}
 	})
 }
