@@ -39,12 +39,12 @@ func detachedVM(t *testing.T, enableTimeout time.Duration) *handlertest.VM {
 
 // watchStatus polls a status file until it is terminal or the deadline passes, and returns
 // the distinct (state, message) pairs seen, in order.
-func watchStatus(t *testing.T, path string, deadline time.Duration) []status.Verdict {
+func watchStatus(t *testing.T, path string, deadline time.Duration) []handlertest.Verdict {
 	t.Helper()
-	var seen []status.Verdict
+	var seen []handlertest.Verdict
 	end := time.Now().Add(deadline)
 	for time.Now().Before(end) {
-		v := status.InspectFile(path)
+		v := handlertest.ReadStatus(path)
 		if v.Invalid {
 			t.Fatalf("invalid status while the worker writes: %+v", v)
 		}
@@ -148,7 +148,7 @@ func TestDetachedNewSettingsStopOldWorker(t *testing.T) {
 	if last := seen[len(seen)-1]; last.State != status.Success {
 		t.Fatalf("seq 1: %+v", seen)
 	}
-	old := status.InspectFile(filepath.Join(vm.StatusDir("1.0.0"), "0.status"))
+	old := handlertest.ReadStatus(filepath.Join(vm.StatusDir("1.0.0"), "0.status"))
 	if old.State != status.Error || !strings.Contains(old.Message, "stopped") {
 		t.Fatalf("seq 0 status %+v, want error saying it was stopped", old)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/internal/redact"
+	"github.com/vmext/vmext/internal/statusfile"
 	"github.com/vmext/vmext/status"
 )
 
@@ -37,7 +38,7 @@ func TestHeartbeatStaysFresh(t *testing.T) {
 			t.Fatalf("the heartbeat file was not rewritten: %v", mtimes)
 		}
 	}
-	got, err := status.ReadHeartbeat(x.Env.HeartbeatFile)
+	got, err := statusfile.ReadHeartbeat(x.Env.HeartbeatFile)
 	if err != nil || got.State != status.NotReady || got.Message != "stopping" {
 		t.Fatalf("final heartbeat %+v %v", got, err)
 	}

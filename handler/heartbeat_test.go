@@ -6,7 +6,7 @@ import (
 
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
-	"github.com/vmext/vmext/status"
+	"github.com/vmext/vmext/internal/statusfile"
 )
 
 func TestHeartbeatRedacts(t *testing.T) {
@@ -22,7 +22,7 @@ func TestHeartbeatRedacts(t *testing.T) {
 	if _, err := vm.FirstInstall("1.0", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := status.ReadHeartbeat(vm.HeartbeatFile("1.0"))
+	got, _ := statusfile.ReadHeartbeat(vm.HeartbeatFile("1.0"))
 	if got.Message != "token [REDACTED]" {
 		t.Fatalf("heartbeat message %q", got.Message)
 	}

@@ -13,7 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/vmext/vmext/internal/agentmodel"
 	"github.com/vmext/vmext/internal/atomicfile"
+	"github.com/vmext/vmext/internal/statusfile"
 	"github.com/vmext/vmext/status"
 )
 
@@ -51,7 +53,7 @@ func (l *writeLog) write(path string, data []byte) error {
 	if l.fail != nil {
 		return l.fail
 	}
-	s, err := status.Unmarshal(data)
+	s, err := statusfile.Unmarshal(data)
 	if err != nil {
 		return fmt.Errorf("reporter wrote a bad file: %w", err)
 	}
@@ -141,7 +143,7 @@ func TestReporterProgressThrottle(t *testing.T) {
 	if n := log.count(); n != 4 {
 		t.Fatalf("%d writes after Flush, want 4", n)
 	}
-	got, err := status.Read(r.path)
+	got, err := statusfile.Read(r.path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +183,7 @@ func TestReporterScheduledWrite(t *testing.T) {
 	r.Progress(30, "third")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s, err := status.Read(r.path)
+		s, err := statusfile.Read(r.path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +279,7 @@ func TestReporterSubstatus(t *testing.T) {
 		if n := log.count(); n != i+1 {
 			t.Fatalf("step %d: %d writes, want %d (substatus changes are not throttled)", i, n, i+1)
 		}
-		got, err := status.Read(r.path)
+		got, err := statusfile.Read(r.path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -472,7 +474,7 @@ func TestReporterConcurrent(t *testing.T) {
 				return
 			default:
 			}
-			if v := status.InspectFile(r.path); v.Present && (v.Invalid || v.Crash) {
+			if v := agentmodel.InspectFile(r.path); v.Present && (v.Invalid || v.Crash) {
 				t.Errorf("reader saw a bad file: %s", v.Problem)
 			}
 		}
@@ -483,7 +485,7 @@ func TestReporterConcurrent(t *testing.T) {
 	if err := r.close(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := status.Read(r.path)
+	got, err := statusfile.Read(r.path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,7 +534,7 @@ func TestSetLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(10 * time.Millisecond)
-	if got, _ := status.Read(path); got.State != status.Success {
+	if got, _ := statusfile.Read(path); got.State != status.Success {
 		t.Fatalf("status %+v", got)
 	}
 
@@ -544,7 +546,7 @@ func TestSetLater(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got, err := status.Read(path2)
+		got, err := statusfile.Read(path2)
 		if err == nil && got.State == status.Transitioning && got.Message == "Enable in progress" {
 			break
 		}
@@ -579,7 +581,7 @@ func BenchmarkProgress(b *testing.B) {
 				return
 			default:
 			}
-			v := status.InspectFile(path)
+			v := agentmodel.InspectFile(path)
 			reads.Add(1)
 			if !v.Present || v.Invalid || v.Crash {
 				bad.Add(1)

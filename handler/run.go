@@ -24,6 +24,7 @@ import (
 	"github.com/vmext/vmext/internal/retry"
 	"github.com/vmext/vmext/internal/seam"
 	"github.com/vmext/vmext/internal/seqnum"
+	"github.com/vmext/vmext/internal/statusfile"
 	"github.com/vmext/vmext/settings"
 	"github.com/vmext/vmext/status"
 )
@@ -346,7 +347,7 @@ func (r *run) commit(x *Context, store seqnum.Store) {
 // number stays as it is; if there is none (or the status is another operation's, such as
 // the install that an update runs just before), it says why nothing ran.
 func (r *run) skip(x *Context) int {
-	if existing, err := status.Read(x.Status.path); err == nil && existing.State.Terminal() && existing.Operation == Enable.title() {
+	if existing, err := statusfile.Read(x.Status.path); err == nil && existing.State.Terminal() && existing.Operation == Enable.title() {
 		level.Info(r.log).Log("msg", "enable skipped; keeping the existing status", "state", existing.State)
 		return exitSuccess
 	}

@@ -19,16 +19,3 @@ func BenchmarkMarshal(b *testing.B) {
 		})
 	}
 }
-
-func BenchmarkInspect(b *testing.B) {
-	data, err := Marshal(Status{State: Success, Message: strings.Repeat("m", 100*1024), Time: t0})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if v := Inspect(data); !v.Present {
-			b.Fatal(v.Problem)
-		}
-	}
-}

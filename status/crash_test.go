@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vmext/vmext/internal/agentmodel"
 )
 
 // helperEnv names the status file TestHelperWriter rewrites when the test binary runs as the
@@ -79,7 +81,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatalf("%s: %v", when, err)
 		}
 		reads++
-		v := Inspect(data)
+		v := agentmodel.Inspect(data)
 		if !v.Present || v.Invalid || v.Crash {
 			t.Fatalf("%s: the agent would reject the file (%s); %d bytes: %.200q", when, v.Problem, len(data), data)
 		}

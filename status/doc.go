@@ -1,7 +1,8 @@
 // Package status writes what a VM extension handler reports to the Azure guest agent: the
 // status file of each sequence number, progress while an operation runs, and the heartbeat
-// file. It also contains Inspect, which judges a status file exactly as the Linux guest agent
-// does, for tests and tools.
+// file. To see what the agent would report for a status file, a test calls
+// handlertest.ReadStatus; the check-status command of cmd/vmext does the same for a file on
+// disk.
 //
 // # Status files
 //
@@ -38,17 +39,6 @@
 // "[3 of 50 substatuses dropped to fit the 131072-byte status file limit]" is appended to the
 // message. Substatuses are never invented or reordered (tools read the custom script handler's
 // StdOut and StdErr substatuses by position).
-//
-// # Agent emulation
-//
-// Inspect and InspectFile return the Verdict the agent would reach for a status file,
-// following its Python code (WALinuxAgent 2.15) step by step: its JSON parser (which accepts
-// NaN and rejects a byte order mark), its validation (error 1012 for a malformed file, error
-// for an unknown top-level state), its truncation, its redaction of SAS tokens in messages,
-// and the files that make its status pass fail altogether. It was checked against the agent's
-// own code on thousands of generated files. One approximation remains: JSON nested deeper
-// than 900 levels is taken to exceed Python's recursion limit, which depends on the Python
-// version.
 //
 // # Progress
 //

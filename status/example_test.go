@@ -35,23 +35,6 @@ func ExampleWrite() {
 	// 3.status: [{"version":1.0,"timestampUTC":"2025-01-01T00:00:00Z","status":{"name":"Contoso.Ext.Example","operation":"Enable","status":"success","code":0,"formattedMessage":{"lang":"en-US","message":"Enable succeeded"},"substatus":[{"name":"StdOut","status":"success","code":0,"formattedMessage":{"lang":"en-US","message":"hello"}}]}}]
 }
 
-func ExampleInspect() {
-	for _, file := range []string{
-		`[{"status":{"status":"success","formattedMessage":{"lang":"en-US","message":"done"}}}]`,
-		`[{"status":{"status":"Success"}}]`,
-		`{"status":{"status":"success"}}`,
-		`[]`,
-	} {
-		v := status.Inspect([]byte(file))
-		fmt.Printf("present=%v state=%q code=%d invalid=%v problem=%q\n", v.Present, v.State, v.Code, v.Invalid, v.Problem)
-	}
-	// Output:
-	// present=true state="success" code=0 invalid=false problem=""
-	// present=true state="error" code=0 invalid=false problem="status.status \"Success\" is not lowercase: the agent reports error"
-	// present=true state="error" code=1012 invalid=true problem="top level is not a JSON array"
-	// present=false state="" code=0 invalid=false problem="the status array is empty: the agent reports a null status"
-}
-
 func ExampleWriteHeartbeat() {
 	dir, err := os.MkdirTemp("", "status")
 	if err != nil {

@@ -21,18 +21,3 @@ func Write(path string, s Status) error {
 	}
 	return atomicfile.WriteFile(path, b, fileMode)
 }
-
-// Read reads and parses the status file at path with Unmarshal. A missing file gives an error
-// that matches os.ErrNotExist (errors.Is). On Windows the file is opened with
-// FILE_SHARE_DELETE, so that a concurrent Write is not kept waiting by the read.
-func Read(path string) (Status, error) {
-	b, err := atomicfile.ReadFile(path)
-	if err != nil {
-		return Status{}, err
-	}
-	s, err := Unmarshal(b)
-	if err != nil {
-		return Status{}, fmt.Errorf("read status %s: %w", path, err)
-	}
-	return s, nil
-}

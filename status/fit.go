@@ -82,3 +82,17 @@ func droppedNote(msg string, dropped, all int) string {
 	}
 	return fmt.Sprintf("%s[%d of %d substatuses dropped to fit the %d-byte status file limit]", sep, dropped, all, MaxFileSize)
 }
+
+// truncateRunes returns the first n code points of s.
+func truncateRunes(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}

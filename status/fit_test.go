@@ -5,11 +5,13 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/vmext/vmext/internal/agentmodel"
 )
 
 // checkFits checks what every Marshal output must be: within the limit, valid UTF-8, and
 // taken by the agent as written (not truncated, not invalid) with the same state and code.
-func checkFits(t *testing.T, s Status) ([]byte, Verdict) {
+func checkFits(t *testing.T, s Status) ([]byte, agentmodel.Verdict) {
 	t.Helper()
 	b, err := Marshal(s)
 	if err != nil {
@@ -21,8 +23,8 @@ func checkFits(t *testing.T, s Status) ([]byte, Verdict) {
 	if !utf8.Valid(b) {
 		t.Fatal("Marshal produced invalid UTF-8")
 	}
-	v := Inspect(b)
-	if !v.Present || v.Invalid || v.Crash || v.Truncated || v.State != s.State || v.Code != s.Code {
+	v := agentmodel.Inspect(b)
+	if !v.Present || v.Invalid || v.Crash || v.Truncated || v.State != agentmodel.State(s.State) || v.Code != s.Code {
 		t.Fatalf("the agent would not take the output as written: %+v", v)
 	}
 	return b, v
@@ -97,7 +99,7 @@ func TestMarshalLimitHugeNameAndOperation(t *testing.T) {
 	if want := strings.Repeat("o", MaxMessageLength) + TruncatedSuffix; v.Operation != want {
 		t.Errorf("operation not cut to %d characters", MaxMessageLength)
 	}
-	u, err := Unmarshal(b)
+	u, err := readBack(b)
 	if err != nil {
 		t.Fatal(err)
 	}

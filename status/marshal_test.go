@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/vmext/vmext/internal/agentmodel"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -24,12 +25,14 @@ var (
 
 // verdictOf is the Verdict the agent should give to the file of s, for a status under the
 // size limit: everything forwarded as written.
-func verdictOf(s Status) Verdict {
-	v := Verdict{Present: true, State: s.State, Code: s.Code, Message: s.Message, Operation: s.Operation}
+func verdictOf(s Status) agentmodel.Verdict {
+	v := agentmodel.Verdict{Present: true, State: agentmodel.State(s.State), Code: s.Code, Message: s.Message, Operation: s.Operation}
 	if !s.ConfigurationAppliedTime.IsZero() {
 		v.ConfigurationAppliedTime = s.ConfigurationAppliedTime.UTC().Format(time.RFC3339)
 	}
-	v.Substatus = s.Substatus
+	for _, sub := range s.Substatus {
+		v.Substatus = append(v.Substatus, agentmodel.Substatus{Name: sub.Name, State: agentmodel.State(sub.State), Code: sub.Code, Message: sub.Message})
+	}
 	return v
 }
 
@@ -66,15 +69,15 @@ func TestMarshalRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(verdictOf(tt.s), Inspect(b), cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(verdictOf(tt.s), agentmodel.Inspect(b), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Inspect mismatch (-want +got):\n%s\nfile: %s", diff, b)
 			}
-			got, err := Unmarshal(b)
+			got, err := readBack(b)
 			if err != nil {
-				t.Fatalf("Unmarshal: %v\nfile: %s", err, b)
+				t.Fatalf("readBack: %v\nfile: %s", err, b)
 			}
 			if diff := cmp.Diff(tt.s, got, cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("Unmarshal(Marshal) mismatch (-want +got):\n%s", diff)
+				t.Errorf("readBack(Marshal) mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -102,7 +105,7 @@ func TestMarshalZeroTimeIsNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Unmarshal(b)
+	s, err := readBack(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +122,7 @@ func TestMarshalReplacesInvalidUTF8(t *testing.T) {
 	if !utf8.Valid(b) {
 		t.Fatalf("output is not valid UTF-8: %q", b)
 	}
-	v := Inspect(b)
+	v := agentmodel.Inspect(b)
 	if v.Crash || v.Invalid || v.Message != "a\ufffdb\ufffd" || v.Substatus[0].Name != "\ufffd" || v.Substatus[0].Message != "\ufffd" {
 		t.Errorf("verdict = %+v", v)
 	}
@@ -186,7 +189,7 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(b, want) {
 				t.Errorf("Marshal differs from %s (run go test -update after checking the change)", path)
 			}
-			if v := Inspect(want); !v.Present || v.Invalid || v.Crash || v.Truncated || v.State != tt.s.State || v.Code != tt.s.Code {
+			if v := agentmodel.Inspect(want); !v.Present || v.Invalid || v.Crash || v.Truncated || v.State != agentmodel.State(tt.s.State) || v.Code != tt.s.Code {
 				t.Errorf("the agent would not take %s as written: %+v", path, v)
 			}
 		})
@@ -252,4 +255,77 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("encode = %s\nwant     %s", got, want)
 		}
 	}
+}
+
+func FuzzMarshalRoundTrip(f *testing.F) {
+	f.Add("Contoso.Ext", "Enable", "success", 0, "Enable succeeded", "StdOut", "success", "hello", uint8(2), uint16(1))
+	f.Add("", "", "Success", 1, "", "", "", "", uint8(0), uint16(0))
+	f.Add("n", "op", "error", -1, "x\xff<&>é😀\u2028\x01", "s", "warning", "https://a/b?sig=1", uint8(60), uint16(3000))
+	f.Add("n", "op", "transitioning", 52, "0123456789", "name", "transitioning", strings.Repeat("m", 1000), uint8(200), uint16(20000))
+	f.Fuzz(func(t *testing.T, name, op, state string, code int, msg, subName, subState, subMsg string, nSubs uint8, repeat uint16) {
+		// Sizes up to a few times the limits, and no more: a status of megabytes is slow to
+		// diff and compare without exercising anything new.
+		repeatTo := func(s string, n, max int) string {
+			if len(s) > 0 && n > max/len(s) {
+				n = max / len(s)
+			}
+			return strings.Repeat(s, n)
+		}
+		s := Status{Name: name, Operation: op, State: State(state), Code: code, Message: repeatTo(msg, int(repeat), 300_000), Time: t0}
+		for i := range int(nSubs) % 64 {
+			s.Substatus = append(s.Substatus, Substatus{
+				Name: subName + string(rune('a'+i%26)), State: State(subState), Code: i,
+				Message: repeatTo(subMsg, 1+int(repeat)%200, 30_000),
+			})
+		}
+		b, err := Marshal(s)
+		validStates := s.State.Valid() && (len(s.Substatus) == 0 || State(subState).Valid())
+		if !validStates {
+			if !errors.Is(err, ErrInvalidState) {
+				t.Fatalf("Marshal with an invalid state = %v, want ErrInvalidState", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > MaxFileSize || !utf8.Valid(b) {
+			t.Fatalf("output of %d bytes, valid UTF-8 %v", len(b), utf8.Valid(b))
+		}
+		v := agentmodel.Inspect(b)
+		if !v.Present || v.Invalid || v.Crash || v.Truncated || v.State != agentmodel.State(s.State) || v.Code != s.Code {
+			t.Fatalf("the agent would not take the output as written: %+v", v)
+		}
+		got, err := readBack(b)
+		if err != nil {
+			t.Fatalf("readBack(Marshal(s)): %v", err)
+		}
+		want := s
+		want.Name, want.Operation, want.Message = clean(s.Name), clean(s.Operation), clean(s.Message)
+		want.Substatus = nil
+		for _, sub := range s.Substatus {
+			want.Substatus = append(want.Substatus, Substatus{Name: clean(sub.Name), State: sub.State, Code: sub.Code, Message: clean(sub.Message)})
+		}
+		el := newElement(s)
+		if enc, ref := encode(&el), encodeJSON([]*fileElement{&el}); !bytes.Equal(enc, ref) {
+			t.Fatalf("encode differs from encoding/json:\n%s\n%s", enc, ref)
+		}
+		fits := len(encode(&el)) <= MaxFileSize
+		// cmp.Equal first: a diff of megabytes of strings is slow, and only needed to report.
+		if !cmp.Equal(want, got, cmpopts.EquateEmpty()) {
+			if fits {
+				t.Fatalf("the status changed although it was within the limit (-want +got):\n%s", cmp.Diff(want, got, cmpopts.EquateEmpty()))
+			}
+			if !bytes.Contains(b, []byte(TruncatedSuffix)) && !bytes.Contains(b, []byte("substatuses dropped")) {
+				t.Fatal("the status was cut without a visible marker")
+			}
+			return
+		}
+		if !fits {
+			t.Fatal("a status over the limit came back unchanged")
+		}
+		if v.Message != agentmodel.RedactSAS(want.Message) {
+			t.Fatalf("the agent forwards %q, want %q", v.Message, agentmodel.RedactSAS(want.Message))
+		}
+	})
 }

@@ -5,7 +5,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/vmext/vmext/status"
+	"github.com/vmext/vmext/handler/handlertest"
 )
 
 func checkStatusCmd(args []string, stdout, stderr io.Writer) error {
@@ -22,7 +22,7 @@ func checkStatusCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	v := status.InspectFile(path)
+	v := handlertest.ReadStatus(path)
 	p := newPrinter(stdout)
 	fmt.Fprintf(stdout, "%s\n", path)
 	if info != nil {

@@ -73,7 +73,7 @@ func (p *printer) result(r handlertest.Result) {
 	}
 }
 
-func (p *printer) verdict(v status.Verdict) {
+func (p *printer) verdict(v handlertest.Verdict) {
 	switch {
 	case v.Invalid:
 		fmt.Fprintf(p.w, "  status:   %s code %d: the agent rejects the file: %s\n", p.stateColor(v.State), v.Code, v.Problem)

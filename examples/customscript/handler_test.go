@@ -68,7 +68,7 @@ func readOnlyMode() os.FileMode {
 	return 0o500
 }
 
-func wantSuccess(t *testing.T, v status.Verdict, message string) {
+func wantSuccess(t *testing.T, v handlertest.Verdict, message string) {
 	t.Helper()
 	if v.State != status.Success || v.Code != 0 || v.Operation != "Enable" {
 		t.Fatalf("status %+v, want Enable success", v)

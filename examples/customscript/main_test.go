@@ -167,11 +167,11 @@ func firstInstall(t *testing.T, vm *handlertest.VM, public, protected any) handl
 }
 
 // waitTerminal polls a status file until the agent would see a terminal state.
-func waitTerminal(t *testing.T, path string, limit time.Duration) status.Verdict {
+func waitTerminal(t *testing.T, path string, limit time.Duration) handlertest.Verdict {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
-		v := status.InspectFile(path)
+		v := handlertest.ReadStatus(path)
 		if v.Invalid || v.Crash {
 			t.Fatalf("the agent rejects the status file: %+v", v)
 		}
@@ -190,7 +190,7 @@ func statusPath(vm *handlertest.VM, seq int) string {
 }
 
 // clarification returns the ErrorClarification substatus code, or false.
-func clarification(v status.Verdict) (int, bool) {
+func clarification(v handlertest.Verdict) (int, bool) {
 	for _, s := range v.Substatus {
 		if s.Name == ClarificationSubstatus {
 			return s.Code, true

@@ -77,7 +77,7 @@ func TestNewSettingsStopTheRunningCommand(t *testing.T) {
 	}
 	v := waitTerminal(t, statusPath(vm, 1), 60*time.Second)
 	wantSuccess(t, v, "Enable succeeded: "+output("second\n", ""))
-	old := status.InspectFile(statusPath(vm, 0))
+	old := handlertest.ReadStatus(statusPath(vm, 0))
 	if old.State != status.Error || !strings.Contains(old.Message, "stopped") {
 		t.Errorf("the first run's status %+v, want an error saying it was stopped", old)
 	}

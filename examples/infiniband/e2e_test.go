@@ -52,11 +52,11 @@ func buildPackage(t *testing.T) string {
 // waitForWorker waits until the detached enable has written a terminal status and let go of
 // the operation lock (so nothing writes into the folders any more), and returns the status.
 // The deadline only keeps a broken handler from hanging the test.
-func waitForWorker(t *testing.T, base, statusFile string) status.Verdict {
+func waitForWorker(t *testing.T, base, statusFile string) handlertest.Verdict {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		v := status.InspectFile(statusFile)
+		v := handlertest.ReadStatus(statusFile)
 		if v.Present && (v.State == status.Success || v.State == status.Error) && lockFree(t, filepath.Join(base, ".vmext.lock")) {
 			return v
 		}

@@ -16,7 +16,7 @@ import (
 	"github.com/vmext/vmext/status"
 )
 
-// The 15 scenarios of the behaviour specification (example-handlers.md B.6), each run
+// The 15 scenarios of the behaviour specification (see README.md), each run
 // through the vmext runtime in this process under the fake agent (handlertest), with a
 // fixture root for sysfs and /etc, IMDS and the download servers on an httptest server, and
 // fakes for commands, waits and reboots. Each asserts the exact commands in order, the
@@ -395,10 +395,10 @@ func TestScenarios(t *testing.T) {
 			// The enable keeps its status transitioning while it waits for the reboot; the
 			// shutdown then stops it (here: the wait ends with an error, as SIGTERM would), and
 			// it ends pending: still transitioning, exit 0, the sequence number not recorded.
-			var during status.Verdict
+			var during handlertest.Verdict
 			e.sleeper.hook = func(d time.Duration) error {
 				if d == 10*time.Minute {
-					during = status.InspectFile(status.Path(e.vm.StatusDir(version), "", 0))
+					during = handlertest.ReadStatus(status.Path(e.vm.StatusDir(version), "", 0))
 					return errShutdown
 				}
 				return nil

@@ -9,7 +9,7 @@
 // started again as the handler's worker) or as a real process (AddPackage, a package folder with HandlerManifest.json: what
 // the agent really runs). Each Result carries the exit code, the output as the agent
 // captures and trims it, the message the agent would report for a failure, and the status
-// file judged by the agent's rules (status.Verdict).
+// file judged by the agent's rules (a Verdict; ReadStatus judges a status file at any time).
 //
 // Protected settings are encrypted to a tenant certificate the VM generates and stores as the
 // Linux agent does (<THUMBPRINT>.crt and .prv). On Windows, where the agent uses the

@@ -49,7 +49,7 @@ type Result struct {
 	AgentMessage string
 	// Status is the agent's view of the status file for the command's sequence number after
 	// the command (not Present when the sequence number is negative).
-	Status status.Verdict
+	Status Verdict
 	// Worker is how long Run waited for a detached worker after the command (with
 	// Options.WaitDetached); Status is then the status after the worker.
 	Worker time.Duration
@@ -95,8 +95,8 @@ func (vm *VM) timeout(op handler.Operation) time.Duration {
 	return DefaultTimeouts[op]
 }
 
-// Env returns the variables the agent sets for a command (reference: agent-protocol §4.2),
-// without the ones a scenario adds for updates.
+// Env returns the variables the agent sets for a command, without the ones a scenario adds
+// for updates.
 func (vm *VM) Env(c Command) []string {
 	env := []string{
 		agentenv.ExtensionPath + "=" + vm.Base(c.Version),
@@ -169,7 +169,7 @@ func (vm *VM) Run(c Command) Result {
 		r.Worker = time.Since(waited)
 	}
 	if c.Seq >= 0 {
-		r.Status = status.InspectFile(status.Path(vm.StatusDir(c.Version), c.Extension, c.Seq))
+		r.Status = ReadStatus(status.Path(vm.StatusDir(c.Version), c.Extension, c.Seq))
 	}
 	return r
 }

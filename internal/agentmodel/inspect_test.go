@@ -1,4 +1,4 @@
-package status
+package agentmodel
 
 import (
 	"os"
@@ -7,10 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/vmext/vmext/status"
 )
 
 const (
@@ -370,6 +373,19 @@ func TestInspectTruncationFailuresOfTheAgent(t *testing.T) {
 	}
 }
 
+// verdictOf is the Verdict the agent should give to the file of s, for a status under the
+// size limit: everything forwarded as written.
+func verdictOf(s status.Status) Verdict {
+	v := Verdict{Present: true, State: State(s.State), Code: s.Code, Message: s.Message, Operation: s.Operation}
+	if !s.ConfigurationAppliedTime.IsZero() {
+		v.ConfigurationAppliedTime = s.ConfigurationAppliedTime.UTC().Format(time.RFC3339)
+	}
+	for _, sub := range s.Substatus {
+		v.Substatus = append(v.Substatus, Substatus{Name: sub.Name, State: State(sub.State), Code: sub.Code, Message: sub.Message})
+	}
+	return v
+}
+
 func TestInspectFile(t *testing.T) {
 	dir := t.TempDir()
 	t.Run("missing", func(t *testing.T) {
@@ -415,10 +431,10 @@ func TestInspectFile(t *testing.T) {
 	})
 	t.Run("written files, single and multi-config", func(t *testing.T) {
 		for _, ext := range []string{"", "RunCmd1"} {
-			path := Path(dir, ext, 4)
-			s := Status{Name: "Contoso.Ext", Operation: "Enable", State: Warning, Code: 5, Message: "ok " + ext,
-				Substatus: []Substatus{{Name: "a", State: Error, Code: 1, Message: "b"}}}
-			if err := Write(path, s); err != nil {
+			path := status.Path(dir, ext, 4)
+			s := status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Warning, Code: 5, Message: "ok " + ext,
+				Substatus: []status.Substatus{{Name: "a", State: status.Error, Code: 1, Message: "b"}}}
+			if err := status.Write(path, s); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(verdictOf(s), InspectFile(path)); diff != "" {
@@ -444,8 +460,23 @@ func TestRedactSASLikePython(t *testing.T) {
 		{"https://a/b?c?sig=1", "https://a/b?c?<redacted>"},
 	}
 	for _, tt := range tests {
-		if got := redactSAS(tt.in); got != tt.want {
-			t.Errorf("redactSAS(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := RedactSAS(tt.in); got != tt.want {
+			t.Errorf("RedactSAS(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestStatusPackageAgrees checks that the status package writes within the agent's rules as
+// modelled here: the same four states and the same limits. The model keeps its own copies so
+// that the status package's tests can judge its files with it.
+func TestStatusPackageAgrees(t *testing.T) {
+	for _, s := range []status.State{status.Transitioning, status.Warning, status.Error, status.Success, "Success", ""} {
+		if State(s).Valid() != s.Valid() {
+			t.Errorf("state %q: valid to the agent %v, to the status package %v", s, State(s).Valid(), s.Valid())
+		}
+	}
+	if MaxFileSize != status.MaxFileSize || MaxMessageLength != status.MaxMessageLength ||
+		MaxSubstatusFieldLength != status.MaxSubstatusFieldLength || TruncatedSuffix != status.TruncatedSuffix {
+		t.Error("the status package's limits are not the agent's")
 	}
 }

@@ -1,4 +1,4 @@
-package status
+package agentmodel
 
 import (
 	"fmt"
@@ -196,6 +196,32 @@ func pyStrRepr(s string) string {
 	}
 	b.WriteByte(quote)
 	return b.String()
+}
+
+// describe names the JSON type of v for messages.
+func describe(v jsonValue) string {
+	switch v.kind {
+	case kindNull:
+		return "null"
+	case kindBool:
+		return "a boolean"
+	case kindInt, kindFloat:
+		return "a number"
+	case kindString:
+		return "a string"
+	case kindArray:
+		return "an array"
+	default:
+		return "an object"
+	}
+}
+
+// describeNumber is the literal of a float (such as 1.5 or NaN), and describe otherwise.
+func describeNumber(v jsonValue) string {
+	if v.kind == kindFloat {
+		return v.num
+	}
+	return describe(v)
 }
 
 // pyTypeName is type(v).__name__ in Python.

@@ -1,4 +1,4 @@
-package status
+package agentmodel
 
 import (
 	"errors"
@@ -16,8 +16,8 @@ import (
 )
 
 // Verdict is what the Linux guest agent would report for a status file: its
-// collect_ext_status followed by the conversion it uploads (agent-protocol.md §5.2–5.4),
-// applied to one reading of the file.
+// collect_ext_status followed by ext_status_to_v1, the conversion of what it uploads, applied
+// to one reading of the file.
 type Verdict struct {
 	// Present is false when the agent reports no status from the file: for a missing file
 	// (InspectFile only; the agent then reports State transitioning, code 0 and its "no
@@ -68,8 +68,8 @@ func Inspect(data []byte) Verdict {
 
 // InspectFile is Inspect on the file at path. A missing file gives Present false with the
 // agent's report for it (transitioning, code 0, "no status file" message); a file that cannot
-// be read gives error code -1, as the agent reports it. As Read, it does not keep a
-// concurrent Write waiting.
+// be read gives error code -1, as the agent reports it. The read does not keep a concurrent
+// writer of the file waiting (on Windows the file is opened with FILE_SHARE_DELETE).
 func InspectFile(path string) Verdict {
 	n := namesFor(path)
 	data, err := atomicfile.ReadFile(path)
@@ -87,7 +87,7 @@ func InspectFile(path string) Verdict {
 			Present: true,
 			State:   Error,
 			Code:    -1,
-			Message: redactSAS(fmt.Sprintf("We couldn't read any status for %s extension, for the sequence number %s. "+
+			Message: RedactSAS(fmt.Sprintf("We couldn't read any status for %s extension, for the sequence number %s. "+
 				"It failed due to [ExtensionStatusError] %s\nInner error: %s", n.full, n.seq, e, e)),
 			Problem: "the file cannot be read: " + err.Error(),
 		}
@@ -102,8 +102,8 @@ type agentNames struct {
 	seq     string
 }
 
-// statusFileName is compiled on first use: Inspect is for tools and tests, and a handler
-// that never calls it should not pay for compiling it at start.
+// statusFileName is compiled on first use, as sasToken is: a test binary that links this
+// package (through handlertest) but never inspects a file should not pay for it at start.
 var statusFileName = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^(?:([A-Za-z0-9_]+)\.)?([0-9]+)\.status$`)
 })
@@ -162,7 +162,7 @@ func inspect(data []byte, n agentNames) Verdict {
 			Code:    1012,
 			Invalid: true,
 			Problem: problem,
-			Message: redactSAS(fmt.Sprintf("The status reported by the extension %s(Sequence number %s), was in an "+
+			Message: RedactSAS(fmt.Sprintf("The status reported by the extension %s(Sequence number %s), was in an "+
 				"incorrect format and the agent could not parse it correctly. Failed due to [ExtensionStatusError] %s",
 				n.full, n.seq, msg)),
 		}
@@ -443,6 +443,17 @@ func (es *extStatus) truncate() *fault {
 	return nil
 }
 
+// truncateField is the agent's _truncate_message on a string: a field of n or more
+// characters is cut to n and gets TruncatedSuffix (so a field of exactly n characters gets
+// the suffix too). It returns the field and its length in characters.
+func truncateField(s string, n int) (string, int) {
+	c := utf8.RuneCountInString(s)
+	if c < n {
+		return s, c
+	}
+	return truncateRunes(s, n) + TruncatedSuffix, n + utf8.RuneCountInString(TruncatedSuffix)
+}
+
 // pyTruncate is _truncate_message on any value: it needs len(), slicing and + str, and
 // returns nothing (so the caller's unpacking fails) for None.
 func pyTruncate(v jsonValue, n int, field string) (jsonValue, int, *fault) {
@@ -516,7 +527,7 @@ func (es *extStatus) verdict(notes *[]string) Verdict {
 		Present:                  true,
 		State:                    State(es.status.str),
 		Code:                     code(es.code, "status.code"),
-		Message:                  redactSAS(str(es.message, "status.formattedMessage.message")),
+		Message:                  RedactSAS(str(es.message, "status.formattedMessage.message")),
 		Operation:                str(es.operation, "status.operation"),
 		ConfigurationAppliedTime: str(es.appliedTime, "status.configurationAppliedTime"),
 	}
@@ -526,7 +537,7 @@ func (es *extStatus) verdict(notes *[]string) Verdict {
 			Name:    str(sub.name, field+" name"),
 			State:   State(sub.status.str),
 			Code:    code(sub.code, field+" code"),
-			Message: redactSAS(str(sub.message, field+" message")),
+			Message: RedactSAS(str(sub.message, field+" message")),
 		})
 	}
 	return v
@@ -545,8 +556,9 @@ var sasToken = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`([hH][tT][tT][pP]` + s + `://` + nonSpace + `+\?)((` + keys + `)=` + nonSpace + `+)+`)
 })
 
-// redactSAS is the agent's redact_sas_token.
-func redactSAS(msg string) string {
+// RedactSAS is the agent's redact_sas_token: in an https URL whose query starts with a SAS
+// parameter (sv, st, se, sr, sp, sip, spr or sig), the query becomes <redacted>.
+func RedactSAS(msg string) string {
 	if !strings.Contains(msg, "://") { // every match has it; the regexp is slow on long messages
 		return msg
 	}

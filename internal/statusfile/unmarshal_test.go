@@ -1,4 +1,4 @@
-package status
+package statusfile
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vmext/vmext/status"
 )
 
 func TestUnmarshalAgentPlaceholder(t *testing.T) {
@@ -20,7 +22,7 @@ func TestUnmarshalAgentPlaceholder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Status{Name: "Contoso.Ext.RunCmd1", Operation: "Enable", State: Error, Code: 1009, Message: "failed",
+	want := status.Status{Name: "Contoso.Ext.RunCmd1", Operation: "Enable", State: status.Error, Code: 1009, Message: "failed",
 		Time: mustTime(t, "2025-03-04T05:06:07Z")}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
@@ -36,8 +38,8 @@ func TestUnmarshalErrors(t *testing.T) {
 		field      string // "" for a *SyntaxError
 		msg        string
 	}{
-		{"not JSON", `[{`, "", "Expecting property name"},
-		{"BOM", "\ufeff[]", "", "Unexpected UTF-8 BOM"},
+		{"not JSON", `[{`, "", "unexpected end of JSON input"},
+		{"BOM", "\ufeff[]", "", "byte order mark"},
 		{"invalid UTF-8", "[\"\xff\"]", "", "invalid UTF-8 at byte 2"},
 		{"object", `{}`, "", "top level is an object, not an array"},
 		{"empty array", `[]`, "", "top-level array has 0 elements, want 1"},
@@ -53,7 +55,7 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"duplicate key", body(`{"name":"","operation":"","status":"success","status":"error","code":0,` + fm + `}`), "status.status", "appears twice"},
 		{"state Success", body(`{"name":"","operation":"","status":"Success","code":0,` + fm + `}`), "status.status", `"Success" is not one of`},
 		{"code float", body(`{"name":"","operation":"","status":"success","code":1.5,` + fm + `}`), "status.code", "is 1.5, not an integer"},
-		{"code NaN", body(`{"name":"","operation":"","status":"success","code":NaN,` + fm + `}`), "status.code", "is NaN, not an integer"},
+		{"code NaN", body(`{"name":"","operation":"","status":"success","code":NaN,` + fm + `}`), "", "invalid character 'N'"},
 		{"code too big", body(`{"name":"","operation":"","status":"success","code":99999999999999999999,` + fm + `}`), "status.code", "out of range"},
 		{"name missing", body(`{"operation":"","status":"success","code":0,` + fm + `}`), "status.name", "missing"},
 		{"lang missing", body(`{"name":"","operation":"","status":"success","code":0,"formattedMessage":{"message":"m"}}`), "status.formattedMessage.lang", "missing"},
@@ -89,14 +91,14 @@ func TestUnmarshalErrors(t *testing.T) {
 
 func TestWriteRead(t *testing.T) {
 	dir := t.TempDir()
-	path := Path(dir, "", 3)
+	path := status.Path(dir, "", 3)
 	if _, err := Read(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Read of a missing file = %v, want os.ErrNotExist", err)
 	}
-	s := Status{Name: "Contoso.Ext", Operation: "Enable", State: Success, Message: "ok", Time: t0,
-		Substatus: []Substatus{{Name: "a", State: Success, Message: "b"}}}
+	s := status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Success, Message: "ok", Time: t0,
+		Substatus: []status.Substatus{{Name: "a", State: status.Success, Message: "b"}}}
 	for range 3 {
-		if err := Write(path, s); err != nil {
+		if err := status.Write(path, s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -123,6 +125,8 @@ func TestWriteRead(t *testing.T) {
 		t.Errorf("Read of a bad file = %v, want ErrMalformed naming the path", err)
 	}
 }
+
+var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func mustTime(t *testing.T, s string) time.Time {
 	t.Helper()

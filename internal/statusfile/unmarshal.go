@@ -1,95 +1,130 @@
-package status
+package statusfile
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/vmext/vmext/status"
 )
 
-// Unmarshal parses a status file written by this package or by the agent (its placeholder
-// status has the same shape). It is strict: the content must be valid UTF-8 JSON, as the agent
-// parses it, without a byte order mark; the top level must be an array with exactly one
-// element; every key Marshal writes must be there except the optional
+// Unmarshal parses a status file written by status.Marshal or by the agent (its placeholder
+// status has the same shape). It is strict: the content must be valid UTF-8 and JSON as
+// encoding/json reads it, without a byte order mark; the top level must be an array with
+// exactly one element; every key Marshal writes must be there except the optional
 // configurationAppliedTime and substatus; no other key may appear, nor any key twice; codes
-// must be integers, states one of the four lowercase words, and times RFC 3339.
+// must be integers, states one of the four lowercase words, and times RFC 3339. A file it
+// accepts is one the agent reports as written.
 //
 // Errors wrap ErrMalformed and either a *SyntaxError or a *FieldError.
-func Unmarshal(data []byte) (Status, error) {
-	root, err := parseStrict(data)
+func Unmarshal(data []byte) (status.Status, error) {
+	root, err := parse(data)
 	if err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	el, err := onlyElement(root)
 	if err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	top, err := fields(el, "", "version", "timestampUTC", "status")
 	if err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
-	var s Status
+	var s status.Status
 	if err := top.version("version"); err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	if s.Time, err = top.time("timestampUTC", true); err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	body, err := top.object("status", "name", "operation", "configurationAppliedTime", "status", "code", "formattedMessage", "substatus")
 	if err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	if s.Name, err = body.string("name"); err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	if s.Operation, err = body.string("operation"); err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	if s.ConfigurationAppliedTime, err = body.time("configurationAppliedTime", false); err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	if s.State, err = body.state("status"); err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	if s.Code, err = body.int("code"); err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	if s.Message, err = body.message("formattedMessage"); err != nil {
-		return Status{}, err
+		return status.Status{}, err
 	}
 	subs, ok := body.m["substatus"]
 	if !ok {
 		return s, nil
 	}
 	if subs.kind != kindArray {
-		return Status{}, fieldErr(body.path("substatus"), "is %s, not an array", describe(subs))
+		return status.Status{}, fieldErr(body.path("substatus"), "is %s, not an array", describe(subs))
 	}
 	for i, e := range subs.arr {
 		o, err := fields(e, fmt.Sprintf("%s[%d]", body.path("substatus"), i), "name", "status", "code", "formattedMessage")
 		if err != nil {
-			return Status{}, err
+			return status.Status{}, err
 		}
-		var sub Substatus
+		var sub status.Substatus
 		if sub.Name, err = o.string("name"); err != nil {
-			return Status{}, err
+			return status.Status{}, err
 		}
 		if sub.State, err = o.state("status"); err != nil {
-			return Status{}, err
+			return status.Status{}, err
 		}
 		if sub.Code, err = o.int("code"); err != nil {
-			return Status{}, err
+			return status.Status{}, err
 		}
 		if sub.Message, err = o.message("formattedMessage"); err != nil {
-			return Status{}, err
+			return status.Status{}, err
 		}
 		s.Substatus = append(s.Substatus, sub)
 	}
 	return s, nil
 }
 
-// parseStrict decodes data as the agent does (strict UTF-8, then json.loads) and turns a
-// failure into an ErrMalformed error.
-func parseStrict(data []byte) (jsonValue, error) {
+type kind uint8
+
+const (
+	kindNull kind = iota
+	kindBool
+	kindInt
+	kindFloat
+	kindString
+	kindArray
+	kindObject
+)
+
+// value is a parsed JSON value that keeps what the checks need and encoding/json's generic
+// values lose: whether a number is written as an integer, and the members of an object in
+// order, duplicates included.
+type value struct {
+	kind kind
+	num  string // kindInt, kindFloat: the literal
+	str  string // kindString
+	arr  []value
+	obj  []member
+}
+
+type member struct {
+	key string
+	val value
+}
+
+// parse checks that data is UTF-8 JSON without a byte order mark and returns its value. A
+// failure is an ErrMalformed error with a *SyntaxError.
+func parse(data []byte) (value, error) {
 	if !utf8.Valid(data) {
 		i := 0
 		for i < len(data) {
@@ -99,22 +134,85 @@ func parseStrict(data []byte) (jsonValue, error) {
 			}
 			i += n
 		}
-		return jsonValue{}, malformed(&SyntaxError{Msg: fmt.Sprintf("invalid UTF-8 at byte %d", i), Offset: i})
+		return value{}, malformed(&SyntaxError{Msg: fmt.Sprintf("invalid UTF-8 at byte %d", i), Offset: i})
 	}
-	v, jerr := parseJSON(string(data))
-	if jerr != nil {
-		return jsonValue{}, malformed(&SyntaxError{Msg: jerr.Error(), Offset: jerr.pos})
+	if bytes.HasPrefix(data, []byte("\ufeff")) {
+		return value{}, malformed(&SyntaxError{Msg: "the file starts with a UTF-8 byte order mark"})
+	}
+	// Unmarshal checks the whole input before it decodes anything, trailing data included;
+	// after it, the decoder's tokens cannot fail.
+	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
+		se := &SyntaxError{Msg: err.Error()}
+		if jse, ok := errors.AsType[*json.SyntaxError](err); ok {
+			se.Offset = int(jse.Offset)
+		}
+		return value{}, malformed(se)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	v, err := decode(dec)
+	if err != nil {
+		return value{}, malformed(&SyntaxError{Msg: err.Error(), Offset: int(dec.InputOffset())})
 	}
 	return v, nil
 }
 
+// decode reads the next value from dec.
+func decode(dec *json.Decoder) (value, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return value{}, err
+	}
+	switch t := tok.(type) {
+	case nil:
+		return value{kind: kindNull}, nil
+	case bool:
+		return value{kind: kindBool}, nil
+	case string:
+		return value{kind: kindString, str: t}, nil
+	case json.Number:
+		k := kindInt
+		if strings.ContainsAny(string(t), ".eE") {
+			k = kindFloat
+		}
+		return value{kind: k, num: string(t)}, nil
+	case json.Delim:
+		v := value{kind: kindArray}
+		if t == '{' {
+			v.kind = kindObject
+		}
+		for dec.More() {
+			var key string
+			if v.kind == kindObject {
+				k, err := dec.Token()
+				if err != nil {
+					return value{}, err
+				}
+				key, _ = k.(string)
+			}
+			e, err := decode(dec)
+			if err != nil {
+				return value{}, err
+			}
+			if v.kind == kindObject {
+				v.obj = append(v.obj, member{key, e})
+			} else {
+				v.arr = append(v.arr, e)
+			}
+		}
+		_, err := dec.Token() // the closing delimiter
+		return v, err
+	}
+	return value{}, fmt.Errorf("unexpected token %v", tok)
+}
+
 // onlyElement returns the single element of a one-element array.
-func onlyElement(root jsonValue) (jsonValue, error) {
+func onlyElement(root value) (value, error) {
 	if root.kind != kindArray {
-		return jsonValue{}, fieldErr("", "top level is %s, not an array", describe(root))
+		return value{}, fieldErr("", "top level is %s, not an array", describe(root))
 	}
 	if len(root.arr) != 1 {
-		return jsonValue{}, fieldErr("", "top-level array has %d elements, want 1", len(root.arr))
+		return value{}, fieldErr("", "top-level array has %d elements, want 1", len(root.arr))
 	}
 	return root.arr[0], nil
 }
@@ -126,7 +224,7 @@ func fieldErr(field, format string, args ...any) error {
 }
 
 // describe names the JSON type of v for error messages.
-func describe(v jsonValue) string {
+func describe(v value) string {
 	switch v.kind {
 	case kindNull:
 		return "null"
@@ -146,12 +244,12 @@ func describe(v jsonValue) string {
 // object is a JSON object whose keys were checked against a list of allowed names.
 type object struct {
 	at string // path of the object; "" at the top of an element
-	m  map[string]jsonValue
+	m  map[string]value
 }
 
 // fields checks that v is an object with only the allowed keys, each at most once.
-func fields(v jsonValue, at string, allowed ...string) (object, error) {
-	o := object{at: at, m: make(map[string]jsonValue, len(v.obj))}
+func fields(v value, at string, allowed ...string) (object, error) {
+	o := object{at: at, m: make(map[string]value, len(v.obj))}
 	if v.kind != kindObject {
 		name := at
 		if name == "" {
@@ -182,7 +280,7 @@ func (o object) path(key string) string {
 	return o.at + "." + key
 }
 
-func (o object) get(key string) (jsonValue, error) {
+func (o object) get(key string) (value, error) {
 	v, ok := o.m[key]
 	if !ok {
 		return v, fieldErr(o.path(key), "missing")
@@ -216,22 +314,22 @@ func (o object) int(key string) (int, error) {
 	return n, nil
 }
 
-func describeNumber(v jsonValue) string {
+func describeNumber(v value) string {
 	if v.kind == kindFloat {
 		return v.num
 	}
 	return describe(v)
 }
 
-func (o object) state(key string) (State, error) {
+func (o object) state(key string) (status.State, error) {
 	s, err := o.string(key)
 	if err != nil {
 		return "", err
 	}
-	if !State(s).Valid() {
+	if !status.State(s).Valid() {
 		return "", fieldErr(o.path(key), "%q is not one of transitioning, warning, error, success", s)
 	}
-	return State(s), nil
+	return status.State(s), nil
 }
 
 // time parses an RFC 3339 time; a missing optional key is the zero time.
@@ -256,7 +354,7 @@ func (o object) version(key string) error {
 	if err != nil {
 		return err
 	}
-	if (v.kind != kindInt && v.kind != kindFloat) || pyFloat(v.num) != 1 {
+	if f, _ := strconv.ParseFloat(v.num, 64); (v.kind != kindInt && v.kind != kindFloat) || f != 1 {
 		return fieldErr(o.path(key), "is %s, want 1.0", describeNumber(v))
 	}
 	return nil

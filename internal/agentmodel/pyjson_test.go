@@ -1,4 +1,4 @@
-package status
+package agentmodel
 
 import (
 	"encoding/json"
