@@ -18,6 +18,7 @@ import (
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/internal/seam"
+	"github.com/vmext/vmext/internal/statusfile"
 	"github.com/vmext/vmext/status"
 )
 
@@ -171,7 +172,7 @@ func (v *vm) run(version string, op string, seq int, extra ...string) result {
 
 // verdict reads <seq>.status of a version as the agent does.
 func (v *vm) verdict(version string, seq int) handlertest.Verdict {
-	return handlertest.ReadStatus(status.Path(filepath.Join(v.base(version), "status"), "", seq))
+	return handlertest.ReadStatus(statusfile.Path(filepath.Join(v.base(version), "status"), "", seq))
 }
 
 // wantStatus checks a status file against the agent's rules and the expected outcome.

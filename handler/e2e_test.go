@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vmext/vmext/internal/statusfile"
 	"github.com/vmext/vmext/status"
 )
 
@@ -42,11 +43,11 @@ func TestLifecycle(t *testing.T) {
 	}
 
 	// B. Same seq again (reboot, agent restart): skipped, status kept byte for byte.
-	before, _ := os.ReadFile(status.Path(filepath.Join(v.base("1.0.0"), "status"), "", 0))
+	before, _ := os.ReadFile(statusfile.Path(filepath.Join(v.base("1.0.0"), "status"), "", 0))
 	if r := v.run("1.0.0", "enable", 0, notRun); r.exit != 0 {
 		t.Fatalf("enable 0 again: %+v", r)
 	}
-	after, _ := os.ReadFile(status.Path(filepath.Join(v.base("1.0.0"), "status"), "", 0))
+	after, _ := os.ReadFile(statusfile.Path(filepath.Join(v.base("1.0.0"), "status"), "", 0))
 	if string(before) != string(after) {
 		t.Fatalf("a skipped enable rewrote the status:\n%s\n%s", before, after)
 	}

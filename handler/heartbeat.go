@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vmext/vmext/status"
+	"github.com/vmext/vmext/internal/statusfile"
 )
 
 // defaultHeartbeatInterval is how often a Heartbeat rewrites the heartbeat file: well
@@ -23,7 +23,7 @@ type Heartbeat struct {
 	interval time.Duration
 
 	mu      sync.Mutex
-	current status.Heartbeat
+	current statusfile.Heartbeat
 	stop    chan struct{}
 	done    chan struct{}
 	err     error
@@ -36,14 +36,14 @@ func (x *Context) StartHeartbeat(ready bool, message string) (*Heartbeat, error)
 	return x.startHeartbeat(heartbeatOf(ready, message), defaultHeartbeatInterval)
 }
 
-func heartbeatOf(ready bool, message string) status.Heartbeat {
+func heartbeatOf(ready bool, message string) statusfile.Heartbeat {
 	if ready {
-		return status.Heartbeat{State: status.Ready, Message: message}
+		return statusfile.Heartbeat{State: statusfile.Ready, Message: message}
 	}
-	return status.Heartbeat{State: status.NotReady, Message: message}
+	return statusfile.Heartbeat{State: statusfile.NotReady, Message: message}
 }
 
-func (x *Context) startHeartbeat(hb status.Heartbeat, interval time.Duration) (*Heartbeat, error) {
+func (x *Context) startHeartbeat(hb statusfile.Heartbeat, interval time.Duration) (*Heartbeat, error) {
 	if x.Env.HeartbeatFile == "" {
 		return nil, errors.New("HandlerEnvironment.json names no heartbeat file")
 	}
@@ -64,12 +64,12 @@ func (x *Context) startHeartbeat(hb status.Heartbeat, interval time.Duration) (*
 // Set changes the state and the message and writes them at once.
 func (h *Heartbeat) Set(ready bool, message string) error { return h.set(heartbeatOf(ready, message)) }
 
-func (h *Heartbeat) set(hb status.Heartbeat) error {
+func (h *Heartbeat) set(hb statusfile.Heartbeat) error {
 	hb.Message = h.redact(hb.Message)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.current = hb
-	return status.WriteHeartbeat(h.path, hb)
+	return statusfile.WriteHeartbeat(h.path, hb)
 }
 
 func (h *Heartbeat) loop() {
@@ -82,7 +82,7 @@ func (h *Heartbeat) loop() {
 			return
 		case <-t.C:
 			h.mu.Lock()
-			if err := status.WriteHeartbeat(h.path, h.current); err != nil {
+			if err := statusfile.WriteHeartbeat(h.path, h.current); err != nil {
 				h.err = err
 			}
 			h.mu.Unlock()

@@ -8,7 +8,6 @@ import (
 
 	"github.com/vmext/vmext/internal/redact"
 	"github.com/vmext/vmext/internal/statusfile"
-	"github.com/vmext/vmext/status"
 )
 
 func TestHeartbeatStaysFresh(t *testing.T) {
@@ -39,7 +38,7 @@ func TestHeartbeatStaysFresh(t *testing.T) {
 		}
 	}
 	got, err := statusfile.ReadHeartbeat(x.Env.HeartbeatFile)
-	if err != nil || got.State != status.NotReady || got.Message != "stopping" {
+	if err != nil || got.State != statusfile.NotReady || got.Message != "stopping" {
 		t.Fatalf("final heartbeat %+v %v", got, err)
 	}
 }

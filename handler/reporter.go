@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/internal/atomicfile"
+	"github.com/vmext/vmext/internal/statusfile"
 	"github.com/vmext/vmext/status"
 )
 
@@ -299,7 +300,7 @@ func (r *Reporter) writeLocked(now time.Time) error {
 	r.stopTimer()
 	r.status.Time = now
 	r.wrote, r.lastWrite = true, now
-	b, err := status.Marshal(r.status)
+	b, err := statusfile.Marshal(r.status)
 	if err == nil {
 		err = r.write(r.path, b)
 	}

@@ -156,7 +156,7 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	}
 	statusPath := ""
 	if seq >= 0 {
-		statusPath = status.Path(env.StatusFolder, ext, seq)
+		statusPath = statusfile.Path(env.StatusFolder, ext, seq)
 	}
 	x := &Context{
 		Env:           env,

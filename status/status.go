@@ -1,8 +1,6 @@
 package status
 
 import (
-	"path/filepath"
-	"strconv"
 	"time"
 )
 
@@ -35,16 +33,4 @@ type Status struct {
 	// Time is written as timestampUTC; the zero time means the time of Marshal. The agent
 	// ignores it and uses its own clock.
 	Time time.Time
-}
-
-// Path returns the status file the agent reads for sequence number seq:
-// <folder>/<seq>.status, or <folder>/<extensionName>.<seq>.status for an extension of a
-// multi-config handler (extensionName != ""). The agent matches multi-config names with
-// \w+, so extensionName should consist of letters, digits and underscores.
-func Path(folder, extensionName string, seq int) string {
-	name := strconv.Itoa(seq) + ".status"
-	if extensionName != "" {
-		name = extensionName + "." + name
-	}
-	return filepath.Join(folder, name)
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
-	"github.com/vmext/vmext/status"
 
 	"github.com/vmext/vmext/examples/customscript/internal/testenv"
 )
@@ -186,7 +185,7 @@ func waitTerminal(t *testing.T, path string, limit time.Duration) handlertest.Ve
 }
 
 func statusPath(vm *handlertest.VM, seq int) string {
-	return status.Path(vm.StatusDir(version), "", seq)
+	return filepath.Join(vm.StatusDir(version), strconv.Itoa(seq)+".status")
 }
 
 // clarification returns the ErrorClarification substatus code, or false.

@@ -122,7 +122,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := vm.Base(version)
-	statusFile := status.Path(vm.StatusDir(version), "", 0)
+	statusFile := filepath.Join(vm.StatusDir(version), "0.status")
 
 	rs, err := vm.FirstInstall(version, map[string]any{}, nil)
 	if err != nil {

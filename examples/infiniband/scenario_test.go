@@ -398,7 +398,7 @@ func TestScenarios(t *testing.T) {
 			var during handlertest.Verdict
 			e.sleeper.hook = func(d time.Duration) error {
 				if d == 10*time.Minute {
-					during = handlertest.ReadStatus(status.Path(e.vm.StatusDir(version), "", 0))
+					during = handlertest.ReadStatus(filepath.Join(e.vm.StatusDir(version), "0.status"))
 					return errShutdown
 				}
 				return nil

@@ -20,7 +20,7 @@ import (
 	"github.com/vmext/vmext/internal/lockrecord"
 	"github.com/vmext/vmext/internal/proc"
 	"github.com/vmext/vmext/internal/seam"
-	"github.com/vmext/vmext/status"
+	"github.com/vmext/vmext/internal/statusfile"
 )
 
 // Command is one handler command the agent runs.
@@ -169,7 +169,7 @@ func (vm *VM) Run(c Command) Result {
 		r.Worker = time.Since(waited)
 	}
 	if c.Seq >= 0 {
-		r.Status = ReadStatus(status.Path(vm.StatusDir(c.Version), c.Extension, c.Seq))
+		r.Status = ReadStatus(statusfile.Path(vm.StatusDir(c.Version), c.Extension, c.Seq))
 	}
 	return r
 }

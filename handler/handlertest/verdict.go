@@ -52,7 +52,7 @@ type Verdict struct {
 }
 
 // ReadStatus returns the Verdict of the Linux guest agent on the status file at path, such
-// as status.Path(vm.StatusDir(version), "", seq): what Result.Status holds after a command,
+// as statusfile.Path(vm.StatusDir(version), "", seq): what Result.Status holds after a command,
 // for a test that reads the file again (while a detached worker runs, say). A missing file
 // gives Present false with the agent's report for it (transitioning, code 0, "no status
 // file" message); a file that cannot be read gives error code -1, as the agent reports it.

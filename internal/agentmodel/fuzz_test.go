@@ -14,9 +14,9 @@ import (
 // seedFiles adds the status package's golden files and a set of hand-written status files
 // to a fuzz corpus.
 func seedFiles(f *testing.F) {
-	paths, _ := filepath.Glob(filepath.Join("..", "..", "status", "testdata", "*.status"))
+	paths, _ := filepath.Glob(filepath.Join("..", "statusfile", "testdata", "*.status"))
 	if len(paths) == 0 {
-		f.Fatal("no golden status files in ../../status/testdata")
+		f.Fatal("no golden status files in ../statusfile/testdata")
 	}
 	for _, p := range paths {
 		b, err := os.ReadFile(p)

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/vmext/vmext/internal/statusfile"
 	"github.com/vmext/vmext/status"
 )
 
@@ -431,10 +432,10 @@ func TestInspectFile(t *testing.T) {
 	})
 	t.Run("written files, single and multi-config", func(t *testing.T) {
 		for _, ext := range []string{"", "RunCmd1"} {
-			path := status.Path(dir, ext, 4)
+			path := statusfile.Path(dir, ext, 4)
 			s := status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Warning, Code: 5, Message: "ok " + ext,
 				Substatus: []status.Substatus{{Name: "a", State: status.Error, Code: 1, Message: "b"}}}
-			if err := status.Write(path, s); err != nil {
+			if err := statusfile.Write(path, s); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(verdictOf(s), InspectFile(path)); diff != "" {
@@ -475,8 +476,8 @@ func TestStatusPackageAgrees(t *testing.T) {
 			t.Errorf("state %q: valid to the agent %v, to the status package %v", s, State(s).Valid(), s.Valid())
 		}
 	}
-	if MaxFileSize != status.MaxFileSize || MaxMessageLength != status.MaxMessageLength ||
-		MaxSubstatusFieldLength != status.MaxSubstatusFieldLength || TruncatedSuffix != status.TruncatedSuffix {
+	if MaxFileSize != statusfile.MaxFileSize || MaxMessageLength != statusfile.MaxMessageLength ||
+		MaxSubstatusFieldLength != statusfile.MaxSubstatusFieldLength || TruncatedSuffix != statusfile.TruncatedSuffix {
 		t.Error("the status package's limits are not the agent's")
 	}
 }

@@ -12,15 +12,14 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/vmext/vmext/internal/agentmodel"
-	"github.com/vmext/vmext/status"
 )
 
 // seedFiles adds the status package's golden files and a set of hand-written status files
 // to a fuzz corpus.
 func seedFiles(f *testing.F) {
-	paths, _ := filepath.Glob(filepath.Join("..", "..", "status", "testdata", "*.status"))
+	paths, _ := filepath.Glob(filepath.Join("testdata", "*.status"))
 	if len(paths) == 0 {
-		f.Fatal("no golden status files in ../../status/testdata")
+		f.Fatal("no golden status files in testdata")
 	}
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
@@ -59,7 +58,7 @@ func FuzzUnmarshal(f *testing.F) {
 		if v := agentmodel.Inspect(data); !v.Present || v.Invalid || v.Crash || v.State != agentmodel.State(s.State) || v.Code != s.Code {
 			t.Fatalf("Unmarshal accepts %+v but the agent says %+v", s, v)
 		}
-		b, err := status.Marshal(s)
+		b, err := Marshal(s)
 		if err != nil {
 			t.Fatalf("Marshal of an unmarshalled status: %v", err)
 		}
@@ -67,12 +66,12 @@ func FuzzUnmarshal(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Unmarshal(Marshal(s)): %v\n%s", err, b)
 		}
-		if b2, _ := status.Marshal(s2); !bytes.Equal(b, b2) {
+		if b2, _ := Marshal(s2); !bytes.Equal(b, b2) {
 			t.Fatalf("Marshal is not stable:\n%s\n%s", b, b2)
 		}
 		// Small files come back unchanged (only sub-second precision is lost); every character
 		// takes at most 6 bytes in the output, so these cannot reach the limit.
-		if len(data)*6+1024 < status.MaxFileSize {
+		if len(data)*6+1024 < MaxFileSize {
 			s.Time = s.Time.Truncate(time.Second)
 			s.ConfigurationAppliedTime = s.ConfigurationAppliedTime.Truncate(time.Second)
 			if diff := cmp.Diff(s, s2, cmpopts.EquateEmpty()); diff != "" {
@@ -95,7 +94,7 @@ func FuzzUnmarshalHeartbeat(f *testing.F) {
 			return
 		}
 		path := filepath.Join(t.TempDir(), "heartbeat.log")
-		if err := status.WriteHeartbeat(path, hb); err != nil {
+		if err := WriteHeartbeat(path, hb); err != nil {
 			t.Fatal(err)
 		}
 		got, err := ReadHeartbeat(path)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/vmext/vmext/internal/atomicfile"
-	"github.com/vmext/vmext/status"
 )
 
 // ReadHeartbeat reads the heartbeat file at path. It is as strict as Unmarshal: one element
@@ -12,51 +11,51 @@ import (
 // formattedMessage with lang and message, and nothing else. A missing file gives an error that
 // matches os.ErrNotExist. As Read, it does not keep a concurrent status.WriteHeartbeat
 // waiting.
-func ReadHeartbeat(path string) (status.Heartbeat, error) {
+func ReadHeartbeat(path string) (Heartbeat, error) {
 	b, err := atomicfile.ReadFile(path)
 	if err != nil {
-		return status.Heartbeat{}, err
+		return Heartbeat{}, err
 	}
 	hb, err := unmarshalHeartbeat(b)
 	if err != nil {
-		return status.Heartbeat{}, fmt.Errorf("read heartbeat %s: %w", path, err)
+		return Heartbeat{}, fmt.Errorf("read heartbeat %s: %w", path, err)
 	}
 	return hb, nil
 }
 
-func unmarshalHeartbeat(data []byte) (status.Heartbeat, error) {
+func unmarshalHeartbeat(data []byte) (Heartbeat, error) {
 	root, err := parse(data)
 	if err != nil {
-		return status.Heartbeat{}, err
+		return Heartbeat{}, err
 	}
 	el, err := onlyElement(root)
 	if err != nil {
-		return status.Heartbeat{}, err
+		return Heartbeat{}, err
 	}
 	top, err := fields(el, "", "version", "heartbeat")
 	if err != nil {
-		return status.Heartbeat{}, err
+		return Heartbeat{}, err
 	}
 	if err := top.version("version"); err != nil {
-		return status.Heartbeat{}, err
+		return Heartbeat{}, err
 	}
 	body, err := top.object("heartbeat", "status", "code", "formattedMessage")
 	if err != nil {
-		return status.Heartbeat{}, err
+		return Heartbeat{}, err
 	}
-	var hb status.Heartbeat
+	var hb Heartbeat
 	state, err := body.string("status")
 	if err != nil {
-		return status.Heartbeat{}, err
+		return Heartbeat{}, err
 	}
-	if hb.State = status.HeartbeatState(state); !hb.State.Valid() {
-		return status.Heartbeat{}, fieldErr(body.path("status"), "%q is not Ready or NotReady", state)
+	if hb.State = HeartbeatState(state); !hb.State.Valid() {
+		return Heartbeat{}, fieldErr(body.path("status"), "%q is not Ready or NotReady", state)
 	}
 	if hb.Code, err = body.int("code"); err != nil {
-		return status.Heartbeat{}, err
+		return Heartbeat{}, err
 	}
 	if hb.Message, err = body.message("formattedMessage"); err != nil {
-		return status.Heartbeat{}, err
+		return Heartbeat{}, err
 	}
 	return hb, nil
 }

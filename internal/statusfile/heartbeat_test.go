@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/vmext/vmext/status"
 )
 
 func TestReadHeartbeat(t *testing.T) {
@@ -17,8 +15,8 @@ func TestReadHeartbeat(t *testing.T) {
 	if _, err := ReadHeartbeat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("ReadHeartbeat of a missing file = %v, want os.ErrNotExist", err)
 	}
-	hb := status.Heartbeat{State: status.Ready, Code: 0, Message: "Service running <ok> & \"fine\""}
-	if err := status.WriteHeartbeat(path, hb); err != nil {
+	hb := Heartbeat{State: Ready, Code: 0, Message: "Service running <ok> & \"fine\""}
+	if err := WriteHeartbeat(path, hb); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadHeartbeat(path)
@@ -28,11 +26,11 @@ func TestReadHeartbeat(t *testing.T) {
 	if diff := cmp.Diff(hb, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
-	hb = status.Heartbeat{State: status.NotReady, Code: 52, Message: "bad\xffbyte"}
-	if err := status.WriteHeartbeat(path, hb); err != nil {
+	hb = Heartbeat{State: NotReady, Code: 52, Message: "bad\xffbyte"}
+	if err := WriteHeartbeat(path, hb); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ReadHeartbeat(path); err != nil || got.State != status.NotReady || got.Code != 52 || got.Message != "bad\ufffdbyte" {
+	if got, err := ReadHeartbeat(path); err != nil || got.State != NotReady || got.Code != 52 || got.Message != "bad\ufffdbyte" {
 		t.Errorf("ReadHeartbeat = %+v, %v", got, err)
 	}
 }

@@ -91,14 +91,14 @@ func TestUnmarshalErrors(t *testing.T) {
 
 func TestWriteRead(t *testing.T) {
 	dir := t.TempDir()
-	path := status.Path(dir, "", 3)
+	path := Path(dir, "", 3)
 	if _, err := Read(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Read of a missing file = %v, want os.ErrNotExist", err)
 	}
 	s := status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Success, Message: "ok", Time: t0,
 		Substatus: []status.Substatus{{Name: "a", State: status.Success, Message: "b"}}}
 	for range 3 {
-		if err := status.Write(path, s); err != nil {
+		if err := Write(path, s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -125,8 +125,6 @@ func TestWriteRead(t *testing.T) {
 		t.Errorf("Read of a bad file = %v, want ErrMalformed naming the path", err)
 	}
 }
-
-var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func mustTime(t *testing.T, s string) time.Time {
 	t.Helper()

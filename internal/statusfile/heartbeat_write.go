@@ -1,4 +1,4 @@
-package status
+package statusfile
 
 import (
 	"encoding/json"
@@ -22,7 +22,7 @@ const (
 func (s HeartbeatState) Valid() bool { return s == Ready || s == NotReady }
 
 // Heartbeat is the content of the heartbeat file, which the agent reads on every status pass
-// when the manifest sets reportHeartbeat. The agent uses State and Message (as the handler
+// when the manifest sets reportHeartbeat. The agent uses status.State and Message (as the handler
 // status and message) and ignores Code, which is written for people.
 //
 // The agent reports the handler Unresponsive when the file was last modified more than 600

@@ -1,9 +1,12 @@
-package status
+package statusfile
 
 import (
 	"fmt"
+	"path/filepath"
+	"strconv"
 
 	"github.com/vmext/vmext/internal/atomicfile"
+	"github.com/vmext/vmext/status"
 )
 
 // fileMode is the permission of every file this package writes.
@@ -14,10 +17,22 @@ const fileMode = 0o600
 // renamed over path, so that the agent, which reads without locking, sees the old file or the
 // new one, never a mix. On Windows a rename that meets a sharing violation (the agent is
 // reading the file) is retried for up to about 10 seconds before Write fails.
-func Write(path string, s Status) error {
+func Write(path string, s status.Status) error {
 	b, err := Marshal(s)
 	if err != nil {
 		return fmt.Errorf("write status %s: %w", path, err)
 	}
 	return atomicfile.WriteFile(path, b, fileMode)
+}
+
+// Path returns the status file the agent reads for sequence number seq:
+// <folder>/<seq>.status, or <folder>/<extensionName>.<seq>.status for an extension of a
+// multi-config handler (extensionName != ""). The agent matches multi-config names with
+// \w+, so extensionName should consist of letters, digits and underscores.
+func Path(folder, extensionName string, seq int) string {
+	name := strconv.Itoa(seq) + ".status"
+	if extensionName != "" {
+		name = extensionName + "." + name
+	}
+	return filepath.Join(folder, name)
 }

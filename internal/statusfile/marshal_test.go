@@ -1,4 +1,4 @@
-package status
+package statusfile
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vmext/vmext/internal/agentmodel"
+	"github.com/vmext/vmext/status"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -25,7 +26,7 @@ var (
 
 // verdictOf is the Verdict the agent should give to the file of s, for a status under the
 // size limit: everything forwarded as written.
-func verdictOf(s Status) agentmodel.Verdict {
+func verdictOf(s status.Status) agentmodel.Verdict {
 	v := agentmodel.Verdict{Present: true, State: agentmodel.State(s.State), Code: s.Code, Message: s.Message, Operation: s.Operation}
 	if !s.ConfigurationAppliedTime.IsZero() {
 		v.ConfigurationAppliedTime = s.ConfigurationAppliedTime.UTC().Format(time.RFC3339)
@@ -39,29 +40,29 @@ func verdictOf(s Status) agentmodel.Verdict {
 func TestMarshalRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
-		s    Status
+		s    status.Status
 	}{
-		{"transitioning", Status{Name: "Contoso.Ext", Operation: "Enable", State: Transitioning, Message: "Enable in progress", Time: t0}},
-		{"warning", Status{Name: "Contoso.Ext", Operation: "Enable", State: Warning, Code: 1, Message: "disk almost full", Time: t0}},
-		{"error with user code", Status{Name: "Contoso.Ext", Operation: "Install", State: Error, Code: 52, Message: "missing dependency: dkms", Time: t0}},
-		{"success with substatus", Status{
-			Name: "Microsoft.Azure.Extensions.CustomScript", Operation: "Enable", State: Success, Message: "Enable succeeded",
+		{"transitioning", status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Transitioning, Message: "Enable in progress", Time: t0}},
+		{"warning", status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Warning, Code: 1, Message: "disk almost full", Time: t0}},
+		{"error with user code", status.Status{Name: "Contoso.Ext", Operation: "Install", State: status.Error, Code: 52, Message: "missing dependency: dkms", Time: t0}},
+		{"success with substatus", status.Status{
+			Name: "Microsoft.Azure.Extensions.CustomScript", Operation: "Enable", State: status.Success, Message: "Enable succeeded",
 			ConfigurationAppliedTime: t1, Time: t0,
-			Substatus: []Substatus{
-				{Name: "StdOut", State: Success, Message: "hello\n"},
-				{Name: "StdErr", State: Success, Message: ""},
-				{Name: "Step 3", State: Error, Code: -1, Message: "failed"},
-				{Name: "", State: Warning, Code: 2147483647, Message: "unnamed"},
-				{Name: "t", State: Transitioning, Message: "still going"},
+			Substatus: []status.Substatus{
+				{Name: "StdOut", State: status.Success, Message: "hello\n"},
+				{Name: "StdErr", State: status.Success, Message: ""},
+				{Name: "Step 3", State: status.Error, Code: -1, Message: "failed"},
+				{Name: "", State: status.Warning, Code: 2147483647, Message: "unnamed"},
+				{Name: "t", State: status.Transitioning, Message: "still going"},
 			},
 		}},
-		{"empty message and operation", Status{State: Success, Time: t0}},
-		{"negative code", Status{State: Error, Code: -2147483648, Time: t0}},
-		{"html and quotes stay readable", Status{State: Success, Message: `<b>"a" & 'b'</b> \ /`, Time: t0}},
-		{"multibyte and control characters", Status{State: Success, Message: "é € 😀 \u2028 \x01\t\n", Time: t0}},
-		{"non-UTC times", Status{State: Success, Time: t0.In(time.FixedZone("x", 3600)), ConfigurationAppliedTime: t1.In(time.FixedZone("y", -7200))}},
-		{"multi-config status, long message forwarded untouched", Status{Name: "Microsoft.CPlat.Core.RunCommandHandlerLinux", Operation: "Enable",
-			State: Success, Message: strings.Repeat("4 KiB of script output ", 200), Time: t0}},
+		{"empty message and operation", status.Status{State: status.Success, Time: t0}},
+		{"negative code", status.Status{State: status.Error, Code: -2147483648, Time: t0}},
+		{"html and quotes stay readable", status.Status{State: status.Success, Message: `<b>"a" & 'b'</b> \ /`, Time: t0}},
+		{"multibyte and control characters", status.Status{State: status.Success, Message: "é € 😀 \u2028 \x01\t\n", Time: t0}},
+		{"non-UTC times", status.Status{State: status.Success, Time: t0.In(time.FixedZone("x", 3600)), ConfigurationAppliedTime: t1.In(time.FixedZone("y", -7200))}},
+		{"multi-config status, long message forwarded untouched", status.Status{Name: "Microsoft.CPlat.Core.RunCommandHandlerLinux", Operation: "Enable",
+			State: status.Success, Message: strings.Repeat("4 KiB of script output ", 200), Time: t0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,19 +73,19 @@ func TestMarshalRoundTrip(t *testing.T) {
 			if diff := cmp.Diff(verdictOf(tt.s), agentmodel.Inspect(b), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Inspect mismatch (-want +got):\n%s\nfile: %s", diff, b)
 			}
-			got, err := readBack(b)
+			got, err := Unmarshal(b)
 			if err != nil {
 				t.Fatalf("readBack: %v\nfile: %s", err, b)
 			}
 			if diff := cmp.Diff(tt.s, got, cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("readBack(Marshal) mismatch (-want +got):\n%s", diff)
+				t.Errorf("Unmarshal(Marshal) mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
 func TestMarshalShape(t *testing.T) {
-	b, err := Marshal(Status{Name: "N", Operation: "Enable", State: Success, Message: "<&>", Time: t0})
+	b, err := Marshal(status.Status{Name: "N", Operation: "Enable", State: status.Success, Message: "<&>", Time: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +102,11 @@ func TestMarshalShape(t *testing.T) {
 
 func TestMarshalZeroTimeIsNow(t *testing.T) {
 	before := time.Now().Add(-time.Second)
-	b, err := Marshal(Status{State: Success})
+	b, err := Marshal(status.Status{State: status.Success})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := readBack(b)
+	s, err := Unmarshal(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestMarshalZeroTimeIsNow(t *testing.T) {
 }
 
 func TestMarshalReplacesInvalidUTF8(t *testing.T) {
-	b, err := Marshal(Status{Name: "n\xff", State: Success, Message: "a\xffb\xc3", Substatus: []Substatus{{Name: "\xfe", State: Success, Message: "\xed\xa0\x80"}}, Time: t0})
+	b, err := Marshal(status.Status{Name: "n\xff", State: status.Success, Message: "a\xffb\xc3", Substatus: []status.Substatus{{Name: "\xfe", State: status.Success, Message: "\xed\xa0\x80"}}, Time: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,13 +131,13 @@ func TestMarshalReplacesInvalidUTF8(t *testing.T) {
 
 func TestMarshalRejectsInvalidStates(t *testing.T) {
 	tests := []struct {
-		s     Status
+		s     status.Status
 		field string
 	}{
-		{Status{State: "Success"}, "status.status"},
-		{Status{}, "status.status"},
-		{Status{State: Success, Substatus: []Substatus{{State: Success}, {State: "ok"}}}, "status.substatus[1].status"},
-		{Status{State: Success, Substatus: []Substatus{{Name: "x"}}}, "status.substatus[0].status"},
+		{status.Status{State: "Success"}, "status.status"},
+		{status.Status{}, "status.status"},
+		{status.Status{State: status.Success, Substatus: []status.Substatus{{State: status.Success}, {State: "ok"}}}, "status.substatus[1].status"},
+		{status.Status{State: status.Success, Substatus: []status.Substatus{{Name: "x"}}}, "status.substatus[0].status"},
 	}
 	for _, tt := range tests {
 		_, err := Marshal(tt.s)
@@ -147,7 +148,7 @@ func TestMarshalRejectsInvalidStates(t *testing.T) {
 			t.Errorf("Write = %v, want ErrInvalidState", err)
 		}
 	}
-	if _, err := Marshal(Status{State: Success, Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil || !strings.HasPrefix(err.Error(), "timestampUTC:") {
+	if _, err := Marshal(status.Status{State: status.Success, Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil || !strings.HasPrefix(err.Error(), "timestampUTC:") {
 		t.Errorf("Marshal with year 10000 = %v, want an error naming timestampUTC", err)
 	}
 }
@@ -155,17 +156,17 @@ func TestMarshalRejectsInvalidStates(t *testing.T) {
 func TestGolden(t *testing.T) {
 	tests := []struct {
 		file string
-		s    Status
+		s    status.Status
 	}{
-		{"transitioning.status", Status{Name: "Contoso.Ext.Example", Operation: "Enable", State: Transitioning, Message: "[42%] downloading", Time: t0}},
-		{"success-substatus.status", Status{
-			Name: "Microsoft.Azure.Extensions.CustomScript", Operation: "Enable", State: Success, Message: "Enable succeeded",
+		{"transitioning.status", status.Status{Name: "Contoso.Ext.Example", Operation: "Enable", State: status.Transitioning, Message: "[42%] downloading", Time: t0}},
+		{"success-substatus.status", status.Status{
+			Name: "Microsoft.Azure.Extensions.CustomScript", Operation: "Enable", State: status.Success, Message: "Enable succeeded",
 			ConfigurationAppliedTime: t1, Time: t0,
-			Substatus: []Substatus{{Name: "StdOut", State: Success, Message: "hello <world> & \"you\"\n"}, {Name: "StdErr", State: Success}},
+			Substatus: []status.Substatus{{Name: "StdOut", State: status.Success, Message: "hello <world> & \"you\"\n"}, {Name: "StdErr", State: status.Success}},
 		}},
-		{"error-user.status", Status{Name: "Contoso.Ext.Example", Operation: "Install", State: Error, Code: 53, Message: "settings: fileUris[0] is not a URL", Time: t0}},
-		{"truncated.status", Status{
-			Name: "Contoso.Ext.Example", Operation: "Enable", State: Error, Code: 1, Time: t0,
+		{"error-user.status", status.Status{Name: "Contoso.Ext.Example", Operation: "Install", State: status.Error, Code: 53, Message: "settings: fileUris[0] is not a URL", Time: t0}},
+		{"truncated.status", status.Status{
+			Name: "Contoso.Ext.Example", Operation: "Enable", State: status.Error, Code: 1, Time: t0,
 			Message:   strings.Repeat("0123456789", 110), // 1100 characters
 			Substatus: manySubstatuses(20, 12000),
 		}},
@@ -196,12 +197,12 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func manySubstatuses(n, fieldLen int) []Substatus {
-	subs := make([]Substatus, n)
+func manySubstatuses(n, fieldLen int) []status.Substatus {
+	subs := make([]status.Substatus, n)
 	for i := range subs {
-		subs[i] = Substatus{
+		subs[i] = status.Substatus{
 			Name:    "step" + strings.Repeat("n", fieldLen-4),
-			State:   Success,
+			State:   status.Success,
 			Code:    i,
 			Message: strings.Repeat("m", fieldLen),
 		}
@@ -228,10 +229,10 @@ func TestPath(t *testing.T) {
 
 func TestState(t *testing.T) {
 	for _, tt := range []struct {
-		s               State
+		s               status.State
 		valid, terminal bool
 	}{
-		{Transitioning, true, false}, {Warning, true, false}, {Error, true, true}, {Success, true, true},
+		{status.Transitioning, true, false}, {status.Warning, true, false}, {status.Error, true, true}, {status.Success, true, true},
 		{"Success", false, false}, {"", false, false}, {"SUCCESS", false, false}, {"success ", false, false},
 	} {
 		if tt.s.Valid() != tt.valid || tt.s.Terminal() != tt.terminal {
@@ -243,12 +244,12 @@ func TestState(t *testing.T) {
 // TestEncodeMatchesEncodingJSON: the reflection-free encoder writes the very bytes that
 // encoding/json writes for the same element, for every member shape.
 func TestEncodeMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []Status{
-		{Name: "n", Operation: "Enable", State: Success, Message: "ok", Time: t0},
-		{Name: "<&>\"\\\u2028\x01", Operation: "op", State: Error, Code: -52, Message: "line\nnext\ttab é", Time: t0,
+	for _, s := range []status.Status{
+		{Name: "n", Operation: "Enable", State: status.Success, Message: "ok", Time: t0},
+		{Name: "<&>\"\\\u2028\x01", Operation: "op", State: status.Error, Code: -52, Message: "line\nnext\ttab é", Time: t0,
 			ConfigurationAppliedTime: t0.Add(time.Hour),
-			Substatus:                []Substatus{{Name: "StdOut", State: Success, Message: "out"}, {Name: "StdErr", State: Warning, Code: 7, Message: ""}}},
-		{State: Transitioning, Time: t0},
+			Substatus:                []status.Substatus{{Name: "StdOut", State: status.Success, Message: "out"}, {Name: "StdErr", State: status.Warning, Code: 7, Message: ""}}},
+		{State: status.Transitioning, Time: t0},
 	} {
 		el := newElement(s)
 		if got, want := encode(&el), encodeJSON([]*fileElement{&el}); !bytes.Equal(got, want) {
@@ -271,15 +272,15 @@ func FuzzMarshalRoundTrip(f *testing.F) {
 			}
 			return strings.Repeat(s, n)
 		}
-		s := Status{Name: name, Operation: op, State: State(state), Code: code, Message: repeatTo(msg, int(repeat), 300_000), Time: t0}
+		s := status.Status{Name: name, Operation: op, State: status.State(state), Code: code, Message: repeatTo(msg, int(repeat), 300_000), Time: t0}
 		for i := range int(nSubs) % 64 {
-			s.Substatus = append(s.Substatus, Substatus{
-				Name: subName + string(rune('a'+i%26)), State: State(subState), Code: i,
+			s.Substatus = append(s.Substatus, status.Substatus{
+				Name: subName + string(rune('a'+i%26)), State: status.State(subState), Code: i,
 				Message: repeatTo(subMsg, 1+int(repeat)%200, 30_000),
 			})
 		}
 		b, err := Marshal(s)
-		validStates := s.State.Valid() && (len(s.Substatus) == 0 || State(subState).Valid())
+		validStates := s.State.Valid() && (len(s.Substatus) == 0 || status.State(subState).Valid())
 		if !validStates {
 			if !errors.Is(err, ErrInvalidState) {
 				t.Fatalf("Marshal with an invalid state = %v, want ErrInvalidState", err)
@@ -296,15 +297,15 @@ func FuzzMarshalRoundTrip(f *testing.F) {
 		if !v.Present || v.Invalid || v.Crash || v.Truncated || v.State != agentmodel.State(s.State) || v.Code != s.Code {
 			t.Fatalf("the agent would not take the output as written: %+v", v)
 		}
-		got, err := readBack(b)
+		got, err := Unmarshal(b)
 		if err != nil {
-			t.Fatalf("readBack(Marshal(s)): %v", err)
+			t.Fatalf("Unmarshal(Marshal(s)): %v", err)
 		}
 		want := s
 		want.Name, want.Operation, want.Message = clean(s.Name), clean(s.Operation), clean(s.Message)
 		want.Substatus = nil
 		for _, sub := range s.Substatus {
-			want.Substatus = append(want.Substatus, Substatus{Name: clean(sub.Name), State: sub.State, Code: sub.Code, Message: clean(sub.Message)})
+			want.Substatus = append(want.Substatus, status.Substatus{Name: clean(sub.Name), State: sub.State, Code: sub.Code, Message: clean(sub.Message)})
 		}
 		el := newElement(s)
 		if enc, ref := encode(&el), encodeJSON([]*fileElement{&el}); !bytes.Equal(enc, ref) {

@@ -1,4 +1,4 @@
-package status
+package statusfile
 
 import (
 	"errors"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/internal/agentmodel"
+	"github.com/vmext/vmext/status"
 )
 
 // helperEnv names the status file TestHelperWriter rewrites when the test binary runs as the
@@ -47,10 +48,10 @@ func TestHelperWriter(t *testing.T) {
 	sizes := []int{1, 100, 1024, 4096, 10 * 1024, 50 * 1024, 100 * 1024}
 	for i := 0; ; i++ {
 		n := sizes[i%len(sizes)]
-		s := Status{
-			Name: "Contoso.Ext", Operation: "Enable", State: []State{Transitioning, Warning, Error, Success}[i%4], Code: base + i,
+		s := status.Status{
+			Name: "Contoso.Ext", Operation: "Enable", State: []status.State{status.Transitioning, status.Warning, status.Error, status.Success}[i%4], Code: base + i,
 			Message:   strings.Repeat(strconv.Itoa(i%10), n),
-			Substatus: []Substatus{{Name: "iteration", State: Success, Message: strconv.Itoa(i)}},
+			Substatus: []status.Substatus{{Name: "iteration", State: status.Success, Message: strconv.Itoa(i)}},
 		}
 		if err := Write(path, s); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -1,4 +1,4 @@
-package status
+package statusfile
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/internal/jsonw"
+	"github.com/vmext/vmext/status"
 )
 
 // The JSON shape of a status file: a one-element array.
@@ -22,7 +23,7 @@ type fileStatus struct {
 	Name                     string           `json:"name"`
 	Operation                string           `json:"operation"`
 	ConfigurationAppliedTime string           `json:"configurationAppliedTime,omitempty"`
-	Status                   State            `json:"status"`
+	Status                   status.State     `json:"status"`
 	Code                     int              `json:"code"`
 	FormattedMessage         formattedMessage `json:"formattedMessage"`
 	Substatus                []fileSubstatus  `json:"substatus,omitempty"`
@@ -30,7 +31,7 @@ type fileStatus struct {
 
 type fileSubstatus struct {
 	Name             string           `json:"name"`
-	Status           State            `json:"status"`
+	Status           status.State     `json:"status"`
 	Code             int              `json:"code"`
 	FormattedMessage formattedMessage `json:"formattedMessage"`
 }
@@ -57,7 +58,7 @@ const timeLayout = "2006-01-02T15:04:05Z"
 // HTML characters are not escaped. The result is never larger than MaxFileSize bytes: when it
 // would be, Marshal truncates as the agent would (see the package documentation), with
 // visible markers. Marshal fails, naming the field, when a state is not Valid.
-func Marshal(s Status) ([]byte, error) {
+func Marshal(s status.Status) ([]byte, error) {
 	if err := validate(s); err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func Marshal(s Status) ([]byte, error) {
 }
 
 // newElement is the JSON form of s, before any truncation.
-func newElement(s Status) fileElement {
+func newElement(s status.Status) fileElement {
 	t := s.Time
 	if t.IsZero() {
 		t = time.Now()
@@ -96,7 +97,7 @@ func newElement(s Status) fileElement {
 	return el
 }
 
-func validate(s Status) error {
+func validate(s status.Status) error {
 	if !s.State.Valid() {
 		return fmt.Errorf("status.status: %w %q", ErrInvalidState, s.State)
 	}
@@ -153,7 +154,7 @@ func encode(el *fileElement) []byte {
 }
 
 // appendStateCode appends the status, code and formattedMessage members.
-func appendStateCode(b []byte, state State, code int, fm formattedMessage) []byte {
+func appendStateCode(b []byte, state status.State, code int, fm formattedMessage) []byte {
 	b = jsonw.AppendField(b, false, "status", string(state))
 	b = append(b, `,"code":`...)
 	b = strconv.AppendInt(b, int64(code), 10)

@@ -1,4 +1,4 @@
-package status
+package statusfile
 
 // The Linux guest agent's limits for a status file. Under MaxFileSize (counted in characters
 // of the decoded file, which for the files this package writes is never more than their size

@@ -1,4 +1,4 @@
-package status_test
+package statusfile_test
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/vmext/vmext/internal/statusfile"
 	"github.com/vmext/vmext/status"
 )
 
@@ -17,8 +18,8 @@ func ExampleWrite() {
 	}
 	defer os.RemoveAll(dir)
 
-	path := status.Path(dir, "", 3) // <statusFolder>/3.status
-	err = status.Write(path, status.Status{
+	path := statusfile.Path(dir, "", 3) // <statusFolder>/3.status
+	err = statusfile.Write(path, status.Status{
 		Name:      "Contoso.Ext.Example",
 		Operation: "Enable",
 		State:     status.Success,
@@ -43,7 +44,7 @@ func ExampleWriteHeartbeat() {
 	defer os.RemoveAll(dir)
 
 	path := filepath.Join(dir, "heartbeat.log")
-	if err := status.WriteHeartbeat(path, status.Heartbeat{State: status.Ready, Message: "service running"}); err != nil {
+	if err := statusfile.WriteHeartbeat(path, statusfile.Heartbeat{State: statusfile.Ready, Message: "service running"}); err != nil {
 		log.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
