@@ -210,10 +210,10 @@ func oaepParams(tb testing.TB, hash, mgf, psource *pkix.AlgorithmIdentifier) []b
 func TestDecryptErrors(t *testing.T) {
 	f := fx(t)
 	plain := secretJSON(200)
-	aes := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES256CBC, Rand: chacha(7)})
-	des3 := mustEncrypt(t, plain, f.cert, &EncryptOptions{Rand: chacha(8)})
-	oaep := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES128CBC, OAEP: true, Rand: chacha(9)})
-	small := mustEncrypt(t, []byte("{}"), f.cert, &EncryptOptions{Cipher: AES128CBC, Rand: chacha(10)})
+	aes := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES256CBC, rand: chacha(7)})
+	des3 := mustEncrypt(t, plain, f.cert, &EncryptOptions{rand: chacha(8)})
+	oaep := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES128CBC, OAEP: true, rand: chacha(9)})
+	small := mustEncrypt(t, []byte("{}"), f.cert, &EncryptOptions{Cipher: AES128CBC, rand: chacha(10)})
 	flip := func(der []byte, edit func(env *envelope, r *recipient)) []byte { return rebuild(t, der, edit) }
 	sha224 := asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 4}
 	sha256Alg := pkix.AlgorithmIdentifier{Algorithm: oidSHA256}
@@ -433,7 +433,7 @@ func TestGenericDecrypter(t *testing.T) {
 		}
 	}
 	// A tampered message through a Decrypter gives the same generic error.
-	der := flipByte(mustEncrypt(t, plain, f.cert, &EncryptOptions{Rand: chacha(3)}), -12, 0x80)
+	der := flipByte(mustEncrypt(t, plain, f.cert, &EncryptOptions{rand: chacha(3)}), -12, 0x80)
 	_, err := Decrypt(der, f.cert, &opaqueKey{k: f.key})
 	checkErr(t, err, ErrDecrypt)
 }
@@ -470,7 +470,7 @@ func TestEncryptOptionsErrors(t *testing.T) {
 		{"unknown cipher", EncryptOptions{Cipher: 9}, ErrUnsupported},
 		{"sha224 oaep", EncryptOptions{OAEP: true, OAEPHash: stdcrypto.SHA224}, ErrUnsupported},
 		{"hash without oaep", EncryptOptions{OAEPHash: stdcrypto.SHA256}, nil},
-		{"failing rand", EncryptOptions{Rand: strings.NewReader("short")}, io.ErrUnexpectedEOF},
+		{"failing rand", EncryptOptions{rand: strings.NewReader("short")}, io.ErrUnexpectedEOF},
 	} {
 		_, err := Encrypt([]byte("x"), f.cert, &tt.opts)
 		if err == nil || tt.want != nil && !errors.Is(err, tt.want) {

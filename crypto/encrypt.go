@@ -33,10 +33,9 @@ type EncryptOptions struct {
 	// none) instead of issuerAndSerialNumber.
 	SubjectKeyID bool
 
-	// Rand is the source of the content key and IV; nil means crypto/rand.
-	// (Since Go 1.26 crypto/rsa takes its padding randomness from crypto/rand
-	// whatever reader it is given.)
-	Rand io.Reader
+	// rand is the source of the content key and IV, for tests; nil means
+	// crypto/rand.
+	rand io.Reader
 }
 
 // Encrypt encrypts plaintext for cert, which must have an RSA public key, and
@@ -52,8 +51,8 @@ func Encrypt(plaintext []byte, cert *x509.Certificate, opts *EncryptOptions) ([]
 	if opts != nil {
 		o = *opts
 	}
-	if o.Rand == nil {
-		o.Rand = rand.Reader
+	if o.rand == nil {
+		o.rand = rand.Reader
 	}
 	if cert == nil {
 		return nil, fmt.Errorf("%w: nil certificate", ErrBadCertificate)
@@ -74,10 +73,10 @@ func Encrypt(plaintext []byte, cert *x509.Certificate, opts *EncryptOptions) ([]
 	cek := make([]byte, spec.keyLen)
 	defer clear(cek)
 	iv := make([]byte, spec.blockSize)
-	if _, err := io.ReadFull(o.Rand, cek); err != nil {
+	if _, err := io.ReadFull(o.rand, cek); err != nil {
 		return nil, fmt.Errorf("vmext/crypto: reading random content key: %w", err)
 	}
-	if _, err := io.ReadFull(o.Rand, iv); err != nil {
+	if _, err := io.ReadFull(o.rand, iv); err != nil {
 		return nil, fmt.Errorf("vmext/crypto: reading random IV: %w", err)
 	}
 	block, err := spec.newBlock(cek)
@@ -89,10 +88,10 @@ func Encrypt(plaintext []byte, cert *x509.Certificate, opts *EncryptOptions) ([]
 
 	var wrapped []byte
 	if kt.oaep {
-		wrapped, err = rsa.EncryptOAEP(kt.hash.New(), o.Rand, pub, cek, nil)
+		wrapped, err = rsa.EncryptOAEP(kt.hash.New(), o.rand, pub, cek, nil)
 	} else {
 		//lint:ignore SA1019 PKCS #1 v1.5 key transport is what the Azure fabric sends; Encrypt reproduces it for fixtures.
-		wrapped, err = rsa.EncryptPKCS1v15(o.Rand, pub, cek)
+		wrapped, err = rsa.EncryptPKCS1v15(o.rand, pub, cek)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("vmext/crypto: wrapping the content key: %w", err)

@@ -35,7 +35,7 @@ func (f Files) dir() string {
 	return f.Dir
 }
 
-// Load reads and checks the certificate and private key stored under
+// load reads and checks the certificate and private key stored under
 // thumbprint:
 //
 //   - the thumbprint must be 40 hexadecimal digits (ErrNoThumbprint,
@@ -54,7 +54,7 @@ func (f Files) dir() string {
 // Other file-system errors (such as permission denied when not running as
 // root) are returned wrapped, so errors.Is(err, fs.ErrPermission) works.
 // Errors name the files involved, never their content.
-func (f Files) Load(thumbprint string) (*x509.Certificate, stdcrypto.Decrypter, error) {
+func (f Files) load(thumbprint string) (*x509.Certificate, stdcrypto.Decrypter, error) {
 	upper, err := checkThumbprint(thumbprint)
 	if err != nil {
 		return nil, nil, err
@@ -115,7 +115,7 @@ func (f Files) read(name, alt, ext string) (string, []byte, error) {
 // Decrypt loads the certificate and key for thumbprint (see Load) and
 // decrypts der with them (see the package function Decrypt).
 func (f Files) Decrypt(thumbprint string, der []byte) ([]byte, error) {
-	cert, key, err := f.Load(thumbprint)
+	cert, key, err := f.load(thumbprint)
 	if err != nil {
 		return nil, err
 	}

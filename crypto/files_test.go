@@ -127,7 +127,7 @@ func TestFilesErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, notPEM+".crt"), []byte("hello"), 0o600)
 
 	plain := secretJSON(400)
-	good := mustEncrypt(t, plain, f.cert, &EncryptOptions{Rand: chacha(11)})
+	good := mustEncrypt(t, plain, f.cert, &EncryptOptions{rand: chacha(11)})
 	for _, tt := range []struct {
 		name, thumb string
 		der         []byte
@@ -231,7 +231,7 @@ func TestFilesReadErrors(t *testing.T) {
 	prv := filepath.Join(dir, thumb+".prv")
 	os.Remove(prv)
 	os.Mkdir(prv, 0o700) // reading a directory fails, whoever we are
-	_, _, err = Files{Dir: dir}.Load(thumb)
+	_, _, err = Files{Dir: dir}.load(thumb)
 	if err == nil || errors.Is(err, ErrKeyNotFound) || !strings.Contains(err.Error(), prv) {
 		t.Fatalf("got %v, want a read error naming %s", err, prv)
 	}
@@ -248,7 +248,7 @@ func TestFilesPermissionDenied(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(filepath.Join(dir, thumb+".prv"), 0)
-	_, _, err = Files{Dir: dir}.Load(thumb)
+	_, _, err = Files{Dir: dir}.load(thumb)
 	if !errors.Is(err, fs.ErrPermission) || errors.Is(err, ErrKeyNotFound) {
 		t.Fatalf("got %v, want a permission error", err)
 	}

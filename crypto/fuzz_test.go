@@ -31,7 +31,7 @@ func fuzzSeeds(tb testing.TB) []fuzzSeed {
 			plain = []byte(fmt.Sprintf("{%02d}", i)) // one block
 		}
 		o := v.opts
-		o.Rand = chacha(uint64(i)) // deterministic content key and IV
+		o.rand = chacha(uint64(i)) // deterministic content key and IV
 		seeds = append(seeds, fuzzSeed{mustEncrypt(tb, plain, cert, &o), plain})
 	}
 	return seeds

@@ -26,10 +26,7 @@ func platformDefault(string) Decryptor { return Store{} }
 // Decrypt finds the certificate by thumbprint and reports a malformed blob, an
 // unsupported algorithm or a missing recipient with the same errors as Files;
 // Windows then decrypts with that one certificate.
-type Store struct {
-	// Name is the system store's name; "" means "MY" (LocalMachine\My).
-	Name string
-}
+type Store struct{}
 
 const msgAndCertEncoding = windows.X509_ASN_ENCODING | windows.PKCS_7_ASN_ENCODING
 
@@ -52,10 +49,7 @@ func (s Store) Decrypt(thumbprint string, der []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := s.Name
-	if name == "" {
-		name = "MY"
-	}
+	const name = "MY" // LocalMachine\My, where the agent installs tenant certificates
 	name16, err := windows.UTF16PtrFromString(name)
 	if err != nil {
 		return nil, fmt.Errorf("vmext/crypto: store name: %w", err)

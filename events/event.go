@@ -45,7 +45,7 @@ const (
 	// maxEventChars is the largest event the agent accepts, as the sum of the lengths of the
 	// eight values; it drops larger events whole. Writer shortens Message to stay within it.
 	maxEventChars = 6144
-	// maxFieldChars bounds Options.Version and Options.OperationID, so that TaskName and
+	// maxFieldChars bounds Options.Version and the operation id, so that TaskName and
 	// Message always keep most of maxEventChars.
 	maxFieldChars = 256
 )

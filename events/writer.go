@@ -46,9 +46,9 @@ type Options struct {
 	Folder string
 	// Version is the extension version, written in every event. At most 256 characters.
 	Version string
-	// OperationID is written in every event. "" means a random UUID-like id, one per Writer.
+	// operationID is written in every event. "" means a random UUID-like id, one per Writer.
 	// At most 256 characters.
-	OperationID string
+	operationID string
 	// Redact is applied to Message and TaskName before they are cut to size, and should
 	// replace secrets with a marker such as [REDACTED]. nil leaves them as they are.
 	Redact func(string) string
@@ -89,7 +89,7 @@ type Writer struct {
 func New(opts Options) (*Writer, error) {
 	w := &Writer{
 		version:     opts.Version,
-		operationID: opts.OperationID,
+		operationID: opts.operationID,
 		pid:         strconv.Itoa(os.Getpid()),
 		redact:      opts.Redact,
 		now:         opts.now,

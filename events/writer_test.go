@@ -84,7 +84,7 @@ func emitOne(t *testing.T, w *Writer, folder string, level Level, task, msg stri
 }
 
 func TestEmitFields(t *testing.T) {
-	w, _, folder := testWriter(t, Options{OperationID: "op-7"})
+	w, _, folder := testWriter(t, Options{operationID: "op-7"})
 	got := emitOne(t, w, folder, Warning, "Enable", "disk almost full")
 	if _, err := strconv.ParseUint(got.Event.EventTid, 10, 64); err != nil {
 		t.Errorf("EventTid %q is not a decimal number", got.Event.EventTid)
@@ -240,7 +240,7 @@ func TestNewRejects(t *testing.T) {
 		{"negative window", Options{Folder: folder, window: -time.Second}},
 		{"negative lock wait", Options{Folder: folder, lockWait: -time.Second}},
 		{"long version", Options{Folder: folder, Version: strings.Repeat("1", maxFieldChars+1)}},
-		{"invalid operation id", Options{Folder: folder, OperationID: "op\xff"}},
+		{"invalid operation id", Options{Folder: folder, operationID: "op\xff"}},
 		{"disabled but invalid", Options{limit: -5}},
 	}
 	if runtime.GOOS != "windows" {

@@ -12,6 +12,7 @@ import (
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
+	"github.com/vmext/vmext/internal/tenantcert"
 	"github.com/vmext/vmext/status"
 )
 
@@ -45,7 +46,7 @@ func TestProtectedSettingsProblems(t *testing.T) {
 			hs["protectedSettings"] = base64.StdEncoding.EncodeToString([]byte("plainly not DER"))
 		}, "malformed"},
 		{"blob for another certificate", func(vm *handlertest.VM, hs map[string]any) {
-			other, _, _ := handlertest.NewTenantCertificate()
+			other, _, _ := tenantcert.New()
 			der, _ := crypto.Encrypt([]byte(`{"secret":"`+canary+`"}`), other, nil)
 			hs["protectedSettings"] = base64.StdEncoding.EncodeToString(der)
 		}, "no recipient matches this certificate"},

@@ -64,7 +64,7 @@ type Reporter struct {
 	write    func(path string, data []byte) error // atomicfile.WriteFile; a seam for tests
 
 	mu        sync.Mutex
-	status    status.Status
+	status    statusfile.Status
 	wrote     bool      // a write has happened
 	lastWrite time.Time // clock time of the last write
 	pending   bool      // memory has changes that are not in the file yet
@@ -78,7 +78,7 @@ type Reporter struct {
 // writes nothing: the first write comes with the first change (use Set to write initial as
 // it is). With path "" the Reporter keeps the status in memory only: a handler that has no
 // sequence number yet has no status file the agent would read.
-func newReporter(path string, initial status.Status, o reporterOptions) *Reporter {
+func newReporter(path string, initial statusfile.Status, o reporterOptions) *Reporter {
 	r := &Reporter{
 		path:     path,
 		redact:   o.Redact,
@@ -116,7 +116,7 @@ func newReporter(path string, initial status.Status, o reporterOptions) *Reporte
 
 // snapshot returns a copy of the current status (with redaction applied). Its Time is the
 // time of the last write, or the initial status's Time before the first write.
-func (r *Reporter) snapshot() status.Status {
+func (r *Reporter) snapshot() statusfile.Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return cloneStatus(r.status)
@@ -335,7 +335,7 @@ func (r *Reporter) redactSubstatus(s status.Substatus) status.Substatus {
 	return s
 }
 
-func cloneStatus(s status.Status) status.Status {
+func cloneStatus(s statusfile.Status) statusfile.Status {
 	s.Substatus = slices.Clone(s.Substatus)
 	return s
 }

@@ -43,7 +43,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // writeLog records every write a Reporter makes, through its write seam, and performs it.
 type writeLog struct {
 	mu     sync.Mutex
-	writes []status.Status
+	writes []statusfile.Status
 	fail   error // returned instead of writing when set
 }
 
@@ -67,7 +67,7 @@ func (l *writeLog) count() int {
 	return len(l.writes)
 }
 
-func (l *writeLog) last() status.Status {
+func (l *writeLog) last() statusfile.Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.writes[len(l.writes)-1]
@@ -88,7 +88,7 @@ func newTestReporter(t *testing.T, opts reporterOptions) (*Reporter, *writeLog, 
 	if opts.Now == nil {
 		opts.Now = clock.Now
 	}
-	initial := status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Transitioning, Message: "starting"}
+	initial := statusfile.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Transitioning, Message: "starting"}
 	r := newReporter(filepath.Join(t.TempDir(), "0.status"), initial, opts)
 	log := &writeLog{}
 	r.write = log.write
@@ -115,7 +115,7 @@ func TestReporterProgressThrottle(t *testing.T) {
 		t.Fatalf("%d writes after a tight loop, want 1", n)
 	}
 	if got := r.snapshot().Message; got != "[99%] downloading part 999" {
-		t.Errorf("status.Status().Message = %q", got)
+		t.Errorf("statusfile.Status().Message = %q", got)
 	}
 	// Once the interval has passed, the next call writes the latest value.
 	clock.Advance(time.Hour)
@@ -296,11 +296,11 @@ func TestReporterSubstatus(t *testing.T) {
 	if err := r.SetSubstatus(status.Substatus{Name: "x", State: "done"}); err == nil || !strings.Contains(err.Error(), "invalid state") {
 		t.Errorf("SetSubstatus with a bad state = %v, want an invalid-state error", err)
 	}
-	// status.Status returns a copy.
+	// statusfile.Status returns a copy.
 	s := r.snapshot()
 	s.Substatus[0].Name = "changed"
 	if r.snapshot().Substatus[0].Name != "install" {
-		t.Error("status.Status() shares its substatus slice with the reporter")
+		t.Error("statusfile.Status() shares its substatus slice with the reporter")
 	}
 }
 
@@ -323,7 +323,7 @@ func TestReporterRedacts(t *testing.T) {
 	redact := func(s string) string { return strings.ReplaceAll(s, secret, "[REDACTED]") }
 	clock := &fakeClock{t: t0}
 	path := filepath.Join(t.TempDir(), "0.status")
-	r := newReporter(path, status.Status{State: status.Transitioning, Message: "start " + secret,
+	r := newReporter(path, statusfile.Status{State: status.Transitioning, Message: "start " + secret,
 		Substatus: []status.Substatus{{Name: secret, State: status.Transitioning, Message: secret}}},
 		reporterOptions{Redact: redact, Interval: -1, Now: clock.Now})
 	defer r.close()
@@ -350,7 +350,7 @@ func TestReporterRedacts(t *testing.T) {
 			t.Fatalf("call %d: no redaction marker in the file", i)
 		}
 		if s := fmt.Sprint(r.snapshot()); strings.Contains(s, secret) {
-			t.Fatalf("call %d: the secret is in status.Status(): %s", i, s)
+			t.Fatalf("call %d: the secret is in statusfile.Status(): %s", i, s)
 		}
 	}
 	// Substatuses are matched by their redacted names.
@@ -489,8 +489,8 @@ func TestReporterConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(r.snapshot(), got, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(status.Status{}, "Time")); diff != "" {
-		t.Errorf("after Close the file differs from status.Status() (-status +file):\n%s", diff)
+	if diff := cmp.Diff(r.snapshot(), got, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(statusfile.Status{}, "Time")); diff != "" {
+		t.Errorf("after Close the file differs from statusfile.Status() (-status +file):\n%s", diff)
 	}
 	if len(got.Substatus) != 6 {
 		t.Errorf("%d substatuses, want one per goroutine", len(got.Substatus))
@@ -503,7 +503,7 @@ func TestReporterWithoutPathKeepsMemoryOnly(t *testing.T) {
 	wd, _ := os.Getwd()
 	os.Chdir(dir)
 	defer os.Chdir(wd)
-	r := newReporter("", status.Status{Operation: "Enable", State: status.Transitioning}, reporterOptions{})
+	r := newReporter("", statusfile.Status{Operation: "Enable", State: status.Transitioning}, reporterOptions{})
 	if err := r.Set(status.Success, 0, "done"); err != nil {
 		t.Fatal(err)
 	}
@@ -523,7 +523,7 @@ func TestSetLater(t *testing.T) {
 	path := filepath.Join(dir, "0.status")
 
 	// Overtaken: the final Set comes first, and the transitioning status is never written.
-	r := newReporter(path, status.Status{Operation: "Enable"}, reporterOptions{})
+	r := newReporter(path, statusfile.Status{Operation: "Enable"}, reporterOptions{})
 	if err := r.setLater(status.Transitioning, 0, "Enable in progress", time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -540,7 +540,7 @@ func TestSetLater(t *testing.T) {
 
 	// Not overtaken: it is written when its time comes.
 	path2 := filepath.Join(dir, "1.status")
-	r2 := newReporter(path2, status.Status{Operation: "Enable"}, reporterOptions{})
+	r2 := newReporter(path2, statusfile.Status{Operation: "Enable"}, reporterOptions{})
 	if err := r2.setLater(status.Transitioning, 0, "Enable in progress", time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
@@ -565,7 +565,7 @@ func TestSetLater(t *testing.T) {
 // ever sees a file the agent would reject.
 func BenchmarkProgress(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "0.status")
-	r := newReporter(path, status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Transitioning}, reporterOptions{Interval: -1})
+	r := newReporter(path, statusfile.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Transitioning}, reporterOptions{Interval: -1})
 	defer r.close()
 	if err := r.Progress(0, "starting"); err != nil {
 		b.Fatal(err)

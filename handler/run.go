@@ -167,7 +167,7 @@ func (r *run) run(ctx context.Context, op Operation) int {
 		Log:           r.log,
 		Agent:         agent,
 		redactor:      r.redactor,
-		Status: newReporter(statusPath, status.Status{
+		Status: newReporter(statusPath, statusfile.Status{
 			Name:      env.Name,
 			Operation: op.title(),
 			State:     status.Transitioning,

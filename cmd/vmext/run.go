@@ -17,6 +17,7 @@ import (
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
+	"github.com/vmext/vmext/internal/manifest"
 )
 
 // defaultsFile, in a package folder, holds the settings `vmext run` uses when none are given:
@@ -246,7 +247,7 @@ func preparePackage(arg, out string) (preparedPackage, error) {
 	if err != nil {
 		return preparedPackage{}, err
 	}
-	m, err := handlertest.ReadManifest(manifestDir)
+	m, err := manifest.Read(manifestDir)
 	if err != nil {
 		return preparedPackage{}, err
 	}
@@ -257,7 +258,7 @@ func preparePackage(arg, out string) (preparedPackage, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return preparedPackage{}, err
 	}
-	if err := copyFile(filepath.Join(manifestDir, handlertest.ManifestFile), filepath.Join(out, handlertest.ManifestFile)); err != nil {
+	if err := copyFile(filepath.Join(manifestDir, manifest.FileName), filepath.Join(out, manifest.FileName)); err != nil {
 		return preparedPackage{}, err
 	}
 	target := filepath.Join(out, filepath.FromSlash(bin))
@@ -283,7 +284,7 @@ func preparePackage(arg, out string) (preparedPackage, error) {
 func findManifest(dir string, goPackage bool) (string, error) {
 	d, _ := filepath.Abs(dir)
 	for {
-		if _, err := os.Stat(filepath.Join(d, handlertest.ManifestFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(d, manifest.FileName)); err == nil {
 			return d, nil
 		}
 		_, modErr := os.Stat(filepath.Join(d, "go.mod"))
@@ -293,7 +294,7 @@ func findManifest(dir string, goPackage bool) (string, error) {
 		}
 		d = parent
 	}
-	return "", fmt.Errorf("%s: no %s in the package", filepath.Join(dir, handlertest.ManifestFile), handlertest.ManifestFile)
+	return "", fmt.Errorf("%s: no %s in the package", filepath.Join(dir, manifest.FileName), manifest.FileName)
 }
 
 func copyFile(from, to string) error {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -59,10 +60,9 @@ func TestDownload512MiBInBoundedMemory(t *testing.T) {
 	if r := vm.Run(handlertestCommand(handler.Install, 0)); r.Failed() {
 		t.Fatal(r)
 	}
-	manifest, _ := vm.Manifest(version)
 	enable := handlertestCommand(handler.Enable, 0)
 	job := rssJob{
-		Line: filepath.Join(vm.Base(version), manifest.Commands[handler.Enable]),
+		Line: filepath.Join(vm.Base(version), enableCommand(t, vm.Base(version))),
 		Dir:  vm.Base(version),
 		Env:  append(os.Environ(), vm.Env(enable)...),
 	}
@@ -122,4 +122,22 @@ func TestDownload512MiBInBoundedMemory(t *testing.T) {
 			t.Errorf("the storage key is in %s", name)
 		}
 	}
+}
+
+// enableCommand returns the enable command line of the handler manifest in dir.
+func enableCommand(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "HandlerManifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m []struct {
+		HandlerManifest struct {
+			EnableCommand string `json:"enableCommand"`
+		} `json:"handlerManifest"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil || len(m) == 0 || m[0].HandlerManifest.EnableCommand == "" {
+		t.Fatalf("HandlerManifest.json: no enableCommand (%v)", err)
+	}
+	return m[0].HandlerManifest.EnableCommand
 }

@@ -39,11 +39,11 @@ func buildPackage(t *testing.T) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	m, err := os.ReadFile(handlertest.ManifestFile)
+	m, err := os.ReadFile("HandlerManifest.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, handlertest.ManifestFile), m, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "HandlerManifest.json"), m, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -36,7 +36,7 @@ func captured(b []byte) string {
 
 // FormatOutput combines stdout and stderr as the agent does for its messages: each keeps
 // its tail, and the space one stream does not use goes to the other.
-func FormatOutput(stdout, stderr string) string {
+func formatOutput(stdout, stderr string) string {
 	out, errs := []rune(stdout), []rune(stderr)
 	const template = "[stdout]\n%s\n\n[stderr]\n%s"
 	each := (outputLimit - (len("[stdout]\n{0}\n\n[stderr]\n{1}")) + 6) / 2

@@ -10,6 +10,7 @@ import (
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/internal/agentenv"
+	"github.com/vmext/vmext/internal/manifest"
 )
 
 // pkg is one version of the handler: a package folder run as processes, or a Handler run in
@@ -17,13 +18,13 @@ import (
 type pkg struct {
 	dir      string
 	h        *handler.Handler
-	manifest Manifest
+	manifest manifest.Manifest
 }
 
 // AddPackage registers a handler package folder (holding HandlerManifest.json at its root)
 // as a version of the handler. Its commands run as processes, as the agent runs them.
 func (vm *VM) AddPackage(version, dir string) error {
-	m, err := ReadManifest(dir)
+	m, err := manifest.Read(dir)
 	if err != nil {
 		return err
 	}
@@ -35,31 +36,15 @@ func (vm *VM) AddPackage(version, dir string) error {
 	return nil
 }
 
-// AddHandler registers h as a version of the handler, run in this process with
-// DefaultManifest. h is copied for each command with the agent's variables, working folder
-// and standard error filled in; h itself is not modified.
+// AddHandler registers h as a version of the handler, run in this process. Its manifest
+// runs "bin/handler <operation>" for every operation, with no options but
+// supportsMultipleExtensions when Options.MultiConfig is set. h is copied for each command
+// with the agent's variables, working folder and standard error filled in; h itself is not
+// modified.
 func (vm *VM) AddHandler(version string, h *handler.Handler) {
-	vm.packages[version] = &pkg{h: h, manifest: DefaultManifest()}
-}
-
-// SetManifest replaces the manifest of a registered version, to test manifest options
-// (updateMode, continueOnUpdateFailure, reportHeartbeat) with an in-process handler.
-func (vm *VM) SetManifest(version string, m Manifest) error {
-	p, ok := vm.packages[version]
-	if !ok {
-		return fmt.Errorf("no package for version %s", version)
-	}
-	p.manifest = m
-	return nil
-}
-
-// Manifest returns the manifest of a registered version.
-func (vm *VM) Manifest(version string) (Manifest, bool) {
-	p, ok := vm.packages[version]
-	if !ok {
-		return Manifest{}, false
-	}
-	return p.manifest, true
+	m := manifest.Default()
+	m.SupportsMultipleExtensions = vm.opts.MultiConfig
+	vm.packages[version] = &pkg{h: h, manifest: m}
 }
 
 // WriteSettings writes a settings file into a version's config folder as the agent does:
@@ -87,7 +72,7 @@ func (vm *VM) WriteSettings(version, ext string, seq int, public, protected any)
 				return fmt.Errorf("protected settings: %w", err)
 			}
 		}
-		der, err := crypto.Encrypt(plain, vm.Cert, &crypto.EncryptOptions{Cipher: vm.opts.Cipher, OAEP: vm.opts.OAEP})
+		der, err := crypto.Encrypt(plain, vm.cert, &crypto.EncryptOptions{Cipher: vm.opts.Cipher, OAEP: vm.opts.OAEP})
 		if err != nil {
 			return err
 		}

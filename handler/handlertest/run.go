@@ -92,7 +92,7 @@ func (vm *VM) timeout(op handler.Operation) time.Duration {
 	if d, ok := vm.opts.Timeouts[op]; ok && d > 0 {
 		return d
 	}
-	return DefaultTimeouts[op]
+	return defaultTimeouts[op]
 }
 
 // Env returns the variables the agent sets for a command, without the ones a scenario adds
@@ -152,7 +152,7 @@ func (vm *VM) Run(c Command) Result {
 	}
 	r.Duration = time.Since(start)
 	r.Stdout, r.Stderr = captured(stdout), captured(stderr)
-	r.Output = FormatOutput(r.Stdout, r.Stderr)
+	r.Output = formatOutput(r.Stdout, r.Stderr)
 	switch {
 	case r.TimedOut:
 		r.AgentCode = 1011

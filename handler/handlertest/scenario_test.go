@@ -118,11 +118,8 @@ func wantStatus(t *testing.T, r handlertest.Result, state status.State, op strin
 func TestMultiConfig(t *testing.T) {
 	var j journal
 	h := recording(&j, "1.0")
-	vm := handlertest.New(t, nil)
+	vm := handlertest.New(t, &handlertest.Options{MultiConfig: true})
 	vm.AddHandler("1.0", h)
-	m, _ := vm.Manifest("1.0")
-	m.SupportsMultipleExtensions = true
-	vm.SetManifest("1.0", m)
 	results, err := vm.EnableExtensions("1.0", map[string]handlertest.Extension{
 		"RunA": {Public: map[string]any{"message": "a"}},
 		"RunB": {Public: map[string]any{"message": "b"}, Protected: map[string]any{"password": "pb"}},

@@ -15,6 +15,7 @@ import (
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/internal/agentenv"
+	"github.com/vmext/vmext/internal/tenantcert"
 )
 
 // Layout is the folder layout of a VM.
@@ -36,8 +37,11 @@ type Options struct {
 	Layout   Layout                              // default Linux
 	Cipher   crypto.Cipher                       // protected settings encryption; default crypto.DES3CBC
 	OAEP     bool                                // RSAES-OAEP key transport instead of PKCS #1 v1.5
-	Timeouts map[handler.Operation]time.Duration // overrides DefaultTimeouts
+	Timeouts map[handler.Operation]time.Duration // overrides the agent's (install, update, disable 900 s; enable, uninstall 300 s)
 	Env      []string                            // extra variables for every command ("K=V")
+	// MultiConfig makes the handlers added with AddHandler multi-config handlers (their
+	// manifest sets supportsMultipleExtensions): run them with EnableExtensions.
+	MultiConfig bool
 	// WaitDetached makes Run wait, after a command, for a detached worker it started to
 	// finish (at most WaitLimit, default one hour), and read the status after it. The agent
 	// itself does not wait; this is for tools that show the outcome of the work.
@@ -45,8 +49,8 @@ type Options struct {
 	WaitLimit    time.Duration
 }
 
-// DefaultTimeouts are the Linux agent's command timeouts.
-var DefaultTimeouts = map[handler.Operation]time.Duration{
+// defaultTimeouts are the Linux agent's command timeouts.
+var defaultTimeouts = map[handler.Operation]time.Duration{
 	handler.Install:    900 * time.Second,
 	handler.Enable:     300 * time.Second,
 	handler.Update:     900 * time.Second,
@@ -68,11 +72,11 @@ type VM struct {
 	Root string
 	// Name is the handler's name.
 	Name string
-	// Cert is the tenant certificate protected settings are encrypted to; Thumbprint is its
-	// SHA-1, as the agent names its files.
-	Cert       *x509.Certificate
+	// Thumbprint names the tenant certificate protected settings are encrypted to (its
+	// SHA-1, as the agent names the files <Thumbprint>.crt and .prv in CertDir).
 	Thumbprint string
 
+	cert     *x509.Certificate
 	key      *rsa.PrivateKey
 	opts     Options
 	packages map[string]*pkg
@@ -108,12 +112,12 @@ func NewAt(root string, opts *Options) (*VM, error) {
 		packages: map[string]*pkg{}, state: map[string]string{},
 		extState: map[string]map[string]bool{}, extSeq: map[string]int{},
 	}
-	for _, d := range []string{vm.LibDir(), vm.EventsDir()} {
+	for _, d := range []string{vm.LibDir(), vm.eventsDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
 	}
-	cert, key, err := NewTenantCertificate()
+	cert, key, err := tenantcert.New()
 	if err != nil {
 		return nil, fmt.Errorf("make the tenant certificate: %w", err)
 	}
@@ -121,7 +125,7 @@ func NewAt(root string, opts *Options) (*VM, error) {
 	if err != nil {
 		return nil, err
 	}
-	vm.Cert, vm.key, vm.Thumbprint = cert, key, thumb
+	vm.cert, vm.key, vm.Thumbprint = cert, key, thumb
 	return vm, nil
 }
 
@@ -184,8 +188,8 @@ func (vm *VM) LogDir(version string) string {
 	return filepath.Join(vm.Root, "var", "log", "azure", vm.Name)
 }
 
-// EventsDir is the handler's telemetry events folder, shared by its versions.
-func (vm *VM) EventsDir() string {
+// eventsDir is the handler's telemetry events folder, shared by its versions.
+func (vm *VM) eventsDir() string {
 	if vm.opts.Layout == Windows {
 		return filepath.Join(vm.Root, "WindowsAzure", "Logs", "Plugins", vm.Name, "Events")
 	}
@@ -200,12 +204,6 @@ func (vm *VM) State(version string) string {
 	return NotInstalled
 }
 
-// Seq returns the last sequence number written, -1 if none.
-func (vm *VM) Seq() int { return vm.seq }
-
-// Current returns the version the last scenario installed or upgraded to.
-func (vm *VM) Current() string { return vm.current }
-
 // setup does the agent's initialize step for a version (§8.5 A.2): the package is extracted
 // into its folder with u+x on every file, and the folders and HandlerEnvironment.json made.
 func (vm *VM) setup(version string) error {
@@ -219,7 +217,7 @@ func (vm *VM) setup(version string) error {
 			return fmt.Errorf("extract %s: %w", p.dir, err)
 		}
 	}
-	for _, d := range []string{base, vm.ConfigDir(version), vm.StatusDir(version), vm.LogDir(version), vm.EventsDir()} {
+	for _, d := range []string{base, vm.ConfigDir(version), vm.StatusDir(version), vm.LogDir(version), vm.eventsDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return err
 		}
@@ -232,8 +230,8 @@ func (vm *VM) setup(version string) error {
 			"configFolder":         vm.ConfigDir(version),
 			"statusFolder":         vm.StatusDir(version),
 			"heartbeatFile":        vm.HeartbeatFile(version),
-			"eventsFolder":         vm.EventsDir(),
-			"eventsFolder_preview": vm.EventsDir(),
+			"eventsFolder":         vm.eventsDir(),
+			"eventsFolder_preview": vm.eventsDir(),
 		},
 	}}
 	if vm.opts.Layout == Windows {

@@ -10,7 +10,7 @@ import (
 )
 
 func BenchmarkInspect(b *testing.B) {
-	data, err := statusfile.Marshal(status.Status{State: status.Success, Message: strings.Repeat("m", 100*1024), Time: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
+	data, err := statusfile.Marshal(statusfile.Status{State: status.Success, Message: strings.Repeat("m", 100*1024), Time: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -376,7 +376,7 @@ func TestInspectTruncationFailuresOfTheAgent(t *testing.T) {
 
 // verdictOf is the Verdict the agent should give to the file of s, for a status under the
 // size limit: everything forwarded as written.
-func verdictOf(s status.Status) Verdict {
+func verdictOf(s statusfile.Status) Verdict {
 	v := Verdict{Present: true, State: State(s.State), Code: s.Code, Message: s.Message, Operation: s.Operation}
 	if !s.ConfigurationAppliedTime.IsZero() {
 		v.ConfigurationAppliedTime = s.ConfigurationAppliedTime.UTC().Format(time.RFC3339)
@@ -433,7 +433,7 @@ func TestInspectFile(t *testing.T) {
 	t.Run("written files, single and multi-config", func(t *testing.T) {
 		for _, ext := range []string{"", "RunCmd1"} {
 			path := statusfile.Path(dir, ext, 4)
-			s := status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Warning, Code: 5, Message: "ok " + ext,
+			s := statusfile.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Warning, Code: 5, Message: "ok " + ext,
 				Substatus: []status.Substatus{{Name: "a", State: status.Error, Code: 1, Message: "b"}}}
 			if err := statusfile.Write(path, s); err != nil {
 				t.Fatal(err)

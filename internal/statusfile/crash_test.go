@@ -48,7 +48,7 @@ func TestHelperWriter(t *testing.T) {
 	sizes := []int{1, 100, 1024, 4096, 10 * 1024, 50 * 1024, 100 * 1024}
 	for i := 0; ; i++ {
 		n := sizes[i%len(sizes)]
-		s := status.Status{
+		s := Status{
 			Name: "Contoso.Ext", Operation: "Enable", State: []status.State{status.Transitioning, status.Warning, status.Error, status.Success}[i%4], Code: base + i,
 			Message:   strings.Repeat(strconv.Itoa(i%10), n),
 			Substatus: []status.Substatus{{Name: "iteration", State: status.Success, Message: strconv.Itoa(i)}},

@@ -19,7 +19,7 @@ func ExampleWrite() {
 	defer os.RemoveAll(dir)
 
 	path := statusfile.Path(dir, "", 3) // <statusFolder>/3.status
-	err = statusfile.Write(path, status.Status{
+	err = statusfile.Write(path, statusfile.Status{
 		Name:      "Contoso.Ext.Example",
 		Operation: "Enable",
 		State:     status.Success,

@@ -4,20 +4,19 @@ import (
 	"fmt"
 
 	"github.com/vmext/vmext/internal/atomicfile"
-	"github.com/vmext/vmext/status"
 )
 
 // Read reads and parses the status file at path with Unmarshal. A missing file gives an error
 // that matches os.ErrNotExist (errors.Is). On Windows the file is opened with
 // FILE_SHARE_DELETE, so that a concurrent status.Write is not kept waiting by the read.
-func Read(path string) (status.Status, error) {
+func Read(path string) (Status, error) {
 	b, err := atomicfile.ReadFile(path)
 	if err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	s, err := Unmarshal(b)
 	if err != nil {
-		return status.Status{}, fmt.Errorf("read status %s: %w", path, err)
+		return Status{}, fmt.Errorf("read status %s: %w", path, err)
 	}
 	return s, nil
 }

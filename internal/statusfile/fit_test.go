@@ -12,7 +12,7 @@ import (
 
 // checkFits checks what every Marshal output must be: within the limit, valid UTF-8, and
 // taken by the agent as written (not truncated, not invalid) with the same state and code.
-func checkFits(t *testing.T, s status.Status) ([]byte, agentmodel.Verdict) {
+func checkFits(t *testing.T, s Status) ([]byte, agentmodel.Verdict) {
 	t.Helper()
 	b, err := Marshal(s)
 	if err != nil {
@@ -32,7 +32,7 @@ func checkFits(t *testing.T, s status.Status) ([]byte, agentmodel.Verdict) {
 }
 
 func TestMarshalLimitHugeMessage(t *testing.T) {
-	s := status.Status{State: status.Error, Code: 1, Message: strings.Repeat("x", 200*1024), Time: t0}
+	s := Status{State: status.Error, Code: 1, Message: strings.Repeat("x", 200*1024), Time: t0}
 	_, v := checkFits(t, s)
 	if want := strings.Repeat("x", MaxMessageLength) + TruncatedSuffix; v.Message != want {
 		t.Errorf("message is %d characters ending %q, want the first %d and the suffix", len(v.Message), v.Message[len(v.Message)-20:], MaxMessageLength)
@@ -43,7 +43,7 @@ func TestMarshalLimitManySubstatuses(t *testing.T) {
 	// 50 substatuses of 10 KiB each are 500 KiB. Their fields are 10240 characters, so each
 	// gets the suffix (10256), and the agent's running total keeps 6 (a short message + 6 ·
 	// 20512 = 123077; a seventh passes 131072).
-	s := status.Status{State: status.Success, Message: "done", Time: t0}
+	s := Status{State: status.Success, Message: "done", Time: t0}
 	for i := range 50 {
 		s.Substatus = append(s.Substatus, status.Substatus{Name: fmt.Sprintf("%010240d", i), State: status.Success, Code: i, Message: strings.Repeat("s", 10*1024)})
 	}
@@ -64,7 +64,7 @@ func TestMarshalLimitManySubstatuses(t *testing.T) {
 func TestMarshalLimitMultibyteCut(t *testing.T) {
 	// 4-byte runes: the cuts must fall between them, and the byte size, four times the
 	// character count, forces more substatuses out than the agent's character count would.
-	s := status.Status{State: status.Warning, Message: strings.Repeat("😀", 3000), Time: t0}
+	s := Status{State: status.Warning, Message: strings.Repeat("😀", 3000), Time: t0}
 	for range 10 {
 		s.Substatus = append(s.Substatus, status.Substatus{Name: "é" + strings.Repeat("€", 12000), State: status.Warning, Message: strings.Repeat("😀", 9000)})
 	}
@@ -89,13 +89,13 @@ func TestMarshalLimitEscapes(t *testing.T) {
 	// Control characters take 6 bytes each in JSON (\u0001): characters and bytes diverge
 	// most, and everything must still fit.
 	ctl := strings.Repeat("\x01", 20000)
-	s := status.Status{Name: ctl, Operation: ctl, State: status.Error, Code: 3, Message: ctl, Time: t0,
+	s := Status{Name: ctl, Operation: ctl, State: status.Error, Code: 3, Message: ctl, Time: t0,
 		Substatus: []status.Substatus{{Name: ctl, State: status.Error, Message: ctl}, {Name: ctl, State: status.Error, Message: ctl}}}
 	checkFits(t, s)
 }
 
 func TestMarshalLimitHugeNameAndOperation(t *testing.T) {
-	s := status.Status{Name: strings.Repeat("n", 300000), Operation: strings.Repeat("o", 300000), State: status.Success, Time: t0}
+	s := Status{Name: strings.Repeat("n", 300000), Operation: strings.Repeat("o", 300000), State: status.Success, Time: t0}
 	b, v := checkFits(t, s)
 	if want := strings.Repeat("o", MaxMessageLength) + TruncatedSuffix; v.Operation != want {
 		t.Errorf("operation not cut to %d characters", MaxMessageLength)
@@ -111,7 +111,7 @@ func TestMarshalLimitHugeNameAndOperation(t *testing.T) {
 
 func TestMarshalUnderLimitUnchanged(t *testing.T) {
 	// A message that makes the file exactly MaxFileSize bytes is written as it is.
-	s := status.Status{State: status.Success, Time: t0}
+	s := Status{State: status.Success, Time: t0}
 	b, err := Marshal(s)
 	if err != nil {
 		t.Fatal(err)

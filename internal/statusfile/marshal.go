@@ -58,7 +58,7 @@ const timeLayout = "2006-01-02T15:04:05Z"
 // HTML characters are not escaped. The result is never larger than MaxFileSize bytes: when it
 // would be, Marshal truncates as the agent would (see the package documentation), with
 // visible markers. Marshal fails, naming the field, when a state is not Valid.
-func Marshal(s status.Status) ([]byte, error) {
+func Marshal(s Status) ([]byte, error) {
 	if err := validate(s); err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func Marshal(s status.Status) ([]byte, error) {
 }
 
 // newElement is the JSON form of s, before any truncation.
-func newElement(s status.Status) fileElement {
+func newElement(s Status) fileElement {
 	t := s.Time
 	if t.IsZero() {
 		t = time.Now()
@@ -97,7 +97,7 @@ func newElement(s status.Status) fileElement {
 	return el
 }
 
-func validate(s status.Status) error {
+func validate(s Status) error {
 	if !s.State.Valid() {
 		return fmt.Errorf("status.status: %w %q", ErrInvalidState, s.State)
 	}

@@ -26,7 +26,7 @@ var (
 
 // verdictOf is the Verdict the agent should give to the file of s, for a status under the
 // size limit: everything forwarded as written.
-func verdictOf(s status.Status) agentmodel.Verdict {
+func verdictOf(s Status) agentmodel.Verdict {
 	v := agentmodel.Verdict{Present: true, State: agentmodel.State(s.State), Code: s.Code, Message: s.Message, Operation: s.Operation}
 	if !s.ConfigurationAppliedTime.IsZero() {
 		v.ConfigurationAppliedTime = s.ConfigurationAppliedTime.UTC().Format(time.RFC3339)
@@ -40,12 +40,12 @@ func verdictOf(s status.Status) agentmodel.Verdict {
 func TestMarshalRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
-		s    status.Status
+		s    Status
 	}{
-		{"transitioning", status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Transitioning, Message: "Enable in progress", Time: t0}},
-		{"warning", status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Warning, Code: 1, Message: "disk almost full", Time: t0}},
-		{"error with user code", status.Status{Name: "Contoso.Ext", Operation: "Install", State: status.Error, Code: 52, Message: "missing dependency: dkms", Time: t0}},
-		{"success with substatus", status.Status{
+		{"transitioning", Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Transitioning, Message: "Enable in progress", Time: t0}},
+		{"warning", Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Warning, Code: 1, Message: "disk almost full", Time: t0}},
+		{"error with user code", Status{Name: "Contoso.Ext", Operation: "Install", State: status.Error, Code: 52, Message: "missing dependency: dkms", Time: t0}},
+		{"success with substatus", Status{
 			Name: "Microsoft.Azure.Extensions.CustomScript", Operation: "Enable", State: status.Success, Message: "Enable succeeded",
 			ConfigurationAppliedTime: t1, Time: t0,
 			Substatus: []status.Substatus{
@@ -56,12 +56,12 @@ func TestMarshalRoundTrip(t *testing.T) {
 				{Name: "t", State: status.Transitioning, Message: "still going"},
 			},
 		}},
-		{"empty message and operation", status.Status{State: status.Success, Time: t0}},
-		{"negative code", status.Status{State: status.Error, Code: -2147483648, Time: t0}},
-		{"html and quotes stay readable", status.Status{State: status.Success, Message: `<b>"a" & 'b'</b> \ /`, Time: t0}},
-		{"multibyte and control characters", status.Status{State: status.Success, Message: "é € 😀 \u2028 \x01\t\n", Time: t0}},
-		{"non-UTC times", status.Status{State: status.Success, Time: t0.In(time.FixedZone("x", 3600)), ConfigurationAppliedTime: t1.In(time.FixedZone("y", -7200))}},
-		{"multi-config status, long message forwarded untouched", status.Status{Name: "Microsoft.CPlat.Core.RunCommandHandlerLinux", Operation: "Enable",
+		{"empty message and operation", Status{State: status.Success, Time: t0}},
+		{"negative code", Status{State: status.Error, Code: -2147483648, Time: t0}},
+		{"html and quotes stay readable", Status{State: status.Success, Message: `<b>"a" & 'b'</b> \ /`, Time: t0}},
+		{"multibyte and control characters", Status{State: status.Success, Message: "é € 😀 \u2028 \x01\t\n", Time: t0}},
+		{"non-UTC times", Status{State: status.Success, Time: t0.In(time.FixedZone("x", 3600)), ConfigurationAppliedTime: t1.In(time.FixedZone("y", -7200))}},
+		{"multi-config status, long message forwarded untouched", Status{Name: "Microsoft.CPlat.Core.RunCommandHandlerLinux", Operation: "Enable",
 			State: status.Success, Message: strings.Repeat("4 KiB of script output ", 200), Time: t0}},
 	}
 	for _, tt := range tests {
@@ -85,7 +85,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 }
 
 func TestMarshalShape(t *testing.T) {
-	b, err := Marshal(status.Status{Name: "N", Operation: "Enable", State: status.Success, Message: "<&>", Time: t0})
+	b, err := Marshal(Status{Name: "N", Operation: "Enable", State: status.Success, Message: "<&>", Time: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestMarshalShape(t *testing.T) {
 
 func TestMarshalZeroTimeIsNow(t *testing.T) {
 	before := time.Now().Add(-time.Second)
-	b, err := Marshal(status.Status{State: status.Success})
+	b, err := Marshal(Status{State: status.Success})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestMarshalZeroTimeIsNow(t *testing.T) {
 }
 
 func TestMarshalReplacesInvalidUTF8(t *testing.T) {
-	b, err := Marshal(status.Status{Name: "n\xff", State: status.Success, Message: "a\xffb\xc3", Substatus: []status.Substatus{{Name: "\xfe", State: status.Success, Message: "\xed\xa0\x80"}}, Time: t0})
+	b, err := Marshal(Status{Name: "n\xff", State: status.Success, Message: "a\xffb\xc3", Substatus: []status.Substatus{{Name: "\xfe", State: status.Success, Message: "\xed\xa0\x80"}}, Time: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,13 +131,13 @@ func TestMarshalReplacesInvalidUTF8(t *testing.T) {
 
 func TestMarshalRejectsInvalidStates(t *testing.T) {
 	tests := []struct {
-		s     status.Status
+		s     Status
 		field string
 	}{
-		{status.Status{State: "Success"}, "status.status"},
-		{status.Status{}, "status.status"},
-		{status.Status{State: status.Success, Substatus: []status.Substatus{{State: status.Success}, {State: "ok"}}}, "status.substatus[1].status"},
-		{status.Status{State: status.Success, Substatus: []status.Substatus{{Name: "x"}}}, "status.substatus[0].status"},
+		{Status{State: "Success"}, "status.status"},
+		{Status{}, "status.status"},
+		{Status{State: status.Success, Substatus: []status.Substatus{{State: status.Success}, {State: "ok"}}}, "status.substatus[1].status"},
+		{Status{State: status.Success, Substatus: []status.Substatus{{Name: "x"}}}, "status.substatus[0].status"},
 	}
 	for _, tt := range tests {
 		_, err := Marshal(tt.s)
@@ -148,7 +148,7 @@ func TestMarshalRejectsInvalidStates(t *testing.T) {
 			t.Errorf("Write = %v, want ErrInvalidState", err)
 		}
 	}
-	if _, err := Marshal(status.Status{State: status.Success, Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil || !strings.HasPrefix(err.Error(), "timestampUTC:") {
+	if _, err := Marshal(Status{State: status.Success, Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil || !strings.HasPrefix(err.Error(), "timestampUTC:") {
 		t.Errorf("Marshal with year 10000 = %v, want an error naming timestampUTC", err)
 	}
 }
@@ -156,16 +156,16 @@ func TestMarshalRejectsInvalidStates(t *testing.T) {
 func TestGolden(t *testing.T) {
 	tests := []struct {
 		file string
-		s    status.Status
+		s    Status
 	}{
-		{"transitioning.status", status.Status{Name: "Contoso.Ext.Example", Operation: "Enable", State: status.Transitioning, Message: "[42%] downloading", Time: t0}},
-		{"success-substatus.status", status.Status{
+		{"transitioning.status", Status{Name: "Contoso.Ext.Example", Operation: "Enable", State: status.Transitioning, Message: "[42%] downloading", Time: t0}},
+		{"success-substatus.status", Status{
 			Name: "Microsoft.Azure.Extensions.CustomScript", Operation: "Enable", State: status.Success, Message: "Enable succeeded",
 			ConfigurationAppliedTime: t1, Time: t0,
 			Substatus: []status.Substatus{{Name: "StdOut", State: status.Success, Message: "hello <world> & \"you\"\n"}, {Name: "StdErr", State: status.Success}},
 		}},
-		{"error-user.status", status.Status{Name: "Contoso.Ext.Example", Operation: "Install", State: status.Error, Code: 53, Message: "settings: fileUris[0] is not a URL", Time: t0}},
-		{"truncated.status", status.Status{
+		{"error-user.status", Status{Name: "Contoso.Ext.Example", Operation: "Install", State: status.Error, Code: 53, Message: "settings: fileUris[0] is not a URL", Time: t0}},
+		{"truncated.status", Status{
 			Name: "Contoso.Ext.Example", Operation: "Enable", State: status.Error, Code: 1, Time: t0,
 			Message:   strings.Repeat("0123456789", 110), // 1100 characters
 			Substatus: manySubstatuses(20, 12000),
@@ -244,7 +244,7 @@ func TestState(t *testing.T) {
 // TestEncodeMatchesEncodingJSON: the reflection-free encoder writes the very bytes that
 // encoding/json writes for the same element, for every member shape.
 func TestEncodeMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []status.Status{
+	for _, s := range []Status{
 		{Name: "n", Operation: "Enable", State: status.Success, Message: "ok", Time: t0},
 		{Name: "<&>\"\\\u2028\x01", Operation: "op", State: status.Error, Code: -52, Message: "line\nnext\ttab é", Time: t0,
 			ConfigurationAppliedTime: t0.Add(time.Hour),
@@ -272,7 +272,7 @@ func FuzzMarshalRoundTrip(f *testing.F) {
 			}
 			return strings.Repeat(s, n)
 		}
-		s := status.Status{Name: name, Operation: op, State: status.State(state), Code: code, Message: repeatTo(msg, int(repeat), 300_000), Time: t0}
+		s := Status{Name: name, Operation: op, State: status.State(state), Code: code, Message: repeatTo(msg, int(repeat), 300_000), Time: t0}
 		for i := range int(nSubs) % 64 {
 			s.Substatus = append(s.Substatus, status.Substatus{
 				Name: subName + string(rune('a'+i%26)), State: status.State(subState), Code: i,

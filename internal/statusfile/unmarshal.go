@@ -22,72 +22,72 @@ import (
 // accepts is one the agent reports as written.
 //
 // Errors wrap ErrMalformed and either a *SyntaxError or a *FieldError.
-func Unmarshal(data []byte) (status.Status, error) {
+func Unmarshal(data []byte) (Status, error) {
 	root, err := parse(data)
 	if err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	el, err := onlyElement(root)
 	if err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	top, err := fields(el, "", "version", "timestampUTC", "status")
 	if err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
-	var s status.Status
+	var s Status
 	if err := top.version("version"); err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	if s.Time, err = top.time("timestampUTC", true); err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	body, err := top.object("status", "name", "operation", "configurationAppliedTime", "status", "code", "formattedMessage", "substatus")
 	if err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	if s.Name, err = body.string("name"); err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	if s.Operation, err = body.string("operation"); err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	if s.ConfigurationAppliedTime, err = body.time("configurationAppliedTime", false); err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	if s.State, err = body.state("status"); err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	if s.Code, err = body.int("code"); err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	if s.Message, err = body.message("formattedMessage"); err != nil {
-		return status.Status{}, err
+		return Status{}, err
 	}
 	subs, ok := body.m["substatus"]
 	if !ok {
 		return s, nil
 	}
 	if subs.kind != kindArray {
-		return status.Status{}, fieldErr(body.path("substatus"), "is %s, not an array", describe(subs))
+		return Status{}, fieldErr(body.path("substatus"), "is %s, not an array", describe(subs))
 	}
 	for i, e := range subs.arr {
 		o, err := fields(e, fmt.Sprintf("%s[%d]", body.path("substatus"), i), "name", "status", "code", "formattedMessage")
 		if err != nil {
-			return status.Status{}, err
+			return Status{}, err
 		}
 		var sub status.Substatus
 		if sub.Name, err = o.string("name"); err != nil {
-			return status.Status{}, err
+			return Status{}, err
 		}
 		if sub.State, err = o.state("status"); err != nil {
-			return status.Status{}, err
+			return Status{}, err
 		}
 		if sub.Code, err = o.int("code"); err != nil {
-			return status.Status{}, err
+			return Status{}, err
 		}
 		if sub.Message, err = o.message("formattedMessage"); err != nil {
-			return status.Status{}, err
+			return Status{}, err
 		}
 		s.Substatus = append(s.Substatus, sub)
 	}

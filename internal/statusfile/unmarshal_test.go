@@ -22,7 +22,7 @@ func TestUnmarshalAgentPlaceholder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := status.Status{Name: "Contoso.Ext.RunCmd1", Operation: "Enable", State: status.Error, Code: 1009, Message: "failed",
+	want := Status{Name: "Contoso.Ext.RunCmd1", Operation: "Enable", State: status.Error, Code: 1009, Message: "failed",
 		Time: mustTime(t, "2025-03-04T05:06:07Z")}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
@@ -51,7 +51,7 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"version string", `[{"version":"1.0","timestampUTC":"2025-01-01T00:00:00Z","status":{}}]`, "version", "is a string, want 1.0"},
 		{"bad timestamp", `[{"version":1.0,"timestampUTC":"yesterday","status":{}}]`, "timestampUTC", `"yesterday" is not an RFC 3339 time`},
 		{"status missing", `[{"version":1.0,"timestampUTC":"2025-01-01T00:00:00Z"}]`, "status", "missing"},
-		{"capitalised key", body(`{"name":"","operation":"","Status":"success","code":0,` + fm + `}`), "status.Status", "unknown field"},
+		{"capitalised key", body(`{"name":"","operation":"","Status":"success","code":0,` + fm + `}`), "Status", "unknown field"},
 		{"duplicate key", body(`{"name":"","operation":"","status":"success","status":"error","code":0,` + fm + `}`), "status.status", "appears twice"},
 		{"state Success", body(`{"name":"","operation":"","status":"Success","code":0,` + fm + `}`), "status.status", `"Success" is not one of`},
 		{"code float", body(`{"name":"","operation":"","status":"success","code":1.5,` + fm + `}`), "status.code", "is 1.5, not an integer"},
@@ -95,7 +95,7 @@ func TestWriteRead(t *testing.T) {
 	if _, err := Read(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Read of a missing file = %v, want os.ErrNotExist", err)
 	}
-	s := status.Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Success, Message: "ok", Time: t0,
+	s := Status{Name: "Contoso.Ext", Operation: "Enable", State: status.Success, Message: "ok", Time: t0,
 		Substatus: []status.Substatus{{Name: "a", State: status.Success, Message: "b"}}}
 	for range 3 {
 		if err := Write(path, s); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/vmext/vmext/internal/atomicfile"
 	"github.com/vmext/vmext/status"
@@ -17,7 +18,7 @@ const fileMode = 0o600
 // renamed over path, so that the agent, which reads without locking, sees the old file or the
 // new one, never a mix. On Windows a rename that meets a sharing violation (the agent is
 // reading the file) is retried for up to about 10 seconds before Write fails.
-func Write(path string, s status.Status) error {
+func Write(path string, s Status) error {
 	b, err := Marshal(s)
 	if err != nil {
 		return fmt.Errorf("write status %s: %w", path, err)
@@ -35,4 +36,26 @@ func Path(folder, extensionName string, seq int) string {
 		name = extensionName + "." + name
 	}
 	return filepath.Join(folder, name)
+}
+
+// Status is the extension status for one sequence number: the content of one status file.
+type Status struct {
+	// Name is the handler name <Publisher>.<Type>. The agent replaces it with its own idea of
+	// the name, but it is written for people reading the file.
+	Name string
+	// Operation is what ran: "Install", "Enable", "Disable", "Update", "Uninstall" or
+	// "ResetState". The agent forwards it.
+	Operation string
+	State     status.State
+	// Code is forwarded as is. 0 for success; 51, 52 and 53 are the platform's codes for
+	// unsupported OS, missing dependency and bad configuration (user errors).
+	Code    int
+	Message string
+	// Substatus is written only when it is not empty.
+	Substatus []status.Substatus
+	// ConfigurationAppliedTime is when the settings took effect; the zero time omits it.
+	ConfigurationAppliedTime time.Time
+	// Time is written as timestampUTC; the zero time means the time of Marshal. The agent
+	// ignores it and uses its own clock.
+	Time time.Time
 }

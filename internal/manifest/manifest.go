@@ -1,4 +1,7 @@
-package handlertest
+// Package manifest reads HandlerManifest.json as the Linux guest agent does: the commands of
+// each operation and the options the agent acts on. The fake agent (handlertest) and the
+// vmext command use it.
+package manifest
 
 import (
 	"bytes"
@@ -12,8 +15,8 @@ import (
 	"github.com/vmext/vmext/handler"
 )
 
-// ManifestFile is the name of the handler manifest in a package.
-const ManifestFile = "HandlerManifest.json"
+// FileName is the name of the handler manifest at the root of a package.
+const FileName = "HandlerManifest.json"
 
 // Manifest is the part of HandlerManifest.json the agent acts on.
 type Manifest struct {
@@ -42,27 +45,27 @@ var required = []struct {
 	{"disableCommand", handler.Disable},
 }
 
-// ReadManifest reads dir/HandlerManifest.json as the agent does: a JSON array whose first
+// Read reads dir/HandlerManifest.json as the agent does: a JSON array whose first
 // element has a handlerManifest object with the five commands (a UTF-8 BOM is accepted).
 // Errors name the file and the problem.
-func ReadManifest(dir string) (Manifest, error) {
-	path := filepath.Join(dir, ManifestFile)
+func Read(dir string) (Manifest, error) {
+	path := filepath.Join(dir, FileName)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return Manifest{}, fmt.Errorf("%s: no %s in the package", path, ManifestFile)
+			return Manifest{}, fmt.Errorf("%s: no %s in the package", path, FileName)
 		}
 		return Manifest{}, fmt.Errorf("%s: %w", path, err)
 	}
-	m, err := ParseManifest(data)
+	m, err := Parse(data)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
 }
 
-// ParseManifest parses the content of HandlerManifest.json.
-func ParseManifest(data []byte) (Manifest, error) {
+// Parse parses the content of HandlerManifest.json.
+func Parse(data []byte) (Manifest, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var doc []struct {
 		HandlerManifest map[string]json.RawMessage `json:"handlerManifest"`
@@ -111,9 +114,9 @@ func agentBool(raw json.RawMessage) bool {
 	return json.Unmarshal(raw, &s) == nil && strings.EqualFold(s, "true")
 }
 
-// DefaultManifest is the manifest of a handler added with AddHandler: every operation runs
-// "bin/handler <operation>".
-func DefaultManifest() Manifest {
+// Default is the manifest of a handler added to the fake agent with AddHandler: every
+// operation runs "bin/handler <operation>".
+func Default() Manifest {
 	m := Manifest{Commands: map[handler.Operation]string{}}
 	for _, op := range []handler.Operation{handler.Install, handler.Enable, handler.Disable, handler.Update, handler.Uninstall, handler.ResetState} {
 		m.Commands[op] = "bin/handler " + string(op)

@@ -1,4 +1,6 @@
-package handlertest
+// Package tenantcert makes certificates like the tenant certificates the Azure fabric issues
+// for protected settings, for the fake agent and tests.
+package tenantcert
 
 import (
 	"crypto/rand"
@@ -13,10 +15,10 @@ import (
 // oidDomainComponent is the attribute type of DC= in a distinguished name.
 var oidDomainComponent = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
 
-// NewTenantCertificate makes a certificate like the ones the fabric issues for protected
+// New makes a certificate like the ones the fabric issues for protected
 // settings: self-signed RSA-2048 with issuer and subject DC=Windows Azure CRP Certificate
 // Generator and a 16-byte serial number.
-func NewTenantCertificate() (*x509.Certificate, *rsa.PrivateKey, error) {
+func New() (*x509.Certificate, *rsa.PrivateKey, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, nil, err
