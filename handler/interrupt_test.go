@@ -22,8 +22,10 @@ func TestInterruptedEnableRunsAgain(t *testing.T) {
 			name = "after " + string(between)
 		}
 		t.Run(name, func(t *testing.T) {
+			// The timeout kills the first enable (its work sleeps a minute) and must leave the
+			// enables after it, real processes, time to finish on a loaded machine.
 			vm := handlertest.New(t, &handlertest.Options{
-				Timeouts: map[handler.Operation]time.Duration{handler.Enable: time.Second},
+				Timeouts: map[handler.Operation]time.Duration{handler.Enable: 4 * time.Second},
 			})
 			if err := vm.AddPackage("1.0.0", testPackage(t)); err != nil {
 				t.Fatal(err)

@@ -51,7 +51,7 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"version string", `[{"version":"1.0","timestampUTC":"2025-01-01T00:00:00Z","status":{}}]`, "version", "is a string, want 1.0"},
 		{"bad timestamp", `[{"version":1.0,"timestampUTC":"yesterday","status":{}}]`, "timestampUTC", `"yesterday" is not an RFC 3339 time`},
 		{"status missing", `[{"version":1.0,"timestampUTC":"2025-01-01T00:00:00Z"}]`, "status", "missing"},
-		{"capitalised key", body(`{"name":"","operation":"","Status":"success","code":0,` + fm + `}`), "Status", "unknown field"},
+		{"capitalised key", body(`{"name":"","operation":"","Status":"success","code":0,` + fm + `}`), "status.Status", "unknown field"},
 		{"duplicate key", body(`{"name":"","operation":"","status":"success","status":"error","code":0,` + fm + `}`), "status.status", "appears twice"},
 		{"state Success", body(`{"name":"","operation":"","status":"Success","code":0,` + fm + `}`), "status.status", `"Success" is not one of`},
 		{"code float", body(`{"name":"","operation":"","status":"success","code":1.5,` + fm + `}`), "status.code", "is 1.5, not an integer"},
