@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -80,6 +81,11 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 	if c.creds.AccountKey != "" {
 		x.AddSecret(c.creds.AccountKey) // already redacted as a protected setting; explicit for readers
 	}
+	for _, u := range c.fileURIs {
+		// Messages show URLs without their user-info (download.RedactURL); its password,
+		// which may come from the public settings, is also redacted wherever else it shows.
+		x.AddSecret(userInfoSecrets(u)...)
+	}
 	downloads := downloadsDir(x.Env)
 	dir := filepath.Join(downloads, strconv.Itoa(x.SeqNum))
 	defer func() {
@@ -124,6 +130,20 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 		level.Warn(x.Log).Log("msg", "cannot write the status", "err", err)
 	}
 	return nil
+}
+
+// userInfoSecrets returns the password of rawURL's user-info (https://user:password@host/),
+// as written and decoded, or nothing.
+func userInfoSecrets(rawURL string) []string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return nil
+	}
+	pw, ok := u.User.Password()
+	if !ok {
+		return nil
+	}
+	return []string{pw, u.User.String()}
 }
 
 // downloadAll downloads the files in order into dir; the first failure ends it.

@@ -25,8 +25,10 @@
 // does not depend on the size of the file. A response body that delivers nothing for
 // IdleTimeout is abandoned and counts as a transient failure.
 //
-// Query strings (SAS tokens) never appear in errors or log lines: URLs are shown with the
-// query replaced by "[REDACTED]" (RedactURL), and access tokens are passed to OnSecret so that
+// Query strings (SAS tokens) and the credentials of a URL's user-info
+// (https://user:password@host/...) never appear in errors or log lines: URLs are shown
+// without their user-info and with the query replaced by "[REDACTED]" (RedactURL), and
+// access tokens are passed to OnSecret so that
 // the caller can redact them too. Every failure is an *Error carrying the error clarification
 // code that v2 reports for it.
 package download

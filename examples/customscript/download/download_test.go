@@ -452,6 +452,16 @@ func TestRedactURL(t *testing.T) {
 		"https://example.com/a.sh":                          "https://example.com/a.sh",
 		"https://example.com/a.sh#frag":                     "https://example.com/a.sh",
 		"https://example.com/a.sh?":                         "https://example.com/a.sh?[REDACTED]",
+		// The user-info goes, in every spelling net/url accepts.
+		"https://user:pw@example.com/a.sh":          "https://example.com/a.sh",
+		"https://user:pw@example.com:8443/a.sh?s=1": "https://example.com:8443/a.sh?[REDACTED]",
+		"https://user@example.com/a.sh":             "https://example.com/a.sh",
+		"https://u:p@ss@example.com/a.sh":           "https://example.com/a.sh",
+		"https://u:p%40ss@example.com/a.sh":         "https://example.com/a.sh",
+		"https://example.com/@scope/a.sh":           "https://example.com/@scope/a.sh",
+		"https://u:pa/ss@example.com/a.sh":          "[a URL that does not parse]",
+		"https://u:pa?ss@example.com/a.sh":          "[a URL that does not parse]",
+		"https://u:pa#ss@example.com/a.sh":          "[a URL that does not parse]",
 	} {
 		if got := download.RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
