@@ -16,7 +16,8 @@
 // doubling after each failed attempt (3, 6, 12, 24, 48 and 96 s). Only transient failures are
 // retried: no response at all (a refused or broken connection, a timeout, a body cut short),
 // or HTTP 408, 429, 500, 502, 503 or 504. Any other status, 403 and 404 among them, ends that
-// source at once and the next one is tried. The wait is a field, so tests record it instead of
+// source at once and the next one is tried; so does a redirect to a URL that is not http or
+// https (ftp:, file:, ...), which fails with CodeInvalidURI. The wait is a field, so tests record it instead of
 // sleeping.
 //
 // The body streams to a temporary file next to the target, which is renamed to the target

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,14 +168,48 @@ func (d *Downloader) try(ctx context.Context, src Source, path string) (n int64,
 	return n, nil
 }
 
+// httpClient is Client (or NewHTTPClient's) refusing redirects to other schemes than http
+// and https.
 func (d *Downloader) httpClient() *http.Client {
 	d.once.Do(func() {
-		d.client = d.Client
-		if d.client == nil {
-			d.client = NewHTTPClient()
+		base := d.Client
+		if base == nil {
+			base = NewHTTPClient()
 		}
+		c := *base
+		c.CheckRedirect = httpRedirectsOnly(base.CheckRedirect)
+		d.client = &c
 	})
 	return d.client
+}
+
+// maxRedirects is how many redirects a request follows, as net/http's default.
+const maxRedirects = 10
+
+// httpRedirectsOnly wraps a client's redirect policy (nil: net/http's, at most 10 redirects)
+// so that a redirect to a URL that is not http or https fails at once with a *redirectError,
+// which is not retried: net/http would fail with "unsupported protocol scheme", which looks
+// like any other transport error.
+func httpRedirectsOnly(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if s := strings.ToLower(req.URL.Scheme); s != "http" && s != "https" {
+			return &redirectError{to: RedactURL(req.URL.String())}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
+}
+
+// redirectError is a redirect to a URL that cannot be downloaded: a permanent failure.
+type redirectError struct{ to string } // the target, redacted
+
+func (e *redirectError) Error() string {
+	return "redirected to " + e.to + ", which is not an http or https URL"
 }
 
 func (d *Downloader) logger() log.Logger {
@@ -275,8 +310,12 @@ func classify(src Source, err error) (*Error, bool) {
 	e := &Error{Source: src.String(), Err: cleanError(err)}
 	var fe *fileError
 	var nr nonRetriable
+	var re *redirectError
 	var timeout interface{ Timeout() bool }
 	switch {
+	case errors.As(err, &re):
+		e.Code, e.Err = CodeInvalidURI, re
+		return e, false
 	case errors.As(err, &fe):
 		e.Code = CodeGeneric
 		return e, false

@@ -535,3 +535,46 @@ func readOnlyMode() os.FileMode {
 	}
 	return 0o500
 }
+
+// TestRedirectToAnotherSchemeIsPermanent: a redirect to something other than http or https
+// (ftp:, file:, javascript:, ...) cannot work, now or after a wait: it fails on the first
+// attempt, with an error that says where the redirect went (without its credentials and
+// query string) and code 25, the code of a URL that cannot be downloaded.
+func TestRedirectToAnotherSchemeIsPermanent(t *testing.T) {
+	for _, tt := range []struct{ location, shown string }{
+		{"ftp://user:pw@files.example.com/pub/setup.sh?sig=s3cr3t", "ftp://files.example.com/pub/setup.sh?[REDACTED]"},
+		{"file:///etc/passwd", "file:///etc/passwd"},
+		{"javascript:alert(1)", "javascript:alert(1)"},
+		{"gopher://example.com/1", "gopher://example.com/1"},
+	} {
+		t.Run(tt.location, func(t *testing.T) {
+			var requests atomic.Int32
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				w.Header().Set("Location", tt.location)
+				w.WriteHeader(http.StatusFound)
+			}))
+			defer ts.Close()
+			var s sleeps
+			d := &download.Downloader{Client: ts.Client(), Sleep: s.sleep}
+			dir := t.TempDir()
+			_, _, err := d.Download(context.Background(), ts.URL+"/setup.sh", download.Credentials{}, dir)
+			if requests.Load() != 1 || len(s.got()) != 0 {
+				t.Errorf("%d requests and waits %v, want one request and no wait", requests.Load(), s.got())
+			}
+			var de *download.Error
+			if !errors.As(err, &de) || de.Code != download.CodeInvalidURI || de.Status != 0 {
+				t.Fatalf("error %v, want code %d", err, download.CodeInvalidURI)
+			}
+			if !strings.Contains(err.Error(), "redirected to "+tt.shown+", which is not an http or https URL") {
+				t.Errorf("error %q does not say where the redirect went (%s)", err, tt.shown)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "pw@") {
+				t.Errorf("error %q shows the redirect's credentials", err)
+			}
+			if names := listDir(t, dir); len(names) != 0 {
+				t.Errorf("left behind: %q", names)
+			}
+		})
+	}
+}
