@@ -24,7 +24,10 @@
 // name only when it is complete (mode 0500, as v2: downloads are meant to be run); a failed
 // attempt removes its temporary file, so a partial file is never left behind, and memory use
 // does not depend on the size of the file. A response body that delivers nothing for
-// IdleTimeout is abandoned and counts as a transient failure.
+// IdleTimeout is abandoned and counts as a transient failure. A file larger than MaxSize (8
+// GiB) fails without a retry, before its body is read when the server announces its length.
+// Fetch has no overall time limit of its own: ctx bounds it (the handler gives all downloads
+// of an enable 30 minutes).
 //
 // Query strings (SAS tokens) and the credentials of a URL's user-info
 // (https://user:password@host/...) never appear in errors or log lines: URLs are shown

@@ -578,3 +578,54 @@ func TestRedirectToAnotherSchemeIsPermanent(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxSize: a file larger than MaxSize is refused, whether the server announces its size
+// (refused before the body is read) or streams it without a length (cut at the limit): one
+// request, no retry, nothing left behind, and an error that names the file and the limit.
+// A file of exactly MaxSize bytes downloads.
+func TestMaxSize(t *testing.T) {
+	const limit = 1000
+	var requests atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		switch r.URL.Path {
+		case "/announced.bin":
+			w.Header().Set("Content-Length", strconv.Itoa(limit+1))
+			io.WriteString(w, strings.Repeat("a", limit+1))
+		case "/streamed.bin": // chunked: no length announced
+			for range 10 {
+				io.WriteString(w, strings.Repeat("b", limit/4))
+				w.(http.Flusher).Flush()
+			}
+		case "/exact.bin":
+			io.WriteString(w, strings.Repeat("c", limit))
+		}
+	}))
+	defer ts.Close()
+	for _, name := range []string{"announced.bin", "streamed.bin"} {
+		t.Run(name, func(t *testing.T) {
+			requests.Store(0)
+			var s sleeps
+			d := &download.Downloader{Client: ts.Client(), Sleep: s.sleep, MaxSize: limit}
+			dir := t.TempDir()
+			_, _, err := d.Download(context.Background(), ts.URL+"/"+name+"?sig=s3cr3t", download.Credentials{}, dir)
+			if requests.Load() != 1 || len(s.got()) != 0 {
+				t.Errorf("%d requests and waits %v, want one request and no wait", requests.Load(), s.got())
+			}
+			var de *download.Error
+			if !errors.As(err, &de) || de.Code != download.CodeGeneric {
+				t.Fatalf("error %v, want code %d", err, download.CodeGeneric)
+			}
+			if want := name + " is larger than 1000 bytes, the limit for a download"; !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q, want it to say %q", err, want)
+			}
+			if names := listDir(t, dir); len(names) != 0 {
+				t.Errorf("left behind: %q", names)
+			}
+		})
+	}
+	d := &download.Downloader{Client: ts.Client(), MaxSize: limit}
+	if _, n, err := d.Download(context.Background(), ts.URL+"/exact.bin", download.Credentials{}, t.TempDir()); err != nil || n != limit {
+		t.Errorf("a file of exactly the limit: %d bytes, %v", n, err)
+	}
+}
