@@ -77,18 +77,23 @@ func FuzzSettings(f *testing.F) {
 	})
 }
 
-// FuzzDecodeScript: decodeScript never panics, enforces the size limit, and returns what it
-// was given when the content is not gzip.
+// FuzzDecodeScript: decodeScript never panics, enforces the size limits (of the setting and
+// of the decoded script), and returns what it was given when the content is not gzip.
 func FuzzDecodeScript(f *testing.F) {
 	f.Add(b64("echo hi\n"))
 	f.Add(gzipB64("#!/bin/sh\necho hi\n"))
 	f.Add("not base64")
 	f.Add(base64.StdEncoding.EncodeToString([]byte{0x1f, 0x8b, 8, 0}))
+	f.Add(gzipB64(strings.Repeat("#", 64<<10))) // expands over the limit
 	f.Fuzz(func(t *testing.T, encoded string) {
 		var out bytes.Buffer
-		compressed, err := decodeScript(&out, encoded)
+		const limit = 4 << 10
+		compressed, err := decodeScript(&out, encoded, limit)
 		if len(encoded) > maxScriptSize && err == nil {
 			t.Fatalf("a script of %d characters was accepted", len(encoded))
+		}
+		if out.Len() > limit {
+			t.Fatalf("wrote %d bytes, over the limit of %d", out.Len(), limit)
 		}
 		if err != nil || compressed {
 			return

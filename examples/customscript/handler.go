@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -80,6 +83,11 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 	if c.creds.AccountKey != "" {
 		x.AddSecret(c.creds.AccountKey) // already redacted as a protected setting; explicit for readers
 	}
+	for _, u := range c.fileURIs {
+		// Messages show URLs without their user-info (download.RedactURL); its password,
+		// which may come from the public settings, is also redacted wherever else it shows.
+		x.AddSecret(userInfoSecrets(u)...)
+	}
 	downloads := downloadsDir(x.Env)
 	dir := filepath.Join(downloads, strconv.Itoa(x.SeqNum))
 	defer func() {
@@ -96,7 +104,7 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 
 	command := c.command
 	if c.script != "" {
-		path, compressed, f := writeScript(dir, c.script)
+		path, compressed, f := writeScript(dir, c.script, cmp.Or(cs.opts.maxScriptSize, defaultMaxScriptSize))
 		if f != nil {
 			return report(x, f)
 		}
@@ -126,7 +134,35 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 	return nil
 }
 
-// downloadAll downloads the files in order into dir; the first failure ends it.
+// userInfoSecrets returns the password of rawURL's user-info (https://user:password@host/),
+// as written and decoded, or nothing.
+func userInfoSecrets(rawURL string) []string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return nil
+	}
+	pw, ok := u.User.Password()
+	if !ok {
+		return nil
+	}
+	return []string{pw, u.User.String()}
+}
+
+// defaultDownloadTime bounds the time all downloads of an enable may take, waits between
+// attempts included: a third of the 90 minutes Azure gives a Custom Script deployment in all,
+// which leaves the command the rest. A server that sends a byte now and then, never idle for
+// the downloader's idle timeout, would otherwise hold the enable until that deadline.
+const defaultDownloadTime = 30 * time.Minute
+
+// downloadTimeError is the cause of downloads cut off by their time limit.
+type downloadTimeError struct{ limit time.Duration }
+
+func (e *downloadTimeError) Error() string {
+	return fmt.Sprintf("the downloads took longer than %s, their time limit", e.limit)
+}
+
+// downloadAll downloads the files in order into dir; the first failure ends it, and so does
+// the end of the time limit of all downloads.
 func (cs *customScript) downloadAll(ctx context.Context, x *handler.Context, c *config, dir string) *failure {
 	if len(c.fileURIs) == 0 {
 		return nil
@@ -134,15 +170,22 @@ func (cs *customScript) downloadAll(ctx context.Context, x *handler.Context, c *
 	d := &download.Downloader{
 		Client:   cs.opts.client,
 		Sleep:    cs.opts.sleep,
+		MaxSize:  cs.opts.maxDownloadSize,
 		Log:      log.With(x.Log, "component", "download"),
 		OnSecret: func(s string) { x.AddSecret(s) },
 	}
+	limit := cmp.Or(cs.opts.downloadTime, defaultDownloadTime)
+	dctx, cancel := context.WithTimeoutCause(ctx, limit, &downloadTimeError{limit})
+	defer cancel()
 	for i, u := range c.fileURIs {
 		x.Status.Progress(i*80/len(c.fileURIs), fmt.Sprintf("downloading file %d of %d", i+1, len(c.fileURIs)))
-		path, n, err := d.Download(ctx, u, c.creds, dir)
+		path, n, err := d.Download(dctx, u, c.creds, dir)
 		if err != nil {
 			if ctx.Err() != nil {
 				return &failure{clarification: CodeCommandInterrupted, err: fmt.Errorf("the download of fileUris[%d] was stopped: %w", i, context.Cause(ctx))}
+			}
+			if dctx.Err() != nil {
+				return &failure{clarification: download.CodeTimeout, user: true, err: fmt.Errorf("failed to download fileUris[%d] %s: %w", i, download.RedactURL(u), context.Cause(dctx))}
 			}
 			f := &failure{clarification: download.CodeUnknown, err: fmt.Errorf("failed to download fileUris[%d] %s: %w", i, download.RedactURL(u), err)}
 			var de *download.Error

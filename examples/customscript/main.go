@@ -41,6 +41,11 @@ type options struct {
 	client *http.Client
 	// sleep waits between download attempts (nil: real waits).
 	sleep func(ctx context.Context, d time.Duration) error
+	// The limits (zero: the defaults): the size of a download, the time all downloads of an
+	// enable may take, and the decoded size of the script setting.
+	maxDownloadSize int64
+	downloadTime    time.Duration
+	maxScriptSize   int64
 }
 
 // newHandler returns the handler.

@@ -25,7 +25,8 @@ const maxDownload = 4 << 30
 // as the VM's other downloads), into dst+".part", resumed with a Range request when a
 // partial file is there, checked against the SHA-256 when one is given, then renamed to dst.
 // Connection errors, cut transfers, 408, 429 and 5xx are retried with doubling waits (7
-// tries 3 s, 6 s, ... apart); other answers fail at once.
+// tries 3 s, 6 s, ... apart); other answers, and redirects to URLs that are not http or https,
+// fail at once.
 type HTTPDownloader struct {
 	Client    *http.Client  // nil: http.DefaultTransport (proxy from the environment)
 	Sleeper   Sleeper       // waits between tries; RealSleeper when nil
@@ -47,10 +48,7 @@ func (d *HTTPDownloader) Download(ctx context.Context, url, dst, sum string) err
 	if wait <= 0 {
 		wait = 3 * time.Second
 	}
-	client, sleeper := d.Client, d.Sleeper
-	if client == nil {
-		client = &http.Client{}
-	}
+	client, sleeper := httpRedirectsOnly(d.Client), d.Sleeper
 	if sleeper == nil {
 		sleeper = RealSleeper{}
 	}
@@ -105,6 +103,10 @@ func (d *HTTPDownloader) once(ctx context.Context, client *http.Client, url, par
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		var re *redirectError
+		if errors.As(err, &re) {
+			return re // no retry can fix it
+		}
 		return transient{errors.New(describeHTTPError(err))}
 	}
 	defer resp.Body.Close()
@@ -138,6 +140,37 @@ func (d *HTTPDownloader) once(ctx context.Context, client *http.Client, url, par
 		return transient{fmt.Errorf("transfer cut after %d of %d bytes", n, resp.ContentLength)}
 	}
 	return f.Sync()
+}
+
+// httpRedirectsOnly returns a copy of client (nil: a default client) whose redirects to URLs
+// that are not http or https fail at once with a *redirectError. net/http would follow them
+// into an "unsupported protocol scheme" error, which looks like any transient failure.
+func httpRedirectsOnly(client *http.Client) *http.Client {
+	c := &http.Client{}
+	if client != nil {
+		*c = *client
+	}
+	next := c.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if s := strings.ToLower(req.URL.Scheme); s != "http" && s != "https" {
+			return &redirectError{to: RedactURL(req.URL.String())}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 { // net/http's default
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return c
+}
+
+// redirectError is a redirect to a URL that cannot be downloaded: a permanent failure.
+type redirectError struct{ to string } // the target, redacted
+
+func (e *redirectError) Error() string {
+	return "redirected to " + e.to + ", which is not an http or https URL"
 }
 
 // describeHTTPError strips the URL that net/http puts into its errors.

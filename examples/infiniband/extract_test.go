@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -58,7 +60,9 @@ func TestExtractOFED(t *testing.T) {
 		{"an absolute entry", []entry{{name: "/etc/passwd", body: "x", typ: tar.TypeReg}}, `x.tgz: entry "/etc/passwd" leaves the folder`, ""},
 		{"an absolute link", []entry{{name: top + "/etc", link: "/etc", typ: tar.TypeSymlink}}, `x.tgz: link "` + top + `/etc" points outside the folder`, ""},
 		{"a link that climbs out", []entry{{name: top + "/up", link: "../..", typ: tar.TypeSymlink}}, `x.tgz: link "` + top + `/up" points outside the folder`, ""},
-		{"a hard link is skipped", []entry{installer, {name: top + "/hl", link: "/etc/shadow", typ: tar.TypeLink}}, "", top + "/mlnxofedinstall"},
+		{"a hard link inside is skipped", []entry{installer, {name: top + "/hl", link: top + "/mlnxofedinstall", typ: tar.TypeLink}}, "", top + "/mlnxofedinstall"},
+		{"an absolute hard link", []entry{installer, {name: top + "/hl", link: "/etc/shadow", typ: tar.TypeLink}}, `x.tgz: hard link "` + top + `/hl" points outside the folder`, ""},
+		{"a hard link that climbs out", []entry{installer, {name: top + "/hl", link: "../../etc/shadow", typ: tar.TypeLink}}, `x.tgz: hard link "` + top + `/hl" points outside the folder`, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,6 +92,85 @@ func TestExtractOFED(t *testing.T) {
 			t.Errorf("extractOFED: %v", err)
 		}
 	})
+}
+
+// TestExtractOFEDResolvesLinks: links are resolved as the kernel resolves them, against the
+// extraction folder, through every component and every link the archive made before; an
+// entry or a link whose resolution leaves the folder is refused, and the installer found
+// never lies outside it. Each tarball here passes a lexical check (path.Join of the link's
+// folder and its target stays inside), and the first one is the report's: with "p -> ." the
+// link p/p/p/MLNX_OFED... is at the top, and "../../../outside" from there is outside.
+func TestExtractOFEDResolvesLinks(t *testing.T) {
+	if !fixtureSymlinks {
+		t.Skip("these tarballs create symbolic links, which Windows cannot without the symbolic link privilege (Wine 8 not at all); only the Linux handler extracts OFED tarballs")
+	}
+	const top = "MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64"
+	installer := entry{name: top + "/mlnxofedinstall", body: "#!/bin/sh\n", typ: tar.TypeReg}
+	link := func(name, target string) entry { return entry{name: name, link: target, typ: tar.TypeSymlink} }
+	hard := func(name, target string) entry { return entry{name: name, link: target, typ: tar.TypeLink} }
+	tests := []struct {
+		name    string
+		entries []entry
+		err     string
+		want    string // the installer's path under the extraction folder
+	}{
+		{"the report's tarball", []entry{link("p", "."), link("p/p/p/"+top, "../../../outside")},
+			`x.tgz: link "p/p/p/` + top + `" points outside the folder`, ""},
+		{"a .. chain through a link to the top", []entry{link("p", "."), link("p/p/q", "../outside"), link(top, "q")},
+			`x.tgz: link "p/p/q" points outside the folder`, ""},
+		{"a link to a link, then ..", []entry{link("x", "."), link("y", "x/.."), link(top, "y/outside")},
+			`x.tgz: link "y" points outside the folder`, ""},
+		{"an absolute link behind a link", []entry{link("p", "."), link("p/abs", "/"), link(top, "abs/tmp")},
+			`x.tgz: link "p/abs" points outside the folder`, ""},
+		{"a later link turns an earlier one outward", []entry{link("L", "s/.."), link(top, "L/outside"), link("s", ".")},
+			`x.tgz: link "L" points outside the folder`, ""},
+		{"a file written through a link that leads out", []entry{link("L", "s/.."), link("s", "."), {name: "L/evil", body: "x", typ: tar.TypeReg}},
+			`x.tgz: entry "L/evil" leaves the folder`, ""},
+		{"a hard link through a link", []entry{installer, link("p", "."), hard(top+"/hl", "p/../outside/mlnxofedinstall")},
+			`x.tgz: hard link "` + top + `/hl" points outside the folder`, ""},
+		{"a loop of links", []entry{link("a", "b"), link("b", "a"), link(top, "a")},
+			`x.tgz: link "` + top + `": too many levels of links`, ""},
+		{"a link target too long to resolve cheaply", []entry{link(top, strings.Repeat("p/", 2048))},
+			`x.tgz: link "` + top + `": a name or link target longer than 4095 bytes`, ""},
+		{"links that stay inside", []entry{installer, link("p", "."), link("p/p/alias", top), link("docs", "p/alias/../"+top+"/RPMS"), link(top+"/self", "../p/p/"+top)},
+			"", top + "/mlnxofedinstall"},
+		{"the top folder as a link inside", []entry{{name: "real/mlnxofedinstall", body: "#!/bin/sh\n", typ: tar.TypeReg}, link("p", "."), link("p/p/"+top, "real")},
+			"", "real/mlnxofedinstall"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp, err := filepath.EvalSymlinks(t.TempDir()) // so that only the archive's links differ
+			if err != nil {
+				t.Fatal(err)
+			}
+			// An installer waits outside the extraction folder at every level a link could reach.
+			out := filepath.Join(tmp, "a", "b", "c", "extract")
+			for d := filepath.Dir(out); len(d) >= len(tmp); d = filepath.Dir(d) {
+				os.MkdirAll(filepath.Join(d, "outside"), 0o755)
+				os.WriteFile(filepath.Join(d, "outside", "mlnxofedinstall"), []byte("#!/bin/sh\necho pwned\n"), 0o755)
+			}
+			tgz := tarball(t, tmp, top+".tgz", tc.entries)
+			got, err := extractOFED(tgz, out)
+			if want := strings.ReplaceAll(tc.err, "x.tgz", top+".tgz"); errString(err) != want {
+				t.Errorf("extractOFED: %v, want %q", err, want)
+			}
+			if got != "" {
+				real, rerr := filepath.EvalSymlinks(got)
+				if rerr != nil || !strings.HasPrefix(real, out+string(filepath.Separator)) {
+					t.Errorf("the installer %s is %s (%v): outside the extraction folder", got, real, rerr)
+				}
+				if real != got {
+					t.Errorf("the installer's path %s goes through links (to %s)", got, real)
+				}
+			}
+			if tc.want != "" && got != filepath.Join(out, tc.want) {
+				t.Errorf("installer %s, want %s", got, tc.want)
+			}
+			if b, _ := os.ReadFile(filepath.Join(tmp, "a", "b", "c", "evil")); b != nil {
+				t.Error("something was written outside the extraction folder")
+			}
+		})
+	}
 }
 
 func hasSymlink(entries []entry) bool {
@@ -160,4 +243,75 @@ func TestShutdownRebooter(t *testing.T) {
 	if err := (ShutdownRebooter{Runner: r}).Reboot(context.Background(), time.Minute); err == nil || !strings.Contains(err.Error(), "exited 1: Failed to set wall message") {
 		t.Errorf("Reboot: %v", err)
 	}
+}
+
+// FuzzExtractLinks builds tarballs of links, folders, files and hard links named from a few
+// components ("p", "..", ".", the top folder, ...) and checks what the kernel says of the
+// result, independently of extractOFED's own resolution: after an extraction that succeeds,
+// every link that resolves lands inside the folder, the installer's path has no link in it,
+// and nothing was written beside the folder.
+func FuzzExtractLinks(f *testing.F) {
+	if !fixtureSymlinks {
+		f.Skip("the tarballs create symbolic links, which Windows cannot without the symbolic link privilege")
+	}
+	const top = "MLNX_OFED_LINUX-5.5-1.0.3.2-ubuntu20.04-x86_64"
+	components := []string{"p", "q", top, "..", ".", "mlnxofedinstall", "outside", ""}
+	prefixes := []string{"", "../", "/", "p/"}
+	// Each entry is 3 bytes: its type, its name (two components), its link target (a prefix
+	// and two components).
+	f.Add([]byte{0, 0, 4 << 3, 0, 0o70, 0, 0o72, 0o73}) // p -> ., p/p -> ...
+	f.Add([]byte{0, 0, 4<<3 | 7, 0, 2 | 7<<3, 64 | 3<<3 | 6})
+	f.Add([]byte{2, 2 | 5<<3, 0, 0, 0, 4<<3 | 7, 3, 2 | 1<<3, 0o36})
+	f.Add([]byte{0, 7<<3 | 1, 3 | 7<<3, 0, 2 | 7<<3, 1 | 6<<3, 0, 1 | 7<<3, 4 | 7<<3})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 3*12 {
+			data = data[:3*12]
+		}
+		var entries []entry
+		for i := 0; i+2 < len(data); i += 3 {
+			typ, n, l := data[i], data[i+1], data[i+2]
+			name := path.Join(components[n&7], components[n>>3&7])
+			target := prefixes[l>>6] + path.Join(components[l&7], components[l>>3&7])
+			switch typ % 4 {
+			case 0:
+				entries = append(entries, entry{name: name, link: target, typ: tar.TypeSymlink})
+			case 1:
+				entries = append(entries, entry{name: name + "/", typ: tar.TypeDir})
+			case 2:
+				entries = append(entries, entry{name: name, body: "#!/bin/sh\n", typ: tar.TypeReg})
+			case 3:
+				entries = append(entries, entry{name: name, link: target, typ: tar.TypeLink})
+			}
+		}
+		tmp, err := filepath.EvalSymlinks(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sandbox := filepath.Join(tmp, "a", "b")
+		os.MkdirAll(sandbox, 0o755)
+		out := filepath.Join(sandbox, "extract")
+		tgz := tarball(t, tmp, top+".tgz", entries)
+		got, err := extractOFED(tgz, out)
+		if names, _ := os.ReadDir(sandbox); len(names) != 1 {
+			t.Fatalf("written beside the extraction folder: %v", names)
+		}
+		if names, _ := os.ReadDir(filepath.Join(tmp, "a")); len(names) != 1 {
+			t.Fatalf("written beside the extraction folder's parent: %v", names)
+		}
+		if err != nil {
+			return
+		}
+		inside := func(p string) bool { return strings.HasPrefix(p, out+string(filepath.Separator)) || p == out }
+		filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type()&fs.ModeSymlink != 0 {
+				if real, err := filepath.EvalSymlinks(p); err == nil && !inside(real) {
+					t.Errorf("%v: the link %s leads to %s", entries, p, real)
+				}
+			}
+			return nil
+		})
+		if real, err := filepath.EvalSymlinks(got); err != nil || real != got || !inside(got) {
+			t.Errorf("%v: the installer %s is %s (%v)", entries, got, real, err)
+		}
+	})
 }

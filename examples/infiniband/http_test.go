@@ -250,3 +250,43 @@ func TestRealEffects(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPDownloaderRedirectToAnotherScheme: a redirect to something other than http or
+// https (ftp:, file:, javascript:) cannot work after a wait either: one request, no retry, and
+// an error that says where the redirect went, without its credentials and query.
+func TestHTTPDownloaderRedirectToAnotherScheme(t *testing.T) {
+	for _, tc := range []struct{ location, shown string }{
+		{"ftp://user:pw@mirror.example.com/ofed.tgz?sig=s3cr3t", "ftp://mirror.example.com/ofed.tgz?[REDACTED]"},
+		{"file:///etc/shadow", "file:///etc/shadow"},
+		{"javascript:alert(1)", "javascript:alert(1)"},
+	} {
+		t.Run(tc.location, func(t *testing.T) {
+			var mu sync.Mutex
+			requests := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				requests++
+				mu.Unlock()
+				w.Header().Set("Location", tc.location)
+				w.WriteHeader(http.StatusFound)
+			}))
+			defer srv.Close()
+			s := &fakeSleeper{}
+			dst := filepath.Join(t.TempDir(), "ofed.tgz")
+			err := (&HTTPDownloader{Sleeper: s}).Download(context.Background(), srv.URL+"/ofed.tgz", dst, "")
+			mu.Lock()
+			n := requests
+			mu.Unlock()
+			if n != 1 || len(s.recorded()) != 0 {
+				t.Errorf("%d requests and sleeps %v, want one request and no sleep", n, s.recorded())
+			}
+			want := "download " + srv.URL + "/ofed.tgz: redirected to " + tc.shown + ", which is not an http or https URL"
+			if errString(err) != want {
+				t.Errorf("Download: %v\nwant %q", err, want)
+			}
+			if _, err := os.Stat(dst); err == nil {
+				t.Error("a file was written")
+			}
+		})
+	}
+}

@@ -194,3 +194,24 @@ func TestAzuritePrivateBlobFallsThroughToManagedIdentity(t *testing.T) {
 		t.Fatalf("error %v, want the anonymous GET's 403 or 404", err)
 	}
 }
+
+// TestAzuriteMaxSize: a blob larger than MaxSize, read with the storage key through the
+// Azure SDK, is refused without a retry and leaves nothing behind.
+func TestAzuriteMaxSize(t *testing.T) {
+	az := azurite(t)
+	var s sleeps
+	d := &download.Downloader{Client: az.Client(), Sleep: s.sleep, MaxSize: int64(len(helloScript)) - 1}
+	creds := download.Credentials{AccountName: testenv.Account, AccountKey: testenv.AccountKey}
+	dir := t.TempDir()
+	_, _, err := d.Download(context.Background(), az.URL("private", "hello.sh"), creds, dir)
+	var de *download.Error
+	if !errors.As(err, &de) || de.Code != download.CodeGeneric || !strings.Contains(err.Error(), "hello.sh is larger than") {
+		t.Fatalf("error %v, want hello.sh refused as too large (code %d)", err, download.CodeGeneric)
+	}
+	if len(s.got()) != 0 {
+		t.Errorf("waits %v", s.got())
+	}
+	if names := listDir(t, dir); len(names) != 0 {
+		t.Errorf("left behind: %q", names)
+	}
+}

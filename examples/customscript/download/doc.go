@@ -16,17 +16,23 @@
 // doubling after each failed attempt (3, 6, 12, 24, 48 and 96 s). Only transient failures are
 // retried: no response at all (a refused or broken connection, a timeout, a body cut short),
 // or HTTP 408, 429, 500, 502, 503 or 504. Any other status, 403 and 404 among them, ends that
-// source at once and the next one is tried. The wait is a field, so tests record it instead of
+// source at once and the next one is tried; so does a redirect to a URL that is not http or
+// https (ftp:, file:, ...), which fails with CodeInvalidURI. The wait is a field, so tests record it instead of
 // sleeping.
 //
 // The body streams to a temporary file next to the target, which is renamed to the target
 // name only when it is complete (mode 0500, as v2: downloads are meant to be run); a failed
 // attempt removes its temporary file, so a partial file is never left behind, and memory use
 // does not depend on the size of the file. A response body that delivers nothing for
-// IdleTimeout is abandoned and counts as a transient failure.
+// IdleTimeout is abandoned and counts as a transient failure. A file larger than MaxSize (8
+// GiB) fails without a retry, before its body is read when the server announces its length.
+// Fetch has no overall time limit of its own: ctx bounds it (the handler gives all downloads
+// of an enable 30 minutes).
 //
-// Query strings (SAS tokens) never appear in errors or log lines: URLs are shown with the
-// query replaced by "[REDACTED]" (RedactURL), and access tokens are passed to OnSecret so that
+// Query strings (SAS tokens) and the credentials of a URL's user-info
+// (https://user:password@host/...) never appear in errors or log lines: URLs are shown
+// without their user-info and with the query replaced by "[REDACTED]" (RedactURL), and
+// access tokens are passed to OnSecret so that
 // the caller can redact them too. Every failure is an *Error carrying the error clarification
 // code that v2 reports for it.
 package download

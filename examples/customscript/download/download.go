@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,11 +18,14 @@ import (
 	"github.com/go-kit/log/level"
 )
 
-// The defaults of the retry policy and of the idle timeout.
+// The defaults of the retry policy, of the idle timeout and of the size of a download. 8 GiB
+// takes the largest installers that are fetched this way (a CUDA runfile is about 4 GiB)
+// and stops a server that streams without end before it fills a 30 GiB OS disk.
 const (
 	DefaultAttempts    = 7
 	DefaultFirstWait   = 3 * time.Second
 	DefaultIdleTimeout = 2 * time.Minute
+	DefaultMaxSize     = 8 << 30
 )
 
 // copyBuffer is the size of the buffer a body is copied to its file with.
@@ -39,6 +43,10 @@ type Downloader struct {
 	// the first wait between attempts, doubled after each (default DefaultFirstWait).
 	Attempts  int
 	FirstWait time.Duration
+	// MaxSize is the largest file a download may be, in bytes (default DefaultMaxSize). A
+	// larger file fails at once, without a retry: before its body is read when the server
+	// announces its length, at the limit otherwise.
+	MaxSize int64
 	// IdleTimeout abandons an attempt whose body delivers no data for this long (default
 	// DefaultIdleTimeout).
 	IdleTimeout time.Duration
@@ -136,6 +144,10 @@ func (d *Downloader) try(ctx context.Context, src Source, path string) (n int64,
 	}
 	defer body.Close()
 	timer.Reset(idle)
+	limit := cmp.Or(d.MaxSize, DefaultMaxSize)
+	if s, ok := body.(interface{ Size() int64 }); ok && s.Size() > limit {
+		return 0, &sizeError{name: filepath.Base(path), limit: limit}
+	}
 
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
 	if err != nil {
@@ -147,13 +159,16 @@ func (d *Downloader) try(ctx context.Context, src Source, path string) (n int64,
 			os.Remove(f.Name())
 		}
 	}()
-	n, err = io.CopyBuffer(fileWriter{f}, &idleReader{body: body, timer: timer, d: idle}, make([]byte, copyBuffer))
+	n, err = io.CopyBuffer(fileWriter{f}, io.LimitReader(&idleReader{body: body, timer: timer, d: idle}, limit+1), make([]byte, copyBuffer))
 	if err != nil {
 		var fe *fileError
 		if errors.As(err, &fe) {
 			return n, fe
 		}
 		return n, &bodyError{n: n, err: idleCause(ctx, err)}
+	}
+	if n > limit {
+		return n, &sizeError{name: filepath.Base(path), limit: limit}
 	}
 	if err = f.Close(); err != nil {
 		return n, &fileError{err}
@@ -167,14 +182,48 @@ func (d *Downloader) try(ctx context.Context, src Source, path string) (n int64,
 	return n, nil
 }
 
+// httpClient is Client (or NewHTTPClient's) refusing redirects to other schemes than http
+// and https.
 func (d *Downloader) httpClient() *http.Client {
 	d.once.Do(func() {
-		d.client = d.Client
-		if d.client == nil {
-			d.client = NewHTTPClient()
+		base := d.Client
+		if base == nil {
+			base = NewHTTPClient()
 		}
+		c := *base
+		c.CheckRedirect = httpRedirectsOnly(base.CheckRedirect)
+		d.client = &c
 	})
 	return d.client
+}
+
+// maxRedirects is how many redirects a request follows, as net/http's default.
+const maxRedirects = 10
+
+// httpRedirectsOnly wraps a client's redirect policy (nil: net/http's, at most 10 redirects)
+// so that a redirect to a URL that is not http or https fails at once with a *redirectError,
+// which is not retried: net/http would fail with "unsupported protocol scheme", which looks
+// like any other transport error.
+func httpRedirectsOnly(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if s := strings.ToLower(req.URL.Scheme); s != "http" && s != "https" {
+			return &redirectError{to: RedactURL(req.URL.String())}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
+}
+
+// redirectError is a redirect to a URL that cannot be downloaded: a permanent failure.
+type redirectError struct{ to string } // the target, redacted
+
+func (e *redirectError) Error() string {
+	return "redirected to " + e.to + ", which is not an http or https URL"
 }
 
 func (d *Downloader) logger() log.Logger {
@@ -246,6 +295,29 @@ type fileError struct{ err error }
 func (e *fileError) Error() string { return "cannot write the file: " + e.err.Error() }
 func (e *fileError) Unwrap() error { return e.err }
 
+// sizeError is a file larger than the limit, which another attempt would not fix.
+type sizeError struct {
+	name  string
+	limit int64
+}
+
+func (e *sizeError) Error() string {
+	return fmt.Sprintf("%s is larger than %s, the limit for a download", e.name, formatSize(e.limit))
+}
+
+// formatSize writes a size in the largest binary unit that divides it.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		shift uint
+		name  string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
+			return fmt.Sprintf("%d %s", n>>u.shift, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // bodyError is a failure while the body was read.
 type bodyError struct {
 	n   int64
@@ -275,8 +347,16 @@ func classify(src Source, err error) (*Error, bool) {
 	e := &Error{Source: src.String(), Err: cleanError(err)}
 	var fe *fileError
 	var nr nonRetriable
+	var re *redirectError
+	var size *sizeError
 	var timeout interface{ Timeout() bool }
 	switch {
+	case errors.As(err, &re):
+		e.Code, e.Err = CodeInvalidURI, re
+		return e, false
+	case errors.As(err, &size):
+		e.Code, e.Err = CodeGeneric, size
+		return e, false
 	case errors.As(err, &fe):
 		e.Code = CodeGeneric
 		return e, false

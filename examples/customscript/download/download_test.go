@@ -452,6 +452,16 @@ func TestRedactURL(t *testing.T) {
 		"https://example.com/a.sh":                          "https://example.com/a.sh",
 		"https://example.com/a.sh#frag":                     "https://example.com/a.sh",
 		"https://example.com/a.sh?":                         "https://example.com/a.sh?[REDACTED]",
+		// The user-info goes, in every spelling net/url accepts.
+		"https://user:pw@example.com/a.sh":          "https://example.com/a.sh",
+		"https://user:pw@example.com:8443/a.sh?s=1": "https://example.com:8443/a.sh?[REDACTED]",
+		"https://user@example.com/a.sh":             "https://example.com/a.sh",
+		"https://u:p@ss@example.com/a.sh":           "https://example.com/a.sh",
+		"https://u:p%40ss@example.com/a.sh":         "https://example.com/a.sh",
+		"https://example.com/@scope/a.sh":           "https://example.com/@scope/a.sh",
+		"https://u:pa/ss@example.com/a.sh":          "[a URL that does not parse]",
+		"https://u:pa?ss@example.com/a.sh":          "[a URL that does not parse]",
+		"https://u:pa#ss@example.com/a.sh":          "[a URL that does not parse]",
 	} {
 		if got := download.RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
@@ -524,4 +534,98 @@ func readOnlyMode() os.FileMode {
 		return 0o444
 	}
 	return 0o500
+}
+
+// TestRedirectToAnotherSchemeIsPermanent: a redirect to something other than http or https
+// (ftp:, file:, javascript:, ...) cannot work, now or after a wait: it fails on the first
+// attempt, with an error that says where the redirect went (without its credentials and
+// query string) and code 25, the code of a URL that cannot be downloaded.
+func TestRedirectToAnotherSchemeIsPermanent(t *testing.T) {
+	for _, tt := range []struct{ location, shown string }{
+		{"ftp://user:pw@files.example.com/pub/setup.sh?sig=s3cr3t", "ftp://files.example.com/pub/setup.sh?[REDACTED]"},
+		{"file:///etc/passwd", "file:///etc/passwd"},
+		{"javascript:alert(1)", "javascript:alert(1)"},
+		{"gopher://example.com/1", "gopher://example.com/1"},
+	} {
+		t.Run(tt.location, func(t *testing.T) {
+			var requests atomic.Int32
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				w.Header().Set("Location", tt.location)
+				w.WriteHeader(http.StatusFound)
+			}))
+			defer ts.Close()
+			var s sleeps
+			d := &download.Downloader{Client: ts.Client(), Sleep: s.sleep}
+			dir := t.TempDir()
+			_, _, err := d.Download(context.Background(), ts.URL+"/setup.sh", download.Credentials{}, dir)
+			if requests.Load() != 1 || len(s.got()) != 0 {
+				t.Errorf("%d requests and waits %v, want one request and no wait", requests.Load(), s.got())
+			}
+			var de *download.Error
+			if !errors.As(err, &de) || de.Code != download.CodeInvalidURI || de.Status != 0 {
+				t.Fatalf("error %v, want code %d", err, download.CodeInvalidURI)
+			}
+			if !strings.Contains(err.Error(), "redirected to "+tt.shown+", which is not an http or https URL") {
+				t.Errorf("error %q does not say where the redirect went (%s)", err, tt.shown)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "pw@") {
+				t.Errorf("error %q shows the redirect's credentials", err)
+			}
+			if names := listDir(t, dir); len(names) != 0 {
+				t.Errorf("left behind: %q", names)
+			}
+		})
+	}
+}
+
+// TestMaxSize: a file larger than MaxSize is refused, whether the server announces its size
+// (refused before the body is read) or streams it without a length (cut at the limit): one
+// request, no retry, nothing left behind, and an error that names the file and the limit.
+// A file of exactly MaxSize bytes downloads.
+func TestMaxSize(t *testing.T) {
+	const limit = 1000
+	var requests atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		switch r.URL.Path {
+		case "/announced.bin":
+			w.Header().Set("Content-Length", strconv.Itoa(limit+1))
+			io.WriteString(w, strings.Repeat("a", limit+1))
+		case "/streamed.bin": // chunked: no length announced
+			for range 10 {
+				io.WriteString(w, strings.Repeat("b", limit/4))
+				w.(http.Flusher).Flush()
+			}
+		case "/exact.bin":
+			io.WriteString(w, strings.Repeat("c", limit))
+		}
+	}))
+	defer ts.Close()
+	for _, name := range []string{"announced.bin", "streamed.bin"} {
+		t.Run(name, func(t *testing.T) {
+			requests.Store(0)
+			var s sleeps
+			d := &download.Downloader{Client: ts.Client(), Sleep: s.sleep, MaxSize: limit}
+			dir := t.TempDir()
+			_, _, err := d.Download(context.Background(), ts.URL+"/"+name+"?sig=s3cr3t", download.Credentials{}, dir)
+			if requests.Load() != 1 || len(s.got()) != 0 {
+				t.Errorf("%d requests and waits %v, want one request and no wait", requests.Load(), s.got())
+			}
+			var de *download.Error
+			if !errors.As(err, &de) || de.Code != download.CodeGeneric {
+				t.Fatalf("error %v, want code %d", err, download.CodeGeneric)
+			}
+			if want := name + " is larger than 1000 bytes, the limit for a download"; !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q, want it to say %q", err, want)
+			}
+			if names := listDir(t, dir); len(names) != 0 {
+				t.Errorf("left behind: %q", names)
+			}
+		})
+	}
+	d := &download.Downloader{Client: ts.Client(), MaxSize: limit}
+	if _, n, err := d.Download(context.Background(), ts.URL+"/exact.bin", download.Credentials{}, t.TempDir()); err != nil || n != limit {
+		t.Errorf("a file of exactly the limit: %d bytes, %v", n, err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -121,12 +122,22 @@ func statusError(se *StatusError, source string, identity bool) *Error {
 	return e
 }
 
-// urlWithQuery finds URLs with a query string in text.
-var urlWithQuery = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://[^\s?#"'<>]*)\?[^\s#"'<>]*`)
+// urlWithQuery finds URLs with a query string in text; urlUserInfo finds the user-info
+// (user:password@) of URLs in text.
+var (
+	urlWithQuery = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://[^\s?#"'<>]*)\?[^\s#"'<>]*`)
+	urlUserInfo  = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#"'<>]*@`)
+)
 
-// RedactURL returns rawURL with its query string (where a SAS token lives) replaced by
-// "[REDACTED]". A URL that does not parse is replaced whole.
+// RedactURL returns rawURL fit for messages and logs: without the user-info of its
+// authority (https://user:password@host/... becomes https://host/...), with its query
+// string (where a SAS token lives) replaced by "[REDACTED]", and without its fragment. A URL
+// that does not parse and has an "@" (its user-info cannot be told apart) is replaced whole.
 func RedactURL(rawURL string) string {
+	if _, err := url.Parse(rawURL); err != nil && strings.Contains(rawURL, "@") {
+		return "[a URL that does not parse]"
+	}
+	rawURL = stripUserInfo(rawURL)
 	i := strings.IndexAny(rawURL, "?#")
 	if i < 0 {
 		return rawURL
@@ -137,9 +148,29 @@ func RedactURL(rawURL string) string {
 	return rawURL[:i] + "?[REDACTED]"
 }
 
-// redactText replaces the query string of every URL in s, for error texts that come from
-// other packages and may quote a URL.
+// stripUserInfo removes the user-info from rawURL's authority: what stands between the "//"
+// and the last "@" before the path, the query or the fragment, as net/url reads it.
+func stripUserInfo(rawURL string) string {
+	i := strings.Index(rawURL, "//")
+	if i < 0 {
+		return rawURL
+	}
+	start := i + 2
+	authority := rawURL[start:]
+	if end := strings.IndexAny(authority, "/?#"); end >= 0 {
+		authority = authority[:end]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return rawURL
+	}
+	return rawURL[:start] + rawURL[start+at+1:]
+}
+
+// redactText removes the user-info and replaces the query string of every URL in s, for
+// error texts that come from other packages and may quote a URL.
 func redactText(s string) string {
+	s = urlUserInfo.ReplaceAllString(s, "$1")
 	return urlWithQuery.ReplaceAllString(s, "$1?[REDACTED]")
 }
 

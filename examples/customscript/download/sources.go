@@ -227,8 +227,20 @@ func (s *urlSource) Open(ctx context.Context) (io.ReadCloser, error) {
 		resp.Body.Close()
 		return nil, &StatusError{Status: resp.StatusCode, ErrorCode: resp.Header.Get("x-ms-error-code"), RequestID: resp.Header.Get("x-ms-request-id")}
 	}
+	if resp.ContentLength >= 0 {
+		return sizedBody{resp.Body, resp.ContentLength}, nil
+	}
 	return resp.Body, nil
 }
+
+// sizedBody is a body whose length the server announced, so that a file over the size limit
+// is refused before it is read.
+type sizedBody struct {
+	io.ReadCloser
+	size int64
+}
+
+func (b sizedBody) Size() int64 { return b.size }
 
 // blobSource reads a blob with the Azure SDK's blob client.
 type blobSource struct {
@@ -251,6 +263,9 @@ func (s *blobSource) Open(ctx context.Context) (io.ReadCloser, error) {
 			return nil, se
 		}
 		return nil, cleanError(err)
+	}
+	if resp.ContentLength != nil {
+		return sizedBody{resp.Body, *resp.ContentLength}, nil
 	}
 	return resp.Body, nil
 }
