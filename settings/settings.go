@@ -230,7 +230,7 @@ func (s *Settings) decodeProtected(v any) error {
 	if err := s.decode(plain, v); err != nil {
 		if _, ok := unknownField(err); ok {
 			n := countUnknown(plain, v)
-			return fmt.Errorf("%w: %w: %d unknown %s (not named: a protected key can be a secret)", ErrInvalid, ErrProtected, n, plural(n, "key", "keys"))
+			return fmt.Errorf("%w: %w: %d unknown %s (the names of protected keys are not shown)", ErrInvalid, ErrProtected, n, plural(n, "key", "keys"))
 		}
 		return fmt.Errorf("%w: %w: %s", ErrInvalid, ErrProtected, err)
 	}

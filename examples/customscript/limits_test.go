@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/status"
 )
 
 // wantFailure checks an enable's error status: its status code, clarification code and a
 // part of its message; and that the SAS token of the tests does not show.
-func wantFailure(t *testing.T, v status.Verdict, code, clarificationCode int, part string) {
+func wantFailure(t *testing.T, v handlertest.Verdict, code, clarificationCode int, part string) {
 	t.Helper()
 	if v.State != status.Error || v.Code != code {
 		t.Fatalf("status %+v, want an error with code %d", v, code)

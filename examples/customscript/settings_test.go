@@ -54,10 +54,10 @@ func TestSettingsRules(t *testing.T) {
 
 		// The schema.
 		{"unknown public key", m{"commandToExecute": "a", "command": "b"}, nil, CodeBadConfig, `unknown field "command"`},
-		{"unknown protected key", m{"commandToExecute": "a"}, m{"password": "b"}, CodeBadConfig, `unknown field "password"`},
-		{"unknown managedIdentity key", m{"commandToExecute": "a"}, m{"managedIdentity": m{"resourceId": "x"}}, CodeBadConfig, `unknown field "resourceId"`},
-		{"skipDos2Unix protected", m{"commandToExecute": "a"}, m{"skipDos2Unix": true}, CodeBadConfig, `unknown field "skipDos2Unix"`},
-		{"timestamp protected", m{"commandToExecute": "a"}, m{"timestamp": 1}, CodeBadConfig, `unknown field "timestamp"`},
+		{"unknown protected key", m{"commandToExecute": "a"}, m{"password": "b"}, CodeBadConfig, `protected settings: 1 unknown key (the names of protected keys are not shown)`},
+		{"unknown managedIdentity key", m{"commandToExecute": "a"}, m{"managedIdentity": m{"resourceId": "x"}}, CodeBadConfig, `protected settings: 1 unknown key (the names of protected keys are not shown)`},
+		{"skipDos2Unix protected", m{"commandToExecute": "a"}, m{"skipDos2Unix": true}, CodeBadConfig, `protected settings: 1 unknown key (the names of protected keys are not shown)`},
+		{"timestamp protected", m{"commandToExecute": "a"}, m{"timestamp": 1}, CodeBadConfig, `protected settings: 1 unknown key (the names of protected keys are not shown)`},
 		{"storage name public", m{"commandToExecute": "a", "storageAccountName": "acct"}, nil, CodeBadConfig, `unknown field "storageAccountName"`},
 		{"timestamp string", m{"commandToExecute": "a", "timestamp": "1"}, nil, CodeBadConfig, `timestamp must be an integer, not "1"`},
 		{"timestamp fraction", m{"commandToExecute": "a", "timestamp": 1.5}, nil, CodeBadConfig, "timestamp must be an integer, not 1.5"},
