@@ -6,8 +6,16 @@
 //
 //	go run ./apicount [-max-total N] [-max pkg=N ...] [module root]
 //
-// Run it from the tools folder; the module root defaults to "..". With limits, it exits 1
-// when a count is over its limit, naming the package.
+// Run it from the tools folder; the module root defaults to "..". It prints one line per
+// package (its path relative to the module root, "." for the root package) and the total.
+// -max-total N limits the total and -max pkg=N (repeatable) one package, for example
+//
+//	go run ./apicount -max-total 250 -max handler=80 -max status=40
+//
+// A count over its limit is marked "OVER LIMIT N" on its line, named again on stderr, and
+// the command exits 1. It exits 2 when the arguments are wrong (a -max naming no public
+// package included) or the module cannot be parsed, and 0 otherwise. Main packages and
+// folders with a go.mod of their own are not counted either; tests are not read.
 package main
 
 import (
@@ -17,6 +25,7 @@ import (
 	"go/doc"
 	"go/parser"
 	"go/token"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -40,41 +49,73 @@ func (l limits) Set(s string) error {
 }
 
 func main() {
-	maxTotal := flag.Int("max-total", 0, "fail when the total is over `N` (0: no limit)")
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the command: it prints the table to stdout and returns the exit code, 0 when every
+// count is within its limit, 1 when one is over (its line says OVER LIMIT), 2 when the
+// arguments or the module cannot be read.
+func run(args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("apicount", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "usage: go run ./apicount [-max-total N] [-max pkg=N ...] [module root, default ..]")
+		flags.PrintDefaults()
+	}
+	maxTotal := flags.Int("max-total", 0, "fail when the total is over `N` (0: no limit)")
 	max := limits{}
-	flag.Var(max, "max", "fail when package `pkg=N` has more than N names (repeatable)")
-	flag.Parse()
+	flags.Var(max, "max", "fail when package `pkg=N` (a path relative to the module root, as printed) has more than N names; repeatable")
+	if err := flags.Parse(args); err != nil {
+		return 2
+	}
+	if flags.NArg() > 1 {
+		flags.Usage()
+		return 2
+	}
 	root := ".."
-	if flag.NArg() > 0 {
-		root = flag.Arg(0)
+	if flags.NArg() > 0 {
+		root = flags.Arg(0)
 	}
 	counts, err := countModule(root)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "apicount:", err)
-		os.Exit(2)
+		fmt.Fprintln(stderr, "apicount:", err)
+		return 2
+	}
+	for p := range max {
+		if _, ok := counts[p]; !ok {
+			fmt.Fprintf(stderr, "apicount: -max %s: no such public package under %s\n", p, root)
+			return 2
+		}
 	}
 	pkgs := make([]string, 0, len(counts))
 	for p := range counts {
 		pkgs = append(pkgs, p)
 	}
 	sort.Strings(pkgs)
-	total, bad := 0, false
+	total := 0
+	var over []string
 	for _, p := range pkgs {
 		total += counts[p]
 		mark := ""
 		if m, ok := max[p]; ok && counts[p] > m {
-			mark, bad = fmt.Sprintf("  OVER LIMIT %d", m), true
+			mark = fmt.Sprintf("  OVER LIMIT %d", m)
+			over = append(over, fmt.Sprintf("%s has %d exported names, over its limit of %d", p, counts[p], m))
 		}
-		fmt.Printf("%-24s %4d%s\n", p, counts[p], mark)
+		fmt.Fprintf(stdout, "%-24s %4d%s\n", p, counts[p], mark)
 	}
 	mark := ""
 	if *maxTotal > 0 && total > *maxTotal {
-		mark, bad = fmt.Sprintf("  OVER LIMIT %d", *maxTotal), true
+		mark = fmt.Sprintf("  OVER LIMIT %d", *maxTotal)
+		over = append(over, fmt.Sprintf("the total is %d exported names, over its limit of %d", total, *maxTotal))
 	}
-	fmt.Printf("%-24s %4d%s\n", "total", total, mark)
-	if bad {
-		os.Exit(1)
+	fmt.Fprintf(stdout, "%-24s %4d%s\n", "total", total, mark)
+	for _, o := range over {
+		fmt.Fprintln(stderr, "apicount:", o)
 	}
+	if len(over) > 0 {
+		return 1
+	}
+	return 0
 }
 
 // countModule counts the exported names of every public package under root, keyed by the
@@ -139,22 +180,31 @@ func countDir(dir string) (n int, ok bool, err error) {
 	return 0, false, nil
 }
 
+// countDoc counts the exported names of a package as go/doc sees it: constants, variables
+// and functions; types, with their constants, variables, constructors, methods (promoted
+// ones included) and exported struct fields or interface methods. The files of every
+// platform are read, so a name declared once per platform (in x_windows.go and x_unix.go)
+// is counted once.
 func countDoc(d *doc.Package) int {
-	n := countValues(d.Consts) + countValues(d.Vars) + len(d.Funcs)
+	values := map[string]bool{} // go/doc keys functions and types by name, not values
+	n := countValues(values, d.Consts) + countValues(values, d.Vars) + len(d.Funcs)
 	for _, t := range d.Types {
 		n++ // the type
-		n += countValues(t.Consts) + countValues(t.Vars) + len(t.Funcs) + len(t.Methods)
+		n += countValues(values, t.Consts) + countValues(values, t.Vars) + len(t.Funcs) + len(t.Methods)
 		n += countMembers(t.Decl)
 	}
 	return n
 }
 
-func countValues(vs []*doc.Value) int {
+// countValues counts the exported constant or variable names of vs not yet in seen, and
+// adds them to it.
+func countValues(seen map[string]bool, vs []*doc.Value) int {
 	n := 0
 	for _, v := range vs {
 		for _, s := range v.Decl.Specs {
 			for _, id := range s.(*ast.ValueSpec).Names {
-				if id.IsExported() {
+				if id.IsExported() && !seen[id.Name] {
+					seen[id.Name] = true
 					n++
 				}
 			}

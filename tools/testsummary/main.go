@@ -1,7 +1,8 @@
 // Command testsummary reads the output of `go test -json` and sums it up for scripts/test
-// (each leg: linux, the custom script module) and scripts/test-windows: which packages passed, failed, failed to build or had no tests,
-// the output of every failed test, every skipped test with the reason it gave, and the
-// counts.
+// (each leg: linux, tools, customscript, infiniband) and scripts/test-windows: which packages
+// passed, failed, failed to build or had no tests, the output of every failed test, every
+// skipped test with the reason it gave, and the counts. Build it from the tools folder:
+// go build ./testsummary.
 //
 // Usage:
 //

@@ -1,0 +1,7 @@
+//go:build !windows
+
+package mod
+
+func Platform() string { return "other" }
+
+const Sep = '/'
