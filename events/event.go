@@ -23,8 +23,8 @@ const (
 	LogAlways     Level = "LogAlways"
 )
 
-// Valid reports whether l is one of the six levels the agent accepts.
-func (l Level) Valid() bool {
+// valid reports whether l is one of the six levels the agent accepts.
+func (l Level) valid() bool {
 	switch l {
 	case Critical, Error, Warning, Verbose, Informational, LogAlways:
 		return true

@@ -37,7 +37,7 @@ type eventLogger struct {
 }
 
 func (l eventLogger) Log(keyvals ...any) error {
-	if !l.w.Enabled() {
+	if !l.w.enabled() {
 		return nil
 	}
 	lvl, rest := splitLevel(keyvals)

@@ -197,13 +197,13 @@ func newOperationID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// Enabled reports whether events are written, that is whether Options.Folder was set.
-func (w *Writer) Enabled() bool {
+// enabled reports whether events are written, that is whether Options.Folder was set.
+func (w *Writer) enabled() bool {
 	return w != nil && w.folder != ""
 }
 
-// OperationID returns the operation id written in every event.
-func (w *Writer) OperationID() string {
+// opID returns the operation id written in every event.
+func (w *Writer) opID() string {
 	if w == nil {
 		return ""
 	}
@@ -241,12 +241,12 @@ type Entry struct {
 // EmitBatch returns ErrBudgetExceeded. One file costs about as much as one event, so a
 // handler that has several events at hand saves by batching them.
 func (w *Writer) EmitBatch(entries ...Entry) error {
-	if !w.Enabled() || len(entries) == 0 {
+	if !w.enabled() || len(entries) == 0 {
 		return nil
 	}
 	batch := make([]event, len(entries))
 	for i, en := range entries {
-		if !en.Level.Valid() {
+		if !en.Level.valid() {
 			return fmt.Errorf("events: unknown level %q", en.Level)
 		}
 		t := en.Time

@@ -127,14 +127,14 @@ func TestRandomOperationID(t *testing.T) {
 	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	a, _, folder := testWriter(t, Options{})
 	b, _, _ := testWriter(t, Options{})
-	if !uuid.MatchString(a.OperationID()) {
-		t.Errorf("operation id %q is not a version-4 UUID", a.OperationID())
+	if !uuid.MatchString(a.opID()) {
+		t.Errorf("operation id %q is not a version-4 UUID", a.opID())
 	}
-	if a.OperationID() == b.OperationID() {
-		t.Errorf("two writers share the operation id %q", a.OperationID())
+	if a.opID() == b.opID() {
+		t.Errorf("two writers share the operation id %q", a.opID())
 	}
-	if got := emitOne(t, a, folder, Verbose, "x", "y"); got.Event.OperationID != a.OperationID() {
-		t.Errorf("event OperationId = %q, want %q", got.Event.OperationID, a.OperationID())
+	if got := emitOne(t, a, folder, Verbose, "x", "y"); got.Event.OperationID != a.opID() {
+		t.Errorf("event OperationId = %q, want %q", got.Event.OperationID, a.opID())
 	}
 }
 
@@ -210,7 +210,7 @@ func TestEmitDisabled(t *testing.T) {
 	}
 	var nilWriter *Writer
 	for _, w := range []*Writer{w, nilWriter} {
-		if w.Enabled() {
+		if w.enabled() {
 			t.Error("writer without a folder is enabled")
 		}
 		if err := w.Emit(Error, "t", "m"); err != nil {

@@ -163,7 +163,7 @@ func (vm *VM) Run(c Command) Result {
 	}
 	if vm.opts.WaitDetached && r.Err == nil {
 		waited := time.Now()
-		if err := vm.WaitIdle(c.Version, cmp.Or(vm.opts.WaitLimit, time.Hour)); err != nil {
+		if err := vm.waitIdle(c.Version, cmp.Or(vm.opts.WaitLimit, time.Hour)); err != nil {
 			r.Err = err
 		}
 		r.Worker = time.Since(waited)
@@ -174,10 +174,10 @@ func (vm *VM) Run(c Command) Result {
 	return r
 }
 
-// WaitIdle waits until no operation of the version runs: a detached worker holds the
+// waitIdle waits until no operation of the version runs: a detached worker holds the
 // handler's operation lock until it ends, and its record in the lock file names it while the
 // lock passes to it.
-func (vm *VM) WaitIdle(version string, limit time.Duration) error {
+func (vm *VM) waitIdle(version string, limit time.Duration) error {
 	path := filepath.Join(vm.Base(version), lockrecord.FileName)
 	if _, err := os.Stat(path); err != nil {
 		return nil // never locked

@@ -172,8 +172,8 @@ func (vm *VM) StatusDir(version string) string {
 	return filepath.Join(vm.Base(version), "status")
 }
 
-// HeartbeatFile is a version's heartbeat file.
-func (vm *VM) HeartbeatFile(version string) string {
+// heartbeatFile is a version's heartbeat file.
+func (vm *VM) heartbeatFile(version string) string {
 	if vm.opts.Layout == Windows {
 		return filepath.Join(vm.StatusDir(version), "HeartBeat.Json")
 	}
@@ -229,7 +229,7 @@ func (vm *VM) setup(version string) error {
 			"logFolder":            vm.LogDir(version),
 			"configFolder":         vm.ConfigDir(version),
 			"statusFolder":         vm.StatusDir(version),
-			"heartbeatFile":        vm.HeartbeatFile(version),
+			"heartbeatFile":        vm.heartbeatFile(version),
 			"eventsFolder":         vm.eventsDir(),
 			"eventsFolder_preview": vm.eventsDir(),
 		},
