@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -226,5 +225,3 @@ func (vm *VM) runInProcess(h *handler.Handler, c Command) (stdout, stderr []byte
 	exit = hc.Run(ctx, []string{string(c.Op)})
 	return nil, errb.Bytes(), exit, ctx.Err() == context.DeadlineExceeded
 }
-
-func cmpWriter(w io.Writer) io.Writer { return cmp.Or[io.Writer](w, io.Discard) }
