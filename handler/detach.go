@@ -207,16 +207,14 @@ func (r *run) runWorker(ctx context.Context, x *Context, store seqnum.Store) int
 		}
 	}
 	err := r.call(ctx, x, r.h.Enable)
-	if succeeded(x, err) {
-		after()
-	} else if errors.Is(context.Cause(ctx), errStopRequested) {
+	if !succeeded(x, err) && errors.Is(context.Cause(ctx), errStopRequested) {
 		level.Info(r.log).Log("msg", "stopped on request", "err", err)
 		if werr := x.Status.finish(status.Error, 1, "Enable stopped: "+errStopRequested.Error()); werr != nil {
 			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
 		}
 		return exitFailure
 	}
-	return r.finish(x, err)
+	return r.finish(x, err, after)
 }
 
 // lockWait bounds the wait for another operation of this handler to finish: well inside the

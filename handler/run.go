@@ -236,7 +236,7 @@ func (r *run) settings(ctx context.Context, env Environment, ext string, seq int
 
 func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *lock.Lock) int {
 	if r.h.Enable == nil {
-		return r.finish(x, errors.New("the handler has no Enable callback"))
+		return r.finish(x, errors.New("the handler has no Enable callback"), nil)
 	}
 	if x.SeqNum < 0 {
 		x.Reason = "no sequence number: the agent has sent no settings"
@@ -353,20 +353,18 @@ func (r *run) skip(x *Context) int {
 	}
 	msg := fmt.Sprintf("Enable succeeded: %s", x.Reason)
 	if err := x.Status.finish(status.Success, 0, msg); err != nil {
-		level.Error(r.log).Log("msg", "cannot write status", "err", err)
+		level.Error(r.log).Log("msg", "cannot write the final status, so the agent cannot learn the result; the command fails", "err", err)
+		return exitFailure
 	}
 	level.Info(r.log).Log("msg", "enable skipped", "reason", x.Reason)
 	return exitSuccess
 }
 
 // operation writes transitioning, runs fn and writes the terminal status. onSuccess runs
-// after a successful callback, before the terminal status is written.
+// after a successful callback, once the terminal status is written.
 func (r *run) operation(ctx context.Context, x *Context, fn func(context.Context, *Context) error, onSuccess func()) int {
 	if fn == nil {
-		if onSuccess != nil {
-			onSuccess()
-		}
-		return r.finish(x, nil)
+		return r.finish(x, nil, onSuccess)
 	}
 	msg := x.Op.title() + " in progress"
 	if x.Reason != "" {
@@ -378,11 +376,7 @@ func (r *run) operation(ctx context.Context, x *Context, fn func(context.Context
 	if err := x.Status.setLater(status.Transitioning, 0, msg, transitioningDelay); err != nil {
 		level.Error(r.log).Log("msg", "cannot write status", "err", err)
 	}
-	err := r.call(ctx, x, fn)
-	if succeeded(x, err) && onSuccess != nil {
-		onSuccess()
-	}
-	return r.finish(x, err)
+	return r.finish(x, r.call(ctx, x, fn), onSuccess)
 }
 
 // call runs a callback, turning a panic into an error.
@@ -397,30 +391,40 @@ func (r *run) call(ctx context.Context, x *Context, fn func(context.Context, *Co
 }
 
 // finish writes the terminal status for the callback's result and returns the exit code.
-func (r *run) finish(x *Context, err error) int {
-	if err == nil && x.end != nil {
-		if werr := x.Status.finish(x.end.state, 0, x.end.message); werr != nil {
-			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
+// onSuccess (recording the sequence number, say) runs after a successful callback once the
+// status is written. When the status cannot be written, the agent would never learn the
+// result: the command fails, says why on standard error, and onSuccess does not run.
+func (r *run) finish(x *Context, err error, onSuccess func()) int {
+	exit, werr := r.writeFinal(x, err)
+	if werr != nil {
+		level.Error(r.log).Log("msg", "cannot write the final status, so the agent cannot learn the result; the command fails", "err", werr)
+		if err == nil {
+			return exitFailure // not the success, pending or 3010 it would have been
 		}
+		return exit
+	}
+	if succeeded(x, err) && onSuccess != nil {
+		onSuccess()
+	}
+	return exit
+}
+
+// writeFinal writes the terminal status for the callback's result and returns the exit
+// code it calls for.
+func (r *run) writeFinal(x *Context, err error) (int, error) {
+	if err == nil && x.end != nil {
 		level.Info(r.log).Log("msg", string(x.Op)+" ended", "state", x.end.state, "exit", x.end.exit, "message", x.end.message)
-		return x.end.exit
+		return x.end.exit, x.Status.finish(x.end.state, 0, x.end.message)
 	}
 	if err == nil {
 		if x.Status.snapshot().State != status.Success {
-			if werr := x.Status.finish(status.Success, 0, x.Op.title()+" succeeded"); werr != nil {
-				level.Error(r.log).Log("msg", "cannot write status", "err", werr)
-			}
-		} else if werr := x.Status.finishAsIs(); werr != nil {
-			level.Error(r.log).Log("msg", "cannot write status", "err", werr)
+			return exitSuccess, x.Status.finish(status.Success, 0, x.Op.title()+" succeeded")
 		}
-		return exitSuccess // the "end" line says so, with the exit code and the duration
+		return exitSuccess, x.Status.finishAsIs() // the callback's own success message
 	}
 	code, exit := codes(err)
-	if werr := x.Status.finish(status.Error, code, x.Op.title()+" failed: "+err.Error()); werr != nil {
-		level.Error(r.log).Log("msg", "cannot write status", "err", werr)
-	}
 	level.Error(r.log).Log("msg", string(x.Op)+" failed", "err", err, "code", code, "exit", exit)
-	return exit
+	return exit, x.Status.finish(status.Error, code, x.Op.title()+" failed: "+err.Error())
 }
 
 // migrate carries the sequence record over from the version being updated from, which the
