@@ -13,8 +13,11 @@
 //   - handler: the runtime the agent invokes (Handler, Run, Main, Context, Error).
 //   - settings: settings files and typed decoding of public and protected settings.
 //   - crypto: CMS EnvelopedData decryption of protected settings, certificate sources.
-//   - status: status and heartbeat files within the agent's rules and limits.
+//   - status: what a status file holds (State, Substatus); callbacks report through
+//     handler.Context.Status.
 //   - events: telemetry events for the agent's events folder.
+//   - handler/handlertest: a fake guest agent for tests, and the agent's Verdict on a status
+//     file.
 //
 // # Quick start
 //
@@ -33,7 +36,7 @@
 //			var pub struct {
 //				Message string `json:"message"`
 //			}
-//			if err := x.Settings.Decode(&pub, nil); err != nil {
+//			if err := x.Settings.Decode(&pub, nil); err != nil { // nil: no protected settings
 //				return err
 //			}
 //			x.Log.Log("event", "enable", "message", pub.Message)
@@ -44,7 +47,8 @@
 //
 // Point every command of HandlerManifest.json at the binary with the operation as its
 // argument ("bin/handler enable"), and the agent runs it. The Example in this package runs
-// the same handler against a folder laid out as the agent lays it out.
+// the same handler under handlertest, against a folder laid out as the agent lays it out;
+// examples/quickstart in the repository is this handler with a test to copy.
 package vmext
 
 // Version is the version of this module.

@@ -10,15 +10,19 @@ import (
 )
 
 func main() {
-	h := &handler.Handler{Enable: func(ctx context.Context, x *handler.Context) error {
+	newHandler().Main()
+}
+
+// newHandler returns the handler, for main and for the tests in main_test.go.
+func newHandler() *handler.Handler {
+	return &handler.Handler{Enable: func(ctx context.Context, x *handler.Context) error {
 		var pub struct {
 			Message string `json:"message"`
 		}
-		if err := x.Settings.Decode(&pub, nil); err != nil {
+		if err := x.Settings.Decode(&pub, nil); err != nil { // nil: no protected settings
 			return err
 		}
 		x.Log.Log("event", "enable", "message", pub.Message)
 		return nil
 	}}
-	h.Main()
 }

@@ -24,7 +24,7 @@ var ErrStopped = errors.New("the agent stopped after a failed command")
 // extracted into its folder and HandlerEnvironment.json written.
 func (vm *VM) Setup(version string) error { return vm.setup(version) }
 
-// FirstInstall is the agent's first install of a version (§8.5 A): set the version up, write
+// FirstInstall is the agent's first install of a version: set the version up, write
 // the settings as sequence number 0 (an empty 0.settings when both are nil), run install,
 // then enable. It stops after a failed install.
 func (vm *VM) FirstInstall(version string, public, protected any) ([]Result, error) {
@@ -79,11 +79,11 @@ func (vm *VM) Reboot() (Result, error) {
 	return vm.Run(Command{Version: vm.current, Op: handler.Enable, Seq: vm.seq}), nil
 }
 
-// Upgrade moves the handler from the current version to version in the agent's exact order
-// (§8.5 C): set up the new version and write its settings; disable the old one if it is
-// enabled; copy mrseq and every status file; run the new version's update; the old
-// version's uninstall; delete the old folder; the new version's install (unless its
-// updateMode says UpdateWithoutInstall); the new version's enable. A failed old disable or
+// Upgrade moves the handler from the current version to version in the agent's exact order:
+// set up the new version and write its settings; disable the old one if it is enabled; copy
+// mrseq and every status file; run the new version's update; the old version's uninstall;
+// delete the old folder; the new version's install (unless its updateMode says
+// UpdateWithoutInstall); the new version's enable. A failed old disable or
 // uninstall stops the upgrade unless the new manifest sets continueOnUpdateFailure; a
 // failed update always stops it.
 func (vm *VM) Upgrade(version string) ([]Result, error) {
@@ -167,7 +167,7 @@ func (vm *VM) Upgrade(version string) ([]Result, error) {
 	return results, nil
 }
 
-// Remove is the removal of the handler (§8.5 E): disable if it is enabled (per extension of
+// Remove is the removal of the handler: disable if it is enabled (per extension of
 // a multi-config handler); if a disable fails the agent stops there and leaves everything in
 // place. Otherwise uninstall runs (its failure is only logged) and the folder is deleted.
 func (vm *VM) Remove() ([]Result, error) {
@@ -203,7 +203,7 @@ type Extension struct {
 // of version when nothing is installed): for each named extension, in name order, the agent
 // writes <ext>.<seq>.settings with that extension's next sequence number and runs enable
 // with ConfigExtensionName; an extension marked Disabled is disabled instead and its
-// settings, status and state files deleted (§8.5 H). The manifest must declare
+// settings, status and state files deleted. The manifest must declare
 // supportsMultipleExtensions.
 func (vm *VM) EnableExtensions(version string, exts map[string]Extension) ([]Result, error) {
 	p, ok := vm.packages[version]

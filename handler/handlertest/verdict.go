@@ -52,8 +52,9 @@ type Verdict struct {
 }
 
 // ReadStatus returns the Verdict of the Linux guest agent on the status file at path, such
-// as statusfile.Path(vm.StatusDir(version), "", seq): what Result.Status holds after a command,
-// for a test that reads the file again (while a detached worker runs, say). A missing file
+// as filepath.Join(vm.StatusDir(version), "0.status") (<seq>.status, or
+// <extension>.<seq>.status for a multi-config handler): what Result.Status holds after a
+// command, for a test that reads the file again (while a detached worker runs, say). A missing file
 // gives Present false with the agent's report for it (transitioning, code 0, "no status
 // file" message); a file that cannot be read gives error code -1, as the agent reports it.
 // Reading does not keep a concurrent writer of the file waiting.

@@ -204,7 +204,7 @@ func (vm *VM) State(version string) string {
 	return NotInstalled
 }
 
-// setup does the agent's initialize step for a version (§8.5 A.2): the package is extracted
+// setup does the agent's initialize step for a version: the package is extracted
 // into its folder with u+x on every file, and the folders and HandlerEnvironment.json made.
 func (vm *VM) setup(version string) error {
 	p, ok := vm.packages[version]
