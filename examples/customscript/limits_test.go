@@ -118,8 +118,15 @@ func TestScriptSizeLimit(t *testing.T) {
 		})
 	}
 	vm, _ := newVM(t, options{maxScriptSize: limit})
-	head, tail := pick("#!/bin/sh\necho exact\n#", "@echo exact\r\nrem "), pick("\n", "\r\n")
-	script := head + strings.Repeat("x", limit-len(head)-len(tail)) + tail
+	// Comment lines of 64 bytes, the first one longer by the rest, fill the script to the
+	// limit exactly (cmd refuses a line of more than 8191 characters).
+	head, comment, eol := pick("#!/bin/sh\necho exact\n", "@echo exact\r\n"), pick("#", "rem "), pick("\n", "\r\n")
+	commentLine := func(n int) string { return comment + strings.Repeat("x", n-len(comment)-len(eol)) + eol }
+	fill := limit - len(head)
+	script := head + commentLine(64+fill%64) + strings.Repeat(commentLine(64), fill/64-1)
+	if len(script) != limit {
+		t.Fatalf("the script is %d bytes, want %d", len(script), limit)
+	}
 	r := firstInstall(t, vm, m{"script": gzipB64(script)}, nil)
 	wantSuccess(t, r.Status, "Enable succeeded: "+output(crlf("exact\n"), ""))
 }
