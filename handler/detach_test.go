@@ -12,7 +12,7 @@ import (
 
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
-	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/oplock"
 	"github.com/vmext/vmext/status"
 )
 
@@ -29,8 +29,8 @@ func detachedVM(t *testing.T, enableTimeout time.Duration) *handlertest.VM {
 	// Before the VM's folder goes, wait for any worker to finish (it holds the lock until
 	// it exits, after its last log line and event).
 	t.Cleanup(func() {
-		path := filepath.Join(vm.Base("1.0.0"), ".vmext.lock")
-		if l, err := lock.Acquire(context.Background(), path, 30*time.Second); err == nil {
+		path := filepath.Join(vm.Base("1.0.0"), oplock.FileName)
+		if l, err := oplock.Acquire(context.Background(), path, 30*time.Second); err == nil {
 			l.Release()
 		}
 	})

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/oplock"
 )
 
 // workerLockFD is the descriptor at which a worker finds the lock file its parent handed it.
@@ -35,7 +35,7 @@ func startWorker(exe, dir string, env []string, out, lockFile *os.File) (int, er
 
 // adoptLock takes over the lock file inherited as descriptor 3, after checking that it is
 // the lock file.
-func adoptLock(path string) (*lock.Lock, error) {
+func adoptLock(path string) (*oplock.Lock, error) {
 	f := os.NewFile(workerLockFD, filepath.Base(path))
 	if f == nil {
 		return nil, errors.New("no inherited lock descriptor")
@@ -46,14 +46,8 @@ func adoptLock(path string) (*lock.Lock, error) {
 		f.Close()
 		return nil, errors.New("descriptor 3 is not the lock file")
 	}
-	return lock.Adopt(f), nil
-}
-
-// killWorker kills a worker that did not stop, with its process group.
-func killWorker(pid int) {
-	syscall.Kill(-pid, syscall.SIGKILL)
-	syscall.Kill(pid, syscall.SIGKILL)
+	return oplock.Adopt(f), nil
 }
 
 // handoffLock leaves the lock to the worker, which inherited it.
-func handoffLock(l *lock.Lock) { l.Handoff() }
+func handoffLock(l *oplock.Lock) { l.Handoff() }

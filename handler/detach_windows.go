@@ -13,8 +13,7 @@ import (
 
 	"golang.org/x/sys/windows"
 
-	"github.com/vmext/vmext/internal/lock"
-	"github.com/vmext/vmext/internal/proc"
+	"github.com/vmext/vmext/internal/oplock"
 )
 
 // envWorkerLock tells the worker the value of the lock file handle it inherited.
@@ -61,7 +60,7 @@ func startDetached(exe, dir string, env []string, out *os.File, lock windows.Han
 // another process holds a second handle to the same file is not something to rely on (Wine
 // releases it), so the worker waits for its parent to exit and locks again; while it does,
 // the record naming it as the holder keeps other operations off (run.acquire).
-func adoptLock(path string) (*lock.Lock, error) {
+func adoptLock(path string) (*oplock.Lock, error) {
 	v, err := strconv.ParseUint(os.Getenv(envWorkerLock), 10, 64)
 	if err != nil {
 		return nil, errors.New("no inherited lock handle")
@@ -72,22 +71,15 @@ func adoptLock(path string) (*lock.Lock, error) {
 	if err1 != nil || err2 != nil || !os.SameFile(a, b) {
 		return nil, errors.New("the inherited handle is not the lock file")
 	}
-	for end := time.Now().Add(10 * time.Second); proc.Alive(os.Getppid()) && time.Now().Before(end); {
+	for end := time.Now().Add(10 * time.Second); oplock.Alive(os.Getppid()) && time.Now().Before(end); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	l, err := lock.AcquireFile(context.Background(), f, 2*time.Second)
-	if errors.Is(err, lock.ErrTimeout) {
-		return lock.Adopt(f), nil // the lock survived the parent's handle: it is ours
+	l, err := oplock.AcquireFile(context.Background(), f, 2*time.Second)
+	if errors.Is(err, oplock.ErrTimeout) {
+		return oplock.Adopt(f), nil // the lock survived the parent's handle: it is ours
 	}
 	return l, err
 }
 
-// killWorker terminates a worker that did not stop.
-func killWorker(pid int) {
-	if p, err := os.FindProcess(pid); err == nil {
-		p.Kill()
-	}
-}
-
 // handoffLock leaves the lock to the worker, which inherited its handle.
-func handoffLock(l *lock.Lock) { l.Handoff() }
+func handoffLock(l *oplock.Lock) { l.Handoff() }

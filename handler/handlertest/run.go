@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,9 +15,7 @@ import (
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/internal/agentenv"
-	"github.com/vmext/vmext/internal/lock"
-	"github.com/vmext/vmext/internal/lockrecord"
-	"github.com/vmext/vmext/internal/proc"
+	"github.com/vmext/vmext/internal/oplock"
 	"github.com/vmext/vmext/internal/seam"
 	"github.com/vmext/vmext/internal/statusfile"
 )
@@ -178,19 +175,19 @@ func (vm *VM) Run(c Command) Result {
 // handler's operation lock until it ends, and its record in the lock file names it while the
 // lock passes to it.
 func (vm *VM) WaitIdle(version string, limit time.Duration) error {
-	path := filepath.Join(vm.Base(version), lockrecord.FileName)
+	path := filepath.Join(vm.Base(version), oplock.FileName)
 	if _, err := os.Stat(path); err != nil {
 		return nil // never locked
 	}
 	deadline := time.Now().Add(limit)
 	for {
-		l, err := lock.Acquire(context.Background(), path, max(time.Until(deadline), 0))
+		l, err := oplock.Acquire(context.Background(), path, max(time.Until(deadline), 0))
 		if err != nil {
 			return fmt.Errorf("a detached worker of %s is still running after %s: %w", version, limit, err)
 		}
-		holder, _ := lockrecord.Read(path)
+		holder, _ := oplock.ReadRecord(path)
 		l.Release()
-		if !holder.Worker || !proc.Alive(holder.PID) {
+		if !holder.Worker || !oplock.Alive(holder.PID) {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -226,5 +223,3 @@ func (vm *VM) runInProcess(h *handler.Handler, c Command) (stdout, stderr []byte
 	exit = hc.Run(ctx, []string{string(c.Op)})
 	return nil, errb.Bytes(), exit, ctx.Err() == context.DeadlineExceeded
 }
-
-func cmpWriter(w io.Writer) io.Writer { return cmp.Or[io.Writer](w, io.Discard) }

@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/vmext/vmext/internal/atomicfile"
-	"github.com/vmext/vmext/internal/overwrite"
 )
 
 // ErrCorrupt means a record file exists but does not hold a sequence number.
@@ -47,7 +46,7 @@ func (s Store) Record(n int) error {
 	if cur, err := os.ReadFile(s.RecordPath()); err == nil && string(cur) == want {
 		return nil
 	}
-	return overwrite.Path(s.RecordPath(), []byte(want), 0o600)
+	return atomicfile.OverwritePath(s.RecordPath(), []byte(want), 0o600)
 }
 
 // Disabled reports whether a disable succeeded after the last enable.

@@ -1,7 +1,8 @@
-// Package lock serializes a handler's operations with an exclusive OS file lock (flock on Unix,
-// LockFileEx on Windows). The lock belongs to the open file, so it is released when the holder
-// exits, however it exits, and it can be handed to a child process by passing the file on.
-package lock
+package oplock
+
+// The OS file lock: flock on Unix, LockFileEx on Windows. The lock belongs to the open file,
+// so it is released when the holder exits, however it exits, and it can be handed to a child
+// process by passing the file on.
 
 import (
 	"context"

@@ -1,5 +1,4 @@
-// Package proc answers whether a process is still running.
-package proc
+package oplock
 
 // Alive reports whether the process with this ID is running. A process ID can be reused
 // after its process ends, so callers pair it with another sign (a lock, a record).

@@ -1,13 +1,12 @@
-package lockrecord
+package oplock
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 )
 
-// TestRecord: a record is always Size bytes, reads back as written, and a blank record
+// TestRecord: a record is always RecordSize bytes, reads back as written, and a blank record
 // reads as no holder.
 func TestRecord(t *testing.T) {
 	since := time.Date(2026, 11, 22, 18, 20, 39, 862237312, time.FixedZone("x", 3600))
@@ -17,11 +16,11 @@ func TestRecord(t *testing.T) {
 		{PID: 77, Op: "uninstall", Seq: -1},
 		{PID: 5, Op: "odd \"op\"\n", Seq: 3, Since: since},
 	} {
-		b := h.Encode()
-		if len(b) != Size {
-			t.Fatalf("record of %+v is %d bytes, want %d", h, len(b), Size)
+		b := h.encode()
+		if len(b) != RecordSize {
+			t.Fatalf("record of %+v is %d bytes, want %d", h, len(b), RecordSize)
 		}
-		got, ok := Parse(b)
+		got, ok := parseRecord(b)
 		want := h
 		want.Since = h.Since.UTC()
 		if !ok || !got.Since.Equal(want.Since) {
@@ -32,8 +31,8 @@ func TestRecord(t *testing.T) {
 			t.Fatalf("%+v read back as %+v", h, got)
 		}
 	}
-	for _, b := range [][]byte{Blank(), nil, []byte("\n"), []byte(`{"pid":0}`), []byte("{not json")} {
-		if h, ok := Parse(b); ok {
+	for _, b := range [][]byte{blankRecord(), nil, []byte("\n"), []byte(`{"pid":0}`), []byte("{not json")} {
+		if h, ok := parseRecord(b); ok {
 			t.Errorf("%q reads as holder %+v", b, h)
 		}
 	}
@@ -42,31 +41,31 @@ func TestRecord(t *testing.T) {
 // TestWriteOver: records of any length replace each other in the file, blank included.
 func TestWriteOver(t *testing.T) {
 	path := filepath.Join(t.TempDir(), ".vmext.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	l, err := Acquire(t.Context(), path, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer l.Release()
 	long := Holder{PID: 123456, Op: "enable", Seq: 99999, Worker: true, Running: true, Since: time.Now()}
 	short := Holder{PID: 1, Op: "install", Seq: 0}
 	for _, h := range []Holder{long, short, long} {
-		if err := Write(f, h.Encode()); err != nil {
+		if err := l.SetRecord(h); err != nil {
 			t.Fatal(err)
 		}
-		if got, ok := Read(path); !ok || got.PID != h.PID || got.Op != h.Op || got.Running != h.Running {
+		if got, ok := ReadRecord(path); !ok || got.PID != h.PID || got.Op != h.Op || got.Running != h.Running {
 			t.Fatalf("after writing %+v the file reads %+v, %v", h, got, ok)
 		}
-		if got, ok := ReadFrom(f); !ok || got.PID != h.PID {
-			t.Fatalf("ReadFrom after writing %+v: %+v, %v", h, got, ok)
+		if got, ok := l.Record(); !ok || got.PID != h.PID {
+			t.Fatalf("Record after writing %+v: %+v, %v", h, got, ok)
 		}
 	}
-	if err := Write(f, Blank()); err != nil {
+	if err := l.ClearRecord(); err != nil {
 		t.Fatal(err)
 	}
-	if h, ok := Read(path); ok {
+	if h, ok := ReadRecord(path); ok {
 		t.Fatalf("a blanked record reads as %+v", h)
 	}
-	if fi, _ := f.Stat(); fi.Size() != Size {
-		t.Errorf("the lock file is %d bytes, want %d", fi.Size(), Size)
+	if fi, _ := l.File().Stat(); fi.Size() != RecordSize {
+		t.Errorf("the lock file is %d bytes, want %d", fi.Size(), RecordSize)
 	}
 }
