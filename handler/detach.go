@@ -33,7 +33,11 @@ var errStopRequested = errors.New("another operation of this handler asked this 
 // lock takes the operation lock. A detached worker adopts the lock its parent handed it. When
 // a detached worker holds the lock, an enable of the same sequence number leaves it alone
 // (errAlreadyRunning), and any other operation asks it to stop, waits up to StopWait, and
-// then kills it.
+// then kills it. A worker is one whose record names a live process that is provably the
+// worker (oplock.Alive: same process ID, start time and boot); a record of a worker that is
+// not (it died, its ID may have gone to another process, or the record was written before
+// vmext recorded start times) holds nobody off and is never signalled: it is the record of
+// a holder that died, and a Running one makes the next enable run its work again.
 func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) (*oplock.Lock, error) {
 	path := filepath.Join(env.Root(), oplock.FileName)
 	me := oplock.Holder{PID: os.Getpid(), Op: string(op), Seq: seq, Since: r.now().UTC()}
@@ -46,6 +50,9 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 			}
 		}
 		me.Worker, me.Running = true, true
+		if err := me.Identify(); err != nil {
+			level.Warn(r.log).Log("msg", "cannot record this worker's identity; other operations will not wait for it nor stop it", "err", err)
+		}
 		r.me = me
 		l.SetRecord(me)
 		return l, nil
@@ -53,10 +60,13 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 	l, err := r.acquire(ctx, path, 0)
 	if errors.Is(err, oplock.ErrTimeout) {
 		other, known := oplock.ReadRecord(path)
+		// A worker counts only while the process its record names is provably that worker:
+		// a record left by a worker that died may name a process that took its ID since.
+		worker := known && other.Worker && oplock.Alive(other)
 		switch {
-		case known && other.Worker && op == Enable && other.Seq == seq:
+		case worker && op == Enable && other.Seq == seq:
 			return nil, errAlreadyRunning
-		case known && other.Worker && op != Install:
+		case worker && op != Install:
 			l, err = r.stopWorker(ctx, path, env.Root(), other)
 		default:
 			wait := lockWait
@@ -96,7 +106,7 @@ func (r *run) acquire(ctx context.Context, path string, wait time.Duration) (*op
 			return nil, err
 		}
 		h, ok := l.Record()
-		if !ok || !h.Worker || h.PID == os.Getpid() || !oplock.Alive(h.PID) {
+		if !ok || !h.Worker || h.PID == os.Getpid() || !oplock.Alive(h) {
 			return l, nil
 		}
 		l.Release()
@@ -119,7 +129,9 @@ func (r *run) stopWorker(ctx context.Context, path, root string, w oplock.Holder
 		return l, err
 	}
 	level.Warn(r.log).Log("msg", "the detached worker did not stop in time; killing it", "worker", w.String(), "waited", wait)
-	oplock.Kill(w.PID)
+	if err := oplock.Kill(w); err != nil {
+		level.Warn(r.log).Log("msg", "the detached worker was not killed", "worker", w.String(), "err", err)
+	}
 	l, err = r.acquire(ctx, path, 10*time.Second)
 	if errors.Is(err, oplock.ErrTimeout) {
 		return nil, fmt.Errorf("the detached worker (%s) did not stop after %s nor when killed", w, wait)
@@ -144,12 +156,16 @@ func (r *run) detach(x *Context, held *oplock.Lock) error {
 		envWorker+"="+strconv.Itoa(x.SeqNum),
 		envWorkerReason+"="+x.Reason)
 	oplock.ClearStop(x.Env.Root()) // a request for an earlier worker
-	pid, err := startWorker(exe, x.Env.Root(), env, out, held.File())
+	w, idErr, err := startWorker(exe, x.Env.Root(), env, out, held.File())
 	if err != nil {
 		return err
 	}
-	held.SetRecord(oplock.Holder{PID: pid, Op: string(Enable), Seq: x.SeqNum, Worker: true, Running: true, Since: r.now().UTC()})
-	level.Info(r.log).Log("msg", "enable continues in a detached worker", "worker_pid", pid)
+	if idErr != nil {
+		level.Warn(r.log).Log("msg", "cannot record the worker's identity", "err", idErr)
+	}
+	w.Op, w.Seq, w.Worker, w.Running, w.Since = string(Enable), x.SeqNum, true, true, r.now().UTC()
+	held.SetRecord(w)
+	level.Info(r.log).Log("msg", "enable continues in a detached worker", "worker_pid", w.PID)
 	return nil
 }
 

@@ -5,6 +5,7 @@ package handler_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -197,7 +198,11 @@ func TestDetachedSameSeqLeavesWorkerAlone(t *testing.T) {
 	if err != nil || results[1].Failed() {
 		t.Fatal(results, err)
 	}
-	waitForStart(t, record, 1)
+	pid := waitForStart(t, record, 1)
+	// The worker's record identifies it: the process with its PID is provably the worker.
+	if h, ok := oplock.ReadRecord(filepath.Join(vm.Base("1.0.0"), oplock.FileName)); runtime.GOOS == "linux" && (!ok || !h.Worker || h.PID != pid || h.Start == 0 || !oplock.Alive(h)) {
+		t.Fatalf("the running worker (pid %d) is recorded as %+v (%v), not identified as alive", pid, h, ok)
+	}
 	// A reboot, an agent restart or another extension's goal state while the worker runs.
 	for range 2 {
 		r, _ := vm.Reboot()

@@ -19,18 +19,22 @@ const workerLockFD = 3
 // startWorker starts exe as a detached worker: a new session (so the agent's kill of the
 // command's process group does not reach it), stdin closed, stdout and stderr to out, and the
 // lock file as descriptor 3.
-func startWorker(exe, dir string, env []string, out, lockFile *os.File) (int, error) {
+//
+// It returns the worker's PID and, unless idErr says why not, its identity (read before the
+// process is released, while it cannot have been reaped).
+func startWorker(exe, dir string, env []string, out, lockFile *os.File) (w oplock.Holder, idErr, err error) {
 	cmd := exec.Command(exe, string(Enable))
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.ExtraFiles = []*os.File{lockFile}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start the detached worker: %w", err)
+		return w, nil, fmt.Errorf("start the detached worker: %w", err)
 	}
-	pid := cmd.Process.Pid
+	w.PID = cmd.Process.Pid
+	idErr = w.Identify()
 	cmd.Process.Release()
-	return pid, nil
+	return w, idErr, nil
 }
 
 // adoptLock takes over the lock file inherited as descriptor 3, after checking that it is

@@ -187,7 +187,7 @@ func (vm *VM) WaitIdle(version string, limit time.Duration) error {
 		}
 		holder, _ := oplock.ReadRecord(path)
 		l.Release()
-		if !holder.Worker || !oplock.Alive(holder.PID) {
+		if !holder.Worker || !oplock.Alive(holder) {
 			return nil
 		}
 		if time.Now().After(deadline) {

@@ -9,6 +9,12 @@
 // sequence number is run again. The record has a fixed size (JSON padded with spaces), so
 // that it is replaced by one write, with no truncation (see atomicfile.Overwrite).
 //
+// A detached worker's record also identifies the process (Identify): a process ID is reused
+// once its process ends, so a worker counts as alive (Alive) and is killed (Kill) only while
+// the process with its ID has its recorded start time and boot ID. A record without them
+// (written before vmext recorded them, or where they cannot be read) is never alive: it is
+// the record of a holder that died, and nothing is signalled on its word.
+//
 // The events budget uses the same file lock (Acquire, Lock) for its own lock files, without
 // a holder record.
 package oplock

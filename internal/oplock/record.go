@@ -23,12 +23,16 @@ const RecordSize = 256
 
 // Holder describes the process that holds the operation lock.
 type Holder struct {
-	PID     int       `json:"pid"`
-	Op      string    `json:"op"` // the operation's name, as handler.Operation spells it
-	Seq     int       `json:"seq"`
-	Worker  bool      `json:"worker,omitempty"`  // a detached enable's worker
-	Running bool      `json:"running,omitempty"` // an enable whose work has started
-	Since   time.Time `json:"since"`
+	PID     int    `json:"pid"`
+	Op      string `json:"op"` // the operation's name, as handler.Operation spells it
+	Seq     int    `json:"seq"`
+	Worker  bool   `json:"worker,omitempty"`  // a detached enable's worker
+	Running bool   `json:"running,omitempty"` // an enable whose work has started
+	// Start and Boot tell the process PID from another that reuses its ID (see Identify and
+	// Alive); a detached worker's record carries them, other holders' records do not.
+	Start uint64    `json:"start,omitempty"` // Linux: start time in clock ticks after boot; Windows: creation time
+	Boot  string    `json:"boot,omitempty"`  // Linux: the boot ID
+	Since time.Time `json:"since"`
 }
 
 // String describes the holder for messages.
@@ -55,6 +59,14 @@ func (h Holder) encode() []byte {
 	}
 	if h.Running {
 		b = append(b, `,"running":true`...)
+	}
+	if h.Start != 0 {
+		b = append(b, `,"start":`...)
+		b = strconv.AppendUint(b, h.Start, 10)
+	}
+	if h.Boot != "" {
+		b = append(b, `,"boot":`...)
+		b = jsonw.AppendString(b, h.Boot)
 	}
 	b = append(b, `,"since":"`...)
 	b = h.Since.UTC().AppendFormat(b, time.RFC3339Nano)

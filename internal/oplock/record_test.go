@@ -1,6 +1,7 @@
 package oplock
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,6 +16,10 @@ func TestRecord(t *testing.T) {
 		{PID: 4194304, Op: "resetstate", Seq: 2147483647, Worker: true, Running: true, Since: since},
 		{PID: 77, Op: "uninstall", Seq: -1},
 		{PID: 5, Op: "odd \"op\"\n", Seq: 3, Since: since},
+		{PID: 77, Op: "enable", Seq: 4, Worker: true, Running: true, Start: 123456789, Boot: "8c1c6a4e-6a3a-4a63-9d51-6f2b0e0e2f10", Since: since},
+		// The longest a record gets: every field at its widest.
+		{PID: math.MaxInt32, Op: "resetstate", Seq: math.MinInt, Worker: true, Running: true, Start: math.MaxUint64,
+			Boot: "8c1c6a4e-6a3a-4a63-9d51-6f2b0e0e2f10", Since: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
 	} {
 		b := h.encode()
 		if len(b) != RecordSize {
