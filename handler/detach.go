@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-kit/log/level"
 
+	"github.com/vmext/vmext/internal/logfile"
 	"github.com/vmext/vmext/internal/oplock"
 	"github.com/vmext/vmext/internal/seqnum"
 	"github.com/vmext/vmext/status"
@@ -147,7 +148,7 @@ func (r *run) detach(x *Context, held *oplock.Lock) error {
 		return err
 	}
 	logPath := filepath.Join(x.Env.LogFolder, cmp.Or(r.h.LogFile, "handler.log"))
-	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	out, err := logfile.OpenAppend(logPath)
 	if err != nil {
 		return fmt.Errorf("open the worker's output: %w", err)
 	}

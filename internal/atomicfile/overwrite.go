@@ -25,9 +25,9 @@ func Overwrite(f *os.File, data []byte) error {
 }
 
 // OverwritePath replaces the content of the file at path with data, in place, creating it
-// with perm if needed.
+// with perm if needed. It refuses a path that is a symbolic link (ErrSymlink).
 func OverwritePath(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, perm)
+	f, err := OpenNoFollow(path, os.O_WRONLY|os.O_CREATE, perm)
 	if err != nil {
 		return err
 	}

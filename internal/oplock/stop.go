@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/vmext/vmext/internal/atomicfile"
 )
 
 // Asking a detached worker to stop: another operation writes the worker's process ID into the
@@ -16,8 +18,9 @@ import (
 const StopFileName = ".vmext.stop"
 
 // RequestStop asks the detached worker pid of the handler whose root folder is root to stop.
+// The request replaces the stop file (a symbolic link there included, never followed).
 func RequestStop(root string, pid int) error {
-	return os.WriteFile(filepath.Join(root, StopFileName), []byte(strconv.Itoa(pid)), 0o600)
+	return atomicfile.WriteFileNoSync(filepath.Join(root, StopFileName), []byte(strconv.Itoa(pid)), 0o600)
 }
 
 // StopRequested reports whether a stop request names pid, and removes a request it finds.

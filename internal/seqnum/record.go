@@ -40,7 +40,7 @@ func (s Store) Recorded() (n int, ok bool, err error) {
 
 // Record writes n as the last processed sequence number, as plain decimal text without a
 // newline (what other SDKs and the agent's own tooling expect). An unchanged record is not
-// rewritten.
+// rewritten. A record that is a symbolic link is not written through (atomicfile.ErrSymlink).
 func (s Store) Record(n int) error {
 	want := strconv.Itoa(n)
 	if cur, err := os.ReadFile(s.RecordPath()); err == nil && string(cur) == want {
