@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/oplock"
 )
 
 // ErrBusy is returned by Emit, wrapped, when other writers (goroutines of this process, or
@@ -21,7 +21,7 @@ var ErrBusy = errors.New("events: budget is busy")
 // turnstile, then the budget lock, then lets the turnstile go. A process that holds the budget
 // lock and wants it again must pass the turnstile, which the waiting process holds, so the two
 // alternate. Uncontended, this costs one extra lock and unlock.
-func (w *Writer) acquire(deadline time.Time) (*lock.Lock, error) {
+func (w *Writer) acquire(deadline time.Time) (*oplock.Lock, error) {
 	turn, err := pollLock(w.turnPath, deadline)
 	if err != nil {
 		return nil, err
@@ -33,14 +33,14 @@ func (w *Writer) acquire(deadline time.Time) (*lock.Lock, error) {
 
 // pollLock tries the lock at path until deadline, pausing briefly between tries. The pauses
 // are short (at most 2 ms) because the budget lock is held only for one small write.
-func pollLock(path string, deadline time.Time) (*lock.Lock, error) {
+func pollLock(path string, deadline time.Time) (*oplock.Lock, error) {
 	pause := 100 * time.Microsecond
 	for {
-		l, err := lock.Acquire(context.Background(), path, 0)
+		l, err := oplock.Acquire(context.Background(), path, 0)
 		if err == nil {
 			return l, nil
 		}
-		if !errors.Is(err, lock.ErrTimeout) {
+		if !errors.Is(err, oplock.ErrTimeout) {
 			return nil, fmt.Errorf("events: budget lock: %w", err)
 		}
 		left := time.Until(deadline)

@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/vmext/vmext/internal/atomicfile"
-	"github.com/vmext/vmext/internal/overwrite"
 )
 
 // defaultLimit is the agent's cap on the events it collects per handler in one pass.
@@ -367,7 +366,7 @@ func readState(f *os.File) ([]byte, error) {
 // saveState replaces the content of the budget file f. It is not synced: after a crash the
 // checksum catches a torn state, which is then rebuilt from the folder.
 func saveState(f *os.File, st budgetState) error {
-	if err := overwrite.File(f, st.encode()); err != nil {
+	if err := atomicfile.Overwrite(f, st.encode()); err != nil {
 		return fmt.Errorf("events: write budget state: %w", err)
 	}
 	return nil

@@ -17,7 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/oplock"
 )
 
 // fakeClock is a settable clock, safe for concurrent use.
@@ -571,7 +571,7 @@ func TestLockBusy(t *testing.T) {
 	for _, file := range []string{stateFile, turnFile} {
 		t.Run(file, func(t *testing.T) {
 			w, _, folder := testWriter(t, Options{lockWait: 50 * time.Millisecond})
-			held, err := lock.Acquire(t.Context(), filepath.Join(filepath.Dir(folder), file), time.Second)
+			held, err := oplock.Acquire(t.Context(), filepath.Join(filepath.Dir(folder), file), time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}

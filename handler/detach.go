@@ -8,14 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-kit/log/level"
 
-	"github.com/vmext/vmext/internal/lock"
-	"github.com/vmext/vmext/internal/lockrecord"
-	"github.com/vmext/vmext/internal/proc"
+	"github.com/vmext/vmext/internal/logfile"
+	"github.com/vmext/vmext/internal/oplock"
 	"github.com/vmext/vmext/internal/seqnum"
 	"github.com/vmext/vmext/status"
 )
@@ -25,25 +23,6 @@ const (
 	envWorker       = "VMEXT_WORKER"        // the sequence number the worker runs
 	envWorkerReason = "VMEXT_WORKER_REASON" // why the enable runs
 )
-
-// StopFile is the name, in the handler's root folder, of the request that tells a detached
-// worker to stop: it holds the worker's process ID.
-const stopFile = ".vmext.stop"
-
-// holder is the lock file's record of who holds the operation lock (see lockrecord).
-type holder = lockrecord.Holder
-
-// readHolder reads the record of the lock file at path, which someone else holds.
-func readHolder(path string) (holder, bool) { return lockrecord.Read(path) }
-
-// heldRecord reads the record in the lock file this process holds.
-func heldRecord(l *lock.Lock) (holder, bool) { return lockrecord.ReadFrom(l.File()) }
-
-// writeHolder writes h as the record of the held lock file l.
-func writeHolder(l *lock.Lock, h holder) { lockrecord.Write(l.File(), h.Encode()) }
-
-// clearHolder blanks the record: nobody holds the lock.
-func clearHolder(l *lock.Lock) { lockrecord.Write(l.File(), lockrecord.Blank()) }
 
 // errAlreadyRunning means a detached worker already does this enable's work.
 var errAlreadyRunning = errors.New("a detached worker is already running this sequence number")
@@ -55,35 +34,45 @@ var errStopRequested = errors.New("another operation of this handler asked this 
 // lock takes the operation lock. A detached worker adopts the lock its parent handed it. When
 // a detached worker holds the lock, an enable of the same sequence number leaves it alone
 // (errAlreadyRunning), and any other operation asks it to stop, waits up to StopWait, and
-// then kills it.
-func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) (*lock.Lock, error) {
-	path := filepath.Join(env.Root(), lockrecord.FileName)
-	me := holder{PID: os.Getpid(), Op: string(op), Seq: seq, Since: r.now().UTC()}
+// then kills it. A worker is one whose record names a live process that is provably the
+// worker (oplock.Alive: same process ID, start time and boot); a record of a worker that is
+// not (it died, its ID may have gone to another process, or the record was written before
+// vmext recorded start times) holds nobody off and is never signalled: it is the record of
+// a holder that died, and a Running one makes the next enable run its work again.
+func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) (*oplock.Lock, error) {
+	path := filepath.Join(env.Root(), oplock.FileName)
+	me := oplock.Holder{PID: os.Getpid(), Op: string(op), Seq: seq, Since: r.now().UTC()}
 	if r.worker {
 		l, err := adoptLock(path)
 		if err != nil {
 			level.Warn(r.log).Log("msg", "the handed-over lock is not usable; taking it again", "err", err)
-			if l, err = lock.Acquire(ctx, path, lockWait); err != nil {
+			if l, err = oplock.Acquire(ctx, path, lockWait); err != nil {
 				return nil, err
 			}
 		}
 		me.Worker, me.Running = true, true
+		if err := me.Identify(); err != nil {
+			level.Warn(r.log).Log("msg", "cannot record this worker's identity; other operations will not wait for it nor stop it", "err", err)
+		}
 		r.me = me
-		writeHolder(l, me)
+		l.SetRecord(me)
 		return l, nil
 	}
 	l, err := r.acquire(ctx, path, 0)
-	if errors.Is(err, lock.ErrTimeout) {
-		other, known := readHolder(path)
+	if errors.Is(err, oplock.ErrTimeout) {
+		other, known := oplock.ReadRecord(path)
+		// A worker counts only while the process its record names is provably that worker:
+		// a record left by a worker that died may name a process that took its ID since.
+		worker := known && other.Worker && oplock.Alive(other)
 		switch {
-		case known && other.Worker && op == Enable && other.Seq == seq:
+		case worker && op == Enable && other.Seq == seq:
 			return nil, errAlreadyRunning
-		case known && other.Worker && op != Install:
+		case worker && op != Install:
 			l, err = r.stopWorker(ctx, path, env.Root(), other)
 		default:
 			wait := lockWait
 			l, err = r.acquire(ctx, path, wait)
-			if errors.Is(err, lock.ErrTimeout) {
+			if errors.Is(err, oplock.ErrTimeout) {
 				who := "holder unknown"
 				if known {
 					who = other.String()
@@ -95,14 +84,14 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 	if err != nil {
 		return nil, err
 	}
-	if prev, ok := heldRecord(l); ok {
+	if prev, ok := l.Record(); ok {
 		r.died = true
 		if Operation(prev.Op) == Enable && prev.Running {
 			r.interrupted = &prev
 		}
 	}
 	r.me = me
-	writeHolder(l, me)
+	l.SetRecord(me)
 	return l, nil
 }
 
@@ -110,40 +99,42 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 // detached worker other than this process is recorded as its holder: on Windows the lock
 // passes from an enable to its worker with a moment in between, in which the lock file is
 // free but the worker's record already names it.
-func (r *run) acquire(ctx context.Context, path string, wait time.Duration) (*lock.Lock, error) {
+func (r *run) acquire(ctx context.Context, path string, wait time.Duration) (*oplock.Lock, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		l, err := lock.Acquire(ctx, path, max(time.Until(deadline), 0))
+		l, err := oplock.Acquire(ctx, path, max(time.Until(deadline), 0))
 		if err != nil {
 			return nil, err
 		}
-		h, ok := heldRecord(l)
-		if !ok || !h.Worker || h.PID == os.Getpid() || !proc.Alive(h.PID) {
+		h, ok := l.Record()
+		if !ok || !h.Worker || h.PID == os.Getpid() || !oplock.Alive(h) {
 			return l, nil
 		}
 		l.Release()
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s: the detached worker (pid %d) is taking the lock over: %w", path, h.PID, lock.ErrTimeout)
+			return nil, fmt.Errorf("%s: the detached worker (pid %d) is taking the lock over: %w", path, h.PID, oplock.ErrTimeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // stopWorker asks a detached worker to stop and waits for its lock.
-func (r *run) stopWorker(ctx context.Context, path, root string, w holder) (*lock.Lock, error) {
+func (r *run) stopWorker(ctx context.Context, path, root string, w oplock.Holder) (*oplock.Lock, error) {
 	level.Info(r.log).Log("msg", "asking the detached worker to stop", "worker", w.String())
-	if err := os.WriteFile(filepath.Join(root, stopFile), []byte(strconv.Itoa(w.PID)), 0o600); err != nil {
+	if err := oplock.RequestStop(root, w.PID); err != nil {
 		level.Warn(r.log).Log("msg", "cannot write the stop request", "err", err)
 	}
 	wait := cmp.Or(r.h.StopWait, time.Minute)
 	l, err := r.acquire(ctx, path, wait)
-	if !errors.Is(err, lock.ErrTimeout) {
+	if !errors.Is(err, oplock.ErrTimeout) {
 		return l, err
 	}
 	level.Warn(r.log).Log("msg", "the detached worker did not stop in time; killing it", "worker", w.String(), "waited", wait)
-	killWorker(w.PID)
+	if err := oplock.Kill(w); err != nil {
+		level.Warn(r.log).Log("msg", "the detached worker was not killed", "worker", w.String(), "err", err)
+	}
 	l, err = r.acquire(ctx, path, 10*time.Second)
-	if errors.Is(err, lock.ErrTimeout) {
+	if errors.Is(err, oplock.ErrTimeout) {
 		return nil, fmt.Errorf("the detached worker (%s) did not stop after %s nor when killed", w, wait)
 	}
 	return l, err
@@ -151,13 +142,13 @@ func (r *run) stopWorker(ctx context.Context, path, root string, w holder) (*loc
 
 // detach starts the enable's work in a detached worker process that takes the lock over,
 // and returns at once.
-func (r *run) detach(x *Context, held *lock.Lock) error {
+func (r *run) detach(x *Context, held *oplock.Lock) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	logPath := filepath.Join(x.Env.LogFolder, cmp.Or(r.h.LogFile, "handler.log"))
-	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	out, err := logfile.OpenAppend(logPath)
 	if err != nil {
 		return fmt.Errorf("open the worker's output: %w", err)
 	}
@@ -165,20 +156,23 @@ func (r *run) detach(x *Context, held *lock.Lock) error {
 	env := append(os.Environ(),
 		envWorker+"="+strconv.Itoa(x.SeqNum),
 		envWorkerReason+"="+x.Reason)
-	os.Remove(filepath.Join(x.Env.Root(), stopFile)) // a request for an earlier worker
-	pid, err := startWorker(exe, x.Env.Root(), env, out, held.File())
+	oplock.ClearStop(x.Env.Root()) // a request for an earlier worker
+	w, idErr, err := startWorker(exe, x.Env.Root(), env, out, held.File())
 	if err != nil {
 		return err
 	}
-	writeHolder(held, holder{PID: pid, Op: string(Enable), Seq: x.SeqNum, Worker: true, Running: true, Since: r.now().UTC()})
-	level.Info(r.log).Log("msg", "enable continues in a detached worker", "worker_pid", pid)
+	if idErr != nil {
+		level.Warn(r.log).Log("msg", "cannot record the worker's identity", "err", idErr)
+	}
+	w.Op, w.Seq, w.Worker, w.Running, w.Since = string(Enable), x.SeqNum, true, true, r.now().UTC()
+	held.SetRecord(w)
+	level.Info(r.log).Log("msg", "enable continues in a detached worker", "worker_pid", w.PID)
 	return nil
 }
 
 // watchStop cancels ctx when a stop request names this process.
 func watchStop(ctx context.Context, root string, cancel context.CancelCauseFunc) {
-	path := filepath.Join(root, stopFile)
-	me := strconv.Itoa(os.Getpid())
+	me := os.Getpid()
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -186,8 +180,7 @@ func watchStop(ctx context.Context, root string, cancel context.CancelCauseFunc)
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == me {
-				os.Remove(path)
+			if oplock.StopRequested(root, me) {
 				cancel(errStopRequested)
 				return
 			}

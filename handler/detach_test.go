@@ -5,6 +5,7 @@ package handler_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,7 +13,7 @@ import (
 
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
-	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/oplock"
 	"github.com/vmext/vmext/status"
 )
 
@@ -29,8 +30,8 @@ func detachedVM(t *testing.T, enableTimeout time.Duration) *handlertest.VM {
 	// Before the VM's folder goes, wait for any worker to finish (it holds the lock until
 	// it exits, after its last log line and event).
 	t.Cleanup(func() {
-		path := filepath.Join(vm.Base("1.0.0"), ".vmext.lock")
-		if l, err := lock.Acquire(context.Background(), path, 30*time.Second); err == nil {
+		path := filepath.Join(vm.Base("1.0.0"), oplock.FileName)
+		if l, err := oplock.Acquire(context.Background(), path, 30*time.Second); err == nil {
 			l.Release()
 		}
 	})
@@ -197,7 +198,11 @@ func TestDetachedSameSeqLeavesWorkerAlone(t *testing.T) {
 	if err != nil || results[1].Failed() {
 		t.Fatal(results, err)
 	}
-	waitForStart(t, record, 1)
+	pid := waitForStart(t, record, 1)
+	// The worker's record identifies it: the process with its PID is provably the worker.
+	if h, ok := oplock.ReadRecord(filepath.Join(vm.Base("1.0.0"), oplock.FileName)); runtime.GOOS == "linux" && (!ok || !h.Worker || h.PID != pid || h.Start == 0 || !oplock.Alive(h)) {
+		t.Fatalf("the running worker (pid %d) is recorded as %+v (%v), not identified as alive", pid, h, ok)
+	}
 	// A reboot, an agent restart or another extension's goal state while the worker runs.
 	for range 2 {
 		r, _ := vm.Reboot()

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/oplock"
 )
 
 // workerLockFD is the descriptor at which a worker finds the lock file its parent handed it.
@@ -19,23 +19,27 @@ const workerLockFD = 3
 // startWorker starts exe as a detached worker: a new session (so the agent's kill of the
 // command's process group does not reach it), stdin closed, stdout and stderr to out, and the
 // lock file as descriptor 3.
-func startWorker(exe, dir string, env []string, out, lockFile *os.File) (int, error) {
+//
+// It returns the worker's PID and, unless idErr says why not, its identity (read before the
+// process is released, while it cannot have been reaped).
+func startWorker(exe, dir string, env []string, out, lockFile *os.File) (w oplock.Holder, idErr, err error) {
 	cmd := exec.Command(exe, string(Enable))
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.ExtraFiles = []*os.File{lockFile}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start the detached worker: %w", err)
+		return w, nil, fmt.Errorf("start the detached worker: %w", err)
 	}
-	pid := cmd.Process.Pid
+	w.PID = cmd.Process.Pid
+	idErr = w.Identify()
 	cmd.Process.Release()
-	return pid, nil
+	return w, idErr, nil
 }
 
 // adoptLock takes over the lock file inherited as descriptor 3, after checking that it is
 // the lock file.
-func adoptLock(path string) (*lock.Lock, error) {
+func adoptLock(path string) (*oplock.Lock, error) {
 	f := os.NewFile(workerLockFD, filepath.Base(path))
 	if f == nil {
 		return nil, errors.New("no inherited lock descriptor")
@@ -46,14 +50,8 @@ func adoptLock(path string) (*lock.Lock, error) {
 		f.Close()
 		return nil, errors.New("descriptor 3 is not the lock file")
 	}
-	return lock.Adopt(f), nil
-}
-
-// killWorker kills a worker that did not stop, with its process group.
-func killWorker(pid int) {
-	syscall.Kill(-pid, syscall.SIGKILL)
-	syscall.Kill(pid, syscall.SIGKILL)
+	return oplock.Adopt(f), nil
 }
 
 // handoffLock leaves the lock to the worker, which inherited it.
-func handoffLock(l *lock.Lock) { l.Handoff() }
+func handoffLock(l *oplock.Lock) { l.Handoff() }

@@ -13,8 +13,7 @@ import (
 
 	"golang.org/x/sys/windows"
 
-	"github.com/vmext/vmext/internal/lock"
-	"github.com/vmext/vmext/internal/proc"
+	"github.com/vmext/vmext/internal/oplock"
 )
 
 // envWorkerLock tells the worker the value of the lock file handle it inherited.
@@ -23,23 +22,26 @@ const envWorkerLock = "VMEXT_WORKER_LOCK"
 // startWorker starts exe as a detached worker: DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP,
 // no console, out of the agent's job where allowed, stdin closed, stdout and stderr to out,
 // and the lock file's handle inherited (adoptLock says what the worker does with it).
-func startWorker(exe, dir string, env []string, out, lockFile *os.File) (int, error) {
+//
+// It returns the worker's PID and, unless idErr says why not, its identity (read before the
+// process is released, while this process's handle keeps its ID from being reused).
+func startWorker(exe, dir string, env []string, out, lockFile *os.File) (w oplock.Holder, idErr, err error) {
 	h := windows.Handle(lockFile.Fd())
 	if err := windows.SetHandleInformation(h, windows.HANDLE_FLAG_INHERIT, windows.HANDLE_FLAG_INHERIT); err != nil {
-		return 0, fmt.Errorf("let the worker inherit the lock: %w", err)
+		return w, nil, fmt.Errorf("let the worker inherit the lock: %w", err)
 	}
 	env = append(env, envWorkerLock+"="+strconv.FormatUint(uint64(h), 10))
 	// Leave the job the agent may run the command in, so that the agent's end of the command
 	// does not end the worker; a job that forbids it refuses the process, and the worker then
 	// starts inside it.
-	pid, err := startDetached(exe, dir, env, out, h, windows.CREATE_BREAKAWAY_FROM_JOB)
+	w, idErr, err = startDetached(exe, dir, env, out, h, windows.CREATE_BREAKAWAY_FROM_JOB)
 	if err != nil {
-		pid, err = startDetached(exe, dir, env, out, h, 0)
+		w, idErr, err = startDetached(exe, dir, env, out, h, 0)
 	}
-	return pid, err
+	return w, idErr, err
 }
 
-func startDetached(exe, dir string, env []string, out *os.File, lock windows.Handle, extra uint32) (int, error) {
+func startDetached(exe, dir string, env []string, out *os.File, lock windows.Handle, extra uint32) (w oplock.Holder, idErr, err error) {
 	const detachedProcess = 0x00000008
 	cmd := exec.Command(exe, string(Enable))
 	cmd.Dir, cmd.Env = dir, env
@@ -49,11 +51,12 @@ func startDetached(exe, dir string, env []string, out *os.File, lock windows.Han
 		AdditionalInheritedHandles: []syscall.Handle{syscall.Handle(lock)},
 	}
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start the detached worker: %w", err)
+		return w, nil, fmt.Errorf("start the detached worker: %w", err)
 	}
-	pid := cmd.Process.Pid
+	w.PID = cmd.Process.Pid
+	idErr = w.Identify()
 	cmd.Process.Release()
-	return pid, nil
+	return w, idErr, nil
 }
 
 // adoptLock takes over the lock file handle inherited from the parent, after checking that
@@ -61,7 +64,7 @@ func startDetached(exe, dir string, env []string, out *os.File, lock windows.Han
 // another process holds a second handle to the same file is not something to rely on (Wine
 // releases it), so the worker waits for its parent to exit and locks again; while it does,
 // the record naming it as the holder keeps other operations off (run.acquire).
-func adoptLock(path string) (*lock.Lock, error) {
+func adoptLock(path string) (*oplock.Lock, error) {
 	v, err := strconv.ParseUint(os.Getenv(envWorkerLock), 10, 64)
 	if err != nil {
 		return nil, errors.New("no inherited lock handle")
@@ -72,22 +75,23 @@ func adoptLock(path string) (*lock.Lock, error) {
 	if err1 != nil || err2 != nil || !os.SameFile(a, b) {
 		return nil, errors.New("the inherited handle is not the lock file")
 	}
-	for end := time.Now().Add(10 * time.Second); proc.Alive(os.Getppid()) && time.Now().Before(end); {
-		time.Sleep(10 * time.Millisecond)
-	}
-	l, err := lock.AcquireFile(context.Background(), f, 2*time.Second)
-	if errors.Is(err, lock.ErrTimeout) {
-		return lock.Adopt(f), nil // the lock survived the parent's handle: it is ours
+	waitParent(10 * time.Second)
+	l, err := oplock.AcquireFile(context.Background(), f, 2*time.Second)
+	if errors.Is(err, oplock.ErrTimeout) {
+		return oplock.Adopt(f), nil // the lock survived the parent's handle: it is ours
 	}
 	return l, err
 }
 
-// killWorker terminates a worker that did not stop.
-func killWorker(pid int) {
-	if p, err := os.FindProcess(pid); err == nil {
-		p.Kill()
-	}
-}
-
 // handoffLock leaves the lock to the worker, which inherited its handle.
-func handoffLock(l *lock.Lock) { l.Handoff() }
+func handoffLock(l *oplock.Lock) { l.Handoff() }
+
+// waitParent waits up to limit for the parent process to exit.
+func waitParent(limit time.Duration) {
+	p, err := windows.OpenProcess(windows.SYNCHRONIZE, false, uint32(os.Getppid()))
+	if err != nil {
+		return // gone already
+	}
+	defer windows.CloseHandle(p)
+	windows.WaitForSingleObject(p, uint32(limit/time.Millisecond))
+}

@@ -64,10 +64,15 @@ type Handler struct {
 	// the same sequence number while the worker runs leaves it alone; any other operation
 	// (a newer sequence number, disable, update, uninstall) asks it to stop, waits up to
 	// StopWait and then kills it. A worker that dies without a final status is noticed by the
-	// next enable, which runs the work again.
+	// next enable, which runs the work again. The worker is known by its process ID together
+	// with its start time (and, on Linux, the boot ID), so a process that reuses a dead
+	// worker's ID is never taken for it: it holds no enable off and is never signalled. On
+	// systems other than Linux and Windows the worker cannot be told apart that way, so an
+	// operation waits for it as for any holder of the lock, and never kills it.
 	Detached bool
 	// StopWait bounds the wait for a detached worker to stop when asked; the default is one
-	// minute. After it the worker is killed.
+	// minute. After it the worker is killed, with its process group on Linux (it leads one),
+	// once checked to be the worker.
 	StopWait time.Duration
 
 	// Settings says how Context.Settings decodes: Settings.DisallowUnknownFields rejects keys

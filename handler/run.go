@@ -19,7 +19,7 @@ import (
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/internal/agentenv"
 	"github.com/vmext/vmext/internal/atomicfile"
-	"github.com/vmext/vmext/internal/lock"
+	"github.com/vmext/vmext/internal/oplock"
 	"github.com/vmext/vmext/internal/redact"
 	"github.com/vmext/vmext/internal/retry"
 	"github.com/vmext/vmext/internal/seam"
@@ -45,10 +45,10 @@ type run struct {
 	worker   bool // this process is a detached enable's worker
 	handoff  bool // the lock went to a detached worker: do not release it
 
-	me          holder    // this process's record in the lock file
-	died        bool      // the lock's last holder died holding it (its record was left)
-	known       *seqFacts // the sequence records as this enable found them
-	interrupted *holder   // the record of an interrupted enable, found when the lock was taken
+	me          oplock.Holder  // this process's record in the lock file
+	died        bool           // the lock's last holder died holding it (its record was left)
+	known       *seqFacts      // the sequence records as this enable found them
+	interrupted *oplock.Holder // the record of an interrupted enable, found when the lock was taken
 }
 
 func newRun(h *Handler, s *seam.Seams) *run {
@@ -234,7 +234,7 @@ func (r *run) settings(ctx context.Context, env Environment, ext string, seq int
 	return s
 }
 
-func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *lock.Lock) int {
+func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *oplock.Lock) int {
 	if r.h.Enable == nil {
 		return r.finish(x, errors.New("the handler has no Enable callback"), nil)
 	}
@@ -297,24 +297,24 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 
 // setRunning marks in the lock record whether the enable's work has started and not ended:
 // a record left marked by a holder that died tells the next enable to run it again.
-func (r *run) setRunning(held *lock.Lock, on bool) {
+func (r *run) setRunning(held *oplock.Lock, on bool) {
 	r.me.Running = on
-	writeHolder(held, r.me)
+	held.SetRecord(r.me)
 }
 
 // release empties the lock record and releases the lock, unless a detached worker took it
 // over. When an interrupted enable was found and no enable has answered for it since (this
 // is another operation), its record is put back, so that the next enable still runs again.
-func (r *run) release(held *lock.Lock) {
+func (r *run) release(held *oplock.Lock) {
 	if r.handoff {
 		return
 	}
 	if r.interrupted != nil {
 		left := *r.interrupted
 		left.Worker = false // its process is gone; nobody is to wait for it
-		writeHolder(held, left)
+		held.SetRecord(left)
 	} else {
-		clearHolder(held) // no holder: a record left behind would name a finished worker
+		held.ClearRecord() // no holder: a record left behind would name a finished worker
 	}
 	held.Release()
 }

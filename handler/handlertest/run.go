@@ -15,9 +15,7 @@ import (
 	"github.com/vmext/vmext/crypto"
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/internal/agentenv"
-	"github.com/vmext/vmext/internal/lock"
-	"github.com/vmext/vmext/internal/lockrecord"
-	"github.com/vmext/vmext/internal/proc"
+	"github.com/vmext/vmext/internal/oplock"
 	"github.com/vmext/vmext/internal/seam"
 	"github.com/vmext/vmext/internal/statusfile"
 )
@@ -162,7 +160,7 @@ func (vm *VM) Run(c Command) Result {
 	}
 	if vm.opts.WaitDetached && r.Err == nil {
 		waited := time.Now()
-		if err := vm.waitIdle(c.Version, cmp.Or(vm.opts.WaitLimit, time.Hour)); err != nil {
+		if err := vm.WaitIdle(c.Version, cmp.Or(vm.opts.WaitLimit, time.Hour)); err != nil {
 			r.Err = err
 		}
 		r.Worker = time.Since(waited)
@@ -173,23 +171,23 @@ func (vm *VM) Run(c Command) Result {
 	return r
 }
 
-// waitIdle waits until no operation of the version runs: a detached worker holds the
+// WaitIdle waits until no operation of the version runs: a detached worker holds the
 // handler's operation lock until it ends, and its record in the lock file names it while the
 // lock passes to it.
-func (vm *VM) waitIdle(version string, limit time.Duration) error {
-	path := filepath.Join(vm.Base(version), lockrecord.FileName)
+func (vm *VM) WaitIdle(version string, limit time.Duration) error {
+	path := filepath.Join(vm.Base(version), oplock.FileName)
 	if _, err := os.Stat(path); err != nil {
 		return nil // never locked
 	}
 	deadline := time.Now().Add(limit)
 	for {
-		l, err := lock.Acquire(context.Background(), path, max(time.Until(deadline), 0))
+		l, err := oplock.Acquire(context.Background(), path, max(time.Until(deadline), 0))
 		if err != nil {
 			return fmt.Errorf("a detached worker of %s is still running after %s: %w", version, limit, err)
 		}
-		holder, _ := lockrecord.Read(path)
+		holder, _ := oplock.ReadRecord(path)
 		l.Release()
-		if !holder.Worker || !proc.Alive(holder.PID) {
+		if !holder.Worker || !oplock.Alive(holder) {
 			return nil
 		}
 		if time.Now().After(deadline) {

@@ -1,6 +1,8 @@
-// Package atomicfile replaces files so that a concurrent reader sees either the old content or
-// the new, never a mix: the data goes to a temporary file, is flushed to disk, and is renamed
-// over the target.
+// Package atomicfile writes the handler's own files. WriteFile and its variants replace a
+// file so that a concurrent reader sees either the old content or the new, never a mix: the
+// data goes to a temporary file, is flushed to disk, and is renamed over the target.
+// Overwrite and OverwritePath write a small file over in place, for records that are
+// rewritten on every command and read only under a lock.
 //
 // On Windows a file that another handle holds open cannot always be renamed over. ReadFile
 // opens files so that it never stands in the way of a replace (where Windows has POSIX rename

@@ -4,7 +4,9 @@ package atomicfile
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
+	"syscall"
 )
 
 func replace(from, to string) error {
@@ -16,3 +18,16 @@ func replace(from, to string) error {
 
 // openRead opens path for reading. A rename over an open file always succeeds here.
 func openRead(path string) (*os.File, error) { return os.Open(path) }
+
+// openNoFollow opens with O_NOFOLLOW, and turns the error of a final symbolic link (ELOOP on
+// Linux) into ErrSymlink.
+func openNoFollow(path string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW, perm)
+	if err != nil {
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: ErrSymlink}
+		}
+		return nil, err
+	}
+	return f, nil
+}

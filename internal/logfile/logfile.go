@@ -8,6 +8,9 @@
 // rename it for a rotation while the others hold it open, as on Linux. (Replacing a rotated
 // file that a process still holds, because it has not written since the last rotation,
 // fails there; that rotation is then skipped, and the next write tries again.)
+//
+// The log is never written through a symbolic link: one planted at its path is refused when
+// the file is opened (a rotation renames links, never follows them).
 package logfile
 
 import (
@@ -38,7 +41,7 @@ func Open(path string, maxBytes int64, keep int) (*File, error) {
 }
 
 func (l *File) open() error {
-	f, err := openAppend(l.path)
+	f, err := OpenAppend(l.path)
 	if err != nil {
 		return fmt.Errorf("open log file: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/vmext/vmext/internal/atomicfile"
-	"github.com/vmext/vmext/internal/overwrite"
 )
 
 // ErrCorrupt means a record file exists but does not hold a sequence number.
@@ -41,13 +40,13 @@ func (s Store) Recorded() (n int, ok bool, err error) {
 
 // Record writes n as the last processed sequence number, as plain decimal text without a
 // newline (what other SDKs and the agent's own tooling expect). An unchanged record is not
-// rewritten.
+// rewritten. A record that is a symbolic link is not written through (atomicfile.ErrSymlink).
 func (s Store) Record(n int) error {
 	want := strconv.Itoa(n)
 	if cur, err := os.ReadFile(s.RecordPath()); err == nil && string(cur) == want {
 		return nil
 	}
-	return overwrite.Path(s.RecordPath(), []byte(want), 0o600)
+	return atomicfile.OverwritePath(s.RecordPath(), []byte(want), 0o600)
 }
 
 // Disabled reports whether a disable succeeded after the last enable.

@@ -95,6 +95,9 @@ func main() {
 		},
 	}
 	h.Detached = os.Getenv("TESTHANDLER_DETACHED") == "1"
+	if d, err := time.ParseDuration(os.Getenv("TESTHANDLER_STOPWAIT")); err == nil {
+		h.StopWait = d
+	}
 	h.Main()
 }
 

@@ -1,7 +1,8 @@
-// Package lock serializes a handler's operations with an exclusive OS file lock (flock on Unix,
-// LockFileEx on Windows). The lock belongs to the open file, so it is released when the holder
-// exits, however it exits, and it can be handed to a child process by passing the file on.
-package lock
+package oplock
+
+// The OS file lock: flock on Unix, LockFileEx on Windows. The lock belongs to the open file,
+// so it is released when the holder exits, however it exits, and it can be handed to a child
+// process by passing the file on.
 
 import (
 	"context"
@@ -9,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/vmext/vmext/internal/atomicfile"
 )
 
 // ErrTimeout is returned by Acquire when another process held the lock for the whole wait.
@@ -20,9 +23,11 @@ type Lock struct {
 }
 
 // Acquire opens (creating it 0600 if needed) the lock file at path and waits up to wait for
-// the exclusive lock, polling with a growing interval. ctx cancels the wait.
+// the exclusive lock, polling with a growing interval. ctx cancels the wait. A lock file that
+// is a symbolic link is refused (atomicfile.ErrSymlink): its record would be written to the
+// link's target.
 func Acquire(ctx context.Context, path string, wait time.Duration) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := atomicfile.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}

@@ -1,4 +1,4 @@
-package overwrite
+package atomicfile
 
 import (
 	"os"
@@ -13,7 +13,7 @@ func TestOverwrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "record")
 	for _, s := range []string{"123456", "7", "45", "45", "a much longer content", "x"} {
-		if err := Path(path, []byte(s), 0o600); err != nil {
+		if err := OverwritePath(path, []byte(s), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if b, err := os.ReadFile(path); err != nil || string(b) != s {
@@ -26,11 +26,11 @@ func TestOverwrite(t *testing.T) {
 	}
 	defer f.Close()
 	for _, s := range []string{"longer than before", "short"} {
-		if err := File(f, []byte(s)); err != nil {
+		if err := Overwrite(f, []byte(s)); err != nil {
 			t.Fatal(err)
 		}
 		if b, _ := os.ReadFile(path); string(b) != s {
-			t.Fatalf("after File(%q) the file holds %q", s, b)
+			t.Fatalf("after Overwrite(%q) the file holds %q", s, b)
 		}
 	}
 	if fi, _ := os.Stat(path); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 { // Windows has no such bits
