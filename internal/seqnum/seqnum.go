@@ -17,10 +17,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// EnvVar is the variable the agent sets to the current sequence number.
-const EnvVar = "ConfigSequenceNumber"
+	"github.com/vmext/vmext/internal/agentenv"
+)
 
 // ErrNone means there is no sequence number: no variable and no settings file.
 var ErrNone = errors.New("no sequence number: ConfigSequenceNumber is not set and there is no settings file")
@@ -47,7 +46,7 @@ func Current(env, configFolder, extensionName string) (int, error) {
 	if strings.TrimSpace(env) != "" {
 		n, err := Parse(env)
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", EnvVar, err)
+			return 0, fmt.Errorf("%s: %w", agentenv.SequenceNumber, err)
 		}
 		return n, nil
 	}
