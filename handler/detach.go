@@ -52,7 +52,7 @@ func (r *run) lock(ctx context.Context, env Environment, op Operation, seq int) 
 		}
 		me.Worker, me.Running = true, true
 		if err := me.Identify(); err != nil {
-			level.Warn(r.log).Log("msg", "cannot record this worker's identity; other operations will not wait for it nor stop it", "err", err)
+			level.Warn(r.log).Log("msg", "cannot record this worker's identity; other operations will not take it for a running worker", "err", err)
 		}
 		r.me = me
 		l.SetRecord(me)

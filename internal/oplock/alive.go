@@ -54,10 +54,11 @@ func Alive(h Holder) bool {
 // errNotWorker is returned by Kill when the process is not the recorded one (anymore).
 var errNotWorker = errors.New("not signalled: the process is gone or is not the recorded worker")
 
-// Kill kills the detached worker that h records, which did not stop when asked, and on Unix
+// Kill kills the detached worker that h records, which did not stop when asked, and on Linux
 // its process group when the worker leads it (it starts in a session of its own). It checks
 // right before signalling that the process with h.PID is still the one h records (Alive);
-// when it is not, or h has no start time, it signals nothing and returns an error.
+// when it is not, or h has no start time, it signals nothing and returns an error. Where a
+// process's start cannot be read (Unix systems other than Linux), it never signals.
 func Kill(h Holder) error {
 	if h.PID <= 0 || h.Start == 0 {
 		return fmt.Errorf("pid %d: %w", h.PID, errNotWorker)
