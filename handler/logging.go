@@ -29,7 +29,7 @@ func (r *run) openLog(env Environment, op Operation, version string) (closeLog f
 		out, closeLog = f, func() { f.Close() }
 	}
 	file := log.NewLogfmtLogger(&redactWriter{w: out, r: r.redactor})
-	logger := log.Logger(&teeErrors{next: file, stderr: r.stderr, redactor: r.redactor})
+	logger := redactValues{next: &teeErrors{next: file, stderr: r.stderr, redactor: r.redactor}, r: r.redactor}
 	r.log = log.With(logger,
 		"time", log.TimestampFormat(r.now, time.RFC3339Nano),
 		"op", string(op),
@@ -37,7 +37,20 @@ func (r *run) openLog(env Environment, op Operation, version string) (closeLog f
 	return closeLog
 }
 
-// redactWriter redacts each write: the logfmt logger writes one whole line per call.
+// redactValues redacts the text of each key and value before the logfmt encoder escapes it:
+// once escaped, a secret with a quote or a backslash no longer looks like itself.
+type redactValues struct {
+	next log.Logger
+	r    *redact.Redactor
+}
+
+func (l redactValues) Log(keyvals ...any) error {
+	return l.next.Log(redact.Keyvals(l.r.String, keyvals)...)
+}
+
+// redactWriter redacts each write: the logfmt logger writes one whole line per call. The
+// values are redacted already (redactValues); this catches what the encoding of a non-text
+// value shows, with the encoded forms of the secrets.
 type redactWriter struct {
 	w io.Writer
 	r *redact.Redactor
