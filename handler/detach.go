@@ -156,18 +156,22 @@ func (r *run) detach(x *Context, held *lock.Lock) error {
 	if err != nil {
 		return err
 	}
-	logPath := filepath.Join(x.Env.LogFolder, cmp.Or(r.h.LogFile, "handler.log"))
-	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// The worker's output goes to a capture file that it copies into the log, redacted,
+	// when it ends (see workeroutput.go).
+	out, err := createWorkerOutput(x.Env.Root(), workerOutputPattern(x.SeqNum, x.ExtensionName))
 	if err != nil {
-		return fmt.Errorf("open the worker's output: %w", err)
+		return fmt.Errorf("create the worker's output file: %w", err)
 	}
 	defer out.Close()
 	env := append(os.Environ(),
 		envWorker+"="+strconv.Itoa(x.SeqNum),
-		envWorkerReason+"="+x.Reason)
+		envWorkerReason+"="+x.Reason,
+		envWorkerOutput+"="+out.Name())
 	os.Remove(filepath.Join(x.Env.Root(), stopFile)) // a request for an earlier worker
 	pid, err := startWorker(exe, x.Env.Root(), env, out, held.File())
 	if err != nil {
+		out.Close()
+		os.Remove(out.Name())
 		return err
 	}
 	writeHolder(held, holder{PID: pid, Op: string(Enable), Seq: x.SeqNum, Worker: true, Running: true, Since: r.now().UTC()})
