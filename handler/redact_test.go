@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 
+	"github.com/vmext/vmext/events"
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/status"
@@ -157,6 +162,142 @@ func TestRedactErrorVerbs(t *testing.T) {
 					t.Fatalf("the secret %q is in %s as %q", secret, where, form)
 				}
 			})
+		}
+	}
+}
+
+// hostileAlphabet is what the property test builds secrets from: what JSON, logfmt and Go
+// quoting each escape their own way (quotes, backslashes, HTML characters, non-ASCII,
+// control characters, white space, '=', characters JSON or logfmt escape but Go does not),
+// and letters. rareLetters are letters that the SDK's own text does not have next to each
+// other, so that a secret cannot be found where the SDK wrote no secret.
+var (
+	hostileAlphabet = []string{`"`, `\`, `'`, "`", "&", "<", ">", "=", " ", "\t", "\n", "\r", "\x00", "\x01",
+		"\x1b", "\x7f", "é", "Ω", "秘", "🙂", "\u2028", "\u2029", "\ufffd", "\u00a0", "%", "/", "{", "}"}
+	rareLetters = []string{"Q", "Z", "X", "J", "q", "z", "x", "j"}
+)
+
+// hostileSecret returns a random secret of 4 to 24 characters (the redactor ignores shorter
+// ones) with at least two rare letters, none of whose forms occurs in avoid.
+func hostileSecret(rng *rand.Rand, avoid map[string][]byte) string {
+	for {
+		n := 4 + rng.IntN(21)
+		parts := make([]string, n)
+		for i := range parts {
+			if rng.IntN(3) == 0 {
+				parts[i] = rareLetters[rng.IntN(len(rareLetters))]
+			} else {
+				parts[i] = hostileAlphabet[rng.IntN(len(hostileAlphabet))]
+			}
+		}
+		a := rng.IntN(n)
+		b := (a + 1 + rng.IntN(n-1)) % n
+		parts[a], parts[b] = rareLetters[rng.IntN(len(rareLetters))], rareLetters[rng.IntN(len(rareLetters))]
+		s := strings.Join(parts, "")
+		if where, _ := findSecret(avoid, nil, s); where == "" {
+			return s
+		}
+	}
+}
+
+// propertyRounds is how many random secrets a property test tries: VMEXT_LONG=1 tries
+// long instead of short.
+func propertyRounds(short, long int) int {
+	if os.Getenv("VMEXT_LONG") != "" {
+		return long
+	}
+	return short
+}
+
+// propertySeed returns the seed of a property test's secrets, VMEXT_SEED when set, and logs
+// it so that a failure can be repeated.
+func propertySeed(t *testing.T) uint64 {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("VMEXT_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("VMEXT_SEED: %v", err)
+		}
+		seed = v
+	}
+	t.Logf("seed %d (VMEXT_SEED=%d repeats this run)", seed, seed)
+	return seed
+}
+
+// leakEverywhere is an Enable callback that writes its protected secret every way a handler
+// can through the SDK: the log (values, errors, an error line that also goes to standard
+// error), the status (progress, substatus name and message, a warning, its own message),
+// telemetry events (Emit, the go-kit logger), the heartbeat, and the error it returns or the
+// panic it ends with, each with one of fmt's string verbs. Public settings choose the verb
+// and the ending: "fail", "panic" or success.
+func leakEverywhere(ctx context.Context, x *handler.Context) error {
+	var pub struct {
+		Verb string `json:"verb"`
+		End  string `json:"end"`
+	}
+	if err := x.Settings.Decode(&pub, nil); err != nil {
+		return err
+	}
+	s, err := protectedSecret(x)
+	if err != nil {
+		return err
+	}
+	f := func(format string) string { return fmt.Sprintf(format, s) }
+	v := f(pub.Verb)
+	x.Log.Log("msg", "raw "+s, "quoted", f("%q"), "ascii", f("%+q"), "json", f("%#v"), "err", errors.New(v))
+	level.Error(x.Log).Log("msg", "an error line "+v, "err", fmt.Errorf("login as %q", s))
+	x.Status.Progress(10, "progress "+v)
+	x.Status.SetSubstatus(status.Substatus{Name: "sub " + s, State: status.Warning, Message: "substatus " + v})
+	x.Status.SetSubstatus(status.Substatus{Name: "other", State: status.Success, Message: f("%q")})
+	x.Status.Warn("warning " + v)
+	x.Events.Emit(events.Warning, "task "+s, "event "+v)
+	level.Error(x.Events.Logger("Enable")).Log("msg", "logged "+v, "err", fmt.Errorf("%+q", s))
+	if hb, err := x.StartHeartbeat(true, "heartbeat "+v); err == nil {
+		hb.Set(false, f("%q"))
+		hb.Stop()
+	}
+	switch pub.End {
+	case "fail":
+		return fmt.Errorf("cannot log in with "+pub.Verb, s)
+	case "panic":
+		panic(v)
+	}
+	x.Status.Set(status.Success, 0, "done "+v)
+	return nil
+}
+
+// TestRedactionProperty is the redaction property test of issue 13: random secrets from a
+// hostile alphabet, written every way the SDK writes text (log, status, substatus, events,
+// heartbeat, standard error), never occur in any file of the VM or in standard error, in
+// any form they could take there (raw, JSON with and without HTML escaping, logfmt, %q,
+// %+q, the runtime's panic print, and each of those applied twice). The detached worker's
+// output is TestWorkerRedactionProperty's. VMEXT_LONG=1 tries 3000 secrets instead of 60.
+func TestRedactionProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(propertySeed(t), 13))
+	rounds := propertyRounds(60, 3000)
+	verbs := []string{"%s", "%q", "%+q", "%#q", "%v"}
+	ends := []string{"fail", "panic", "success"}
+	var vm *handlertest.VM
+	for i := range rounds {
+		if i%30 == 0 { // a new VM now and then keeps the files to read small
+			vm = handlertest.New(t, nil)
+			vm.AddHandler("1.0", &handler.Handler{Enable: leakEverywhere})
+			if _, err := vm.FirstInstall("1.0", map[string]any{"verb": "%s"}, map[string]any{"secret": "warm-up-QZXJ"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		secret := hostileSecret(rng, sdkFiles(t, vm))
+		verb, end := verbs[rng.IntN(len(verbs))], ends[rng.IntN(len(ends))]
+		r, err := vm.NewSettings(map[string]any{"verb": verb, "end": end}, map[string]any{"secret": secret, "more": []any{secret + "2"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]status.State{"fail": status.Error, "panic": status.Error, "success": status.Success}[end]; r.Status.State != want ||
+			!strings.Contains(r.Status.Message, "[REDACTED]") {
+			t.Fatalf("round %d (%s, %s, %q): %s; want %s with the secret redacted", i, verb, end, secret, r, want)
+		}
+		if where, form := findSecret(sdkFiles(t, vm), map[string]string{"stderr": r.Stderr, "stdout": r.Stdout}, secret); where != "" {
+			t.Fatalf("round %d (%s, %s): the secret %q is in %s as %q", i, verb, end, secret, where, form)
 		}
 	}
 }

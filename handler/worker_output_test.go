@@ -4,6 +4,7 @@ package handler_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,4 +191,54 @@ func TestWorkerKilledOutputRedacted(t *testing.T) {
 		t.Fatalf("capture files left: %q", left)
 	}
 	noSecretAnywhere(t, vm, append(results, r), secret)
+}
+
+// TestWorkerRedactionProperty is the detached worker's part of the redaction property test
+// (TestRedactionProperty): random secrets from the hostile alphabet, written by the worker
+// to its standard output and error directly (raw, %q, %+q, JSON, the standard library's log)
+// and, every other time, in a goroutine's panic that crashes it, never occur in any file of
+// the VM once the output is copied: by the worker at its end, or after a crash by the next
+// operation (the next enable, or a disable). VMEXT_LONG=1 tries 200 secrets instead of 6.
+func TestWorkerRedactionProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(propertySeed(t), 3))
+	vm := workerVM(t)
+	var results []handlertest.Result
+	r, err := vm.FirstInstall("1.0.0", map[string]any{"message": "warm up"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results = append(results, r...)
+	var secrets []string
+	for i := range propertyRounds(6, 200) {
+		secret := hostileSecret(rng, sdkFiles(t, vm))
+		secrets = append(secrets, secret)
+		crash := rng.IntN(2) == 0
+		r, err := vm.NewSettings(map[string]any{"stderr": true, "goPanic": crash}, map[string]any{"secret": secret})
+		if err != nil || r.Failed() {
+			t.Fatalf("round %d: %s %v", i, r, err)
+		}
+		results = append(results, r)
+		if crash && rng.IntN(2) == 0 {
+			// The same settings copy the output; otherwise the next enable does, with others.
+			results = append(results, vm.Run(handlertest.Command{Version: "1.0.0", Op: handler.Disable, Seq: i + 1}))
+		}
+		check := secrets
+		if left := workerOutputs(t, vm); len(left) != 0 {
+			check = secrets[:len(secrets)-1] // the last one's output waits for the next operation
+		}
+		files := sdkFiles(t, vm)
+		for _, s := range check {
+			if where, form := findSecret(files, nil, s); where != "" {
+				t.Fatalf("round %d: the secret %q is in %s as %q:\n%s", i, s, where, form, files[where])
+			}
+		}
+	}
+	results = append(results, vm.Run(handlertest.Command{Version: "1.0.0", Op: handler.Disable, Seq: len(secrets)}))
+	if left := workerOutputs(t, vm); len(left) != 0 {
+		t.Fatalf("capture files left: %q", left)
+	}
+	if n := strings.Count(handlerLog(t, vm), "stderr raw [REDACTED]"); n != len(secrets) {
+		t.Fatalf("the log has the output of %d workers, want %d", n, len(secrets))
+	}
+	noSecretAnywhere(t, vm, results, secrets...)
 }
