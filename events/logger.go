@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/go-kit/log"
+
+	"github.com/vmext/vmext/internal/redact"
 )
 
 // levelKey is the key whose value picks an event's Level in a Logger; it is the key the
@@ -21,7 +23,8 @@ const levelKey = "level"
 // Informational, Warning and Error; "critical", "crit" and "fatal" map to Critical (any case);
 // anything else, or no level at all, to Informational. The other pairs become the message in
 // logfmt, as log.NewLogfmtLogger writes them; a call with no other pairs gets "(no message)".
-// Redaction and size limits apply as for Emit.
+// Redaction ([Options].Redact) applies to each value before logfmt escapes it, so that a
+// value with quotes or backslashes is redacted too; size limits apply as for Emit.
 //
 // A logger must not fail its handler, and telemetry is best effort by nature, so an event
 // dropped because the budget is spent is not an error: Log returns nil. Other failures (the
@@ -41,7 +44,8 @@ func (l eventLogger) Log(keyvals ...any) error {
 		return nil
 	}
 	lvl, rest := splitLevel(keyvals)
-	err := l.w.Emit(lvl, l.task, logfmt(rest))
+	// The values are redacted before logfmt escapes them, and the message again by Emit.
+	err := l.w.Emit(lvl, l.task, logfmt(redact.Keyvals(l.w.redact, rest)))
 	if errors.Is(err, ErrBudgetExceeded) {
 		return nil
 	}

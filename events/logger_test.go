@@ -43,13 +43,16 @@ func TestLogger(t *testing.T) {
 		{"nil key", func(l log.Logger) error { return l.Log(nil, "v", "k") }, out{"Informational", "<nil>=v k=(MISSING)"}},
 		{"secret", func(l log.Logger) error { return level.Info(l).Log("password", "hunter2") },
 			out{"Informational", "password=[REDACTED]"}},
+		{"secret escaped by logfmt", func(l log.Logger) error {
+			return level.Error(l).Log("err", errors.New(`login with hun"ter2 failed`))
+		}, out{"Error", `err="login with [REDACTED] failed"`}},
 		{"long", func(l log.Logger) error { return l.Log("msg", strings.Repeat("x", 4000)) },
 			out{"Informational", "msg=" + strings.Repeat("x", 3054) + truncatedMarker}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w, _, folder := testWriter(t, Options{
-				Redact: func(s string) string { return strings.ReplaceAll(s, "hunter2", "[REDACTED]") },
+				Redact: strings.NewReplacer("hunter2", "[REDACTED]", `hun"ter2`, "[REDACTED]").Replace,
 			})
 			if err := tt.log(w.Logger("Enable")); err != nil {
 				t.Fatalf("Log: %v", err)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/go-kit/log/level"
 
-	"github.com/vmext/vmext/internal/logfile"
 	"github.com/vmext/vmext/internal/oplock"
 	"github.com/vmext/vmext/internal/seqnum"
 	"github.com/vmext/vmext/status"
@@ -147,18 +146,22 @@ func (r *run) detach(x *Context, held *oplock.Lock) error {
 	if err != nil {
 		return err
 	}
-	logPath := filepath.Join(x.Env.LogFolder, cmp.Or(r.h.LogFile, "handler.log"))
-	out, err := logfile.OpenAppend(logPath)
+	// The worker's output goes to a capture file that it copies into the log, redacted,
+	// when it ends (see workeroutput.go).
+	out, err := createWorkerOutput(x.Env.Root(), workerOutputPattern(x.SeqNum, x.ExtensionName))
 	if err != nil {
-		return fmt.Errorf("open the worker's output: %w", err)
+		return fmt.Errorf("create the worker's output file: %w", err)
 	}
 	defer out.Close()
 	env := append(os.Environ(),
 		envWorker+"="+strconv.Itoa(x.SeqNum),
-		envWorkerReason+"="+x.Reason)
+		envWorkerReason+"="+x.Reason,
+		envWorkerOutput+"="+out.Name())
 	oplock.ClearStop(x.Env.Root()) // a request for an earlier worker
 	w, idErr, err := startWorker(exe, x.Env.Root(), env, out, held.File())
 	if err != nil {
+		out.Close()
+		os.Remove(out.Name())
 		return err
 	}
 	if idErr != nil {

@@ -37,6 +37,13 @@ func startWorker(exe, dir string, env []string, out, lockFile *os.File) (w oploc
 	return w, idErr, nil
 }
 
+// createWorkerOutput creates a new file for a worker's output in dir, readable only by its
+// owner, with a name made from pattern as by os.CreateTemp (which never opens an existing
+// file or follows a link).
+func createWorkerOutput(dir, pattern string) (*os.File, error) {
+	return os.CreateTemp(dir, pattern)
+}
+
 // adoptLock takes over the lock file inherited as descriptor 3, after checking that it is
 // the lock file.
 func adoptLock(path string) (*oplock.Lock, error) {

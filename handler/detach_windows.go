@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -81,6 +84,35 @@ func adoptLock(path string) (*oplock.Lock, error) {
 		return oplock.Adopt(f), nil // the lock survived the parent's handle: it is ours
 	}
 	return l, err
+}
+
+// createWorkerOutput creates a new file for a worker's output in dir, with a name made from
+// pattern as by os.CreateTemp (CREATE_NEW: never an existing file or a link). Unlike
+// os.CreateTemp it opens the file for appending and lets it be deleted while open
+// (FILE_SHARE_DELETE): the worker removes it at its end, while its standard output and error
+// still hold it.
+func createWorkerOutput(dir, pattern string) (*os.File, error) {
+	prefix, suffix, _ := strings.Cut(pattern, "*")
+	const access = windows.FILE_APPEND_DATA | windows.FILE_WRITE_ATTRIBUTES | windows.FILE_WRITE_EA |
+		windows.STANDARD_RIGHTS_WRITE | windows.SYNCHRONIZE | windows.FILE_READ_ATTRIBUTES
+	for range 100 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10)+suffix)
+		p, err := windows.UTF16PtrFromString(name)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		h, err := windows.CreateFile(p, access,
+			windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE,
+			nil, windows.CREATE_NEW, windows.FILE_ATTRIBUTE_NORMAL, 0)
+		if errors.Is(err, windows.ERROR_FILE_EXISTS) || errors.Is(err, windows.ERROR_ALREADY_EXISTS) {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		return os.NewFile(uintptr(h), name), nil
+	}
+	return nil, &fs.PathError{Op: "createtemp", Path: filepath.Join(dir, pattern), Err: fs.ErrExist}
 }
 
 // handoffLock leaves the lock to the worker, which inherited its handle.

@@ -57,10 +57,10 @@ type Handler struct {
 
 	// Detached runs enable's work in a worker process of its own, so that it can take longer
 	// than the agent's 5-minute limit for enable: the enable the agent runs writes a
-	// transitioning status, starts the same executable again in a new session (its output
-	// goes to the log), hands it the operation lock and exits 0 at once. The worker runs the
-	// Enable callback with a context cancelled on SIGTERM or when another operation asks it to
-	// stop, records the sequence number per Policy and writes the final status. An enable of
+	// transitioning status, starts the same executable again in a new session, hands it the
+	// operation lock and exits 0 at once. The worker runs the Enable callback with a context
+	// cancelled on SIGTERM or when another operation asks it to stop, records the sequence
+	// number per Policy and writes the final status. An enable of
 	// the same sequence number while the worker runs leaves it alone; any other operation
 	// (a newer sequence number, disable, update, uninstall) asks it to stop, waits up to
 	// StopWait and then kills it. A worker that dies without a final status is noticed by the
@@ -69,6 +69,13 @@ type Handler struct {
 	// worker's ID is never taken for it: it holds no enable off and is never signalled. On
 	// systems other than Linux and Windows the worker cannot be told apart that way, so an
 	// operation waits for it as for any holder of the lock, and never kills it.
+	//
+	// What the worker writes to its standard output and error itself (a direct write, a
+	// panic in a goroutine, a child process's inherited output) reaches the log with secrets
+	// redacted: when the worker ends, or after a crash when the next operation runs, which
+	// redacts it with the protected settings the worker ran with. Until then it is kept in a
+	// file of the handler's folder that only its owner can read. Secrets registered with
+	// Context.AddSecret are redacted from it only when the worker ends normally.
 	Detached bool
 	// StopWait bounds the wait for a detached worker to stop when asked; the default is one
 	// minute. After it the worker is killed, with its process group on Linux (it leads one),

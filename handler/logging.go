@@ -16,7 +16,8 @@ import (
 )
 
 // openLog sets r.log to a logfmt logger into the log folder, with time, operation and
-// version on every line, secrets redacted, and error lines copied to standard error.
+// version on every line, secrets redacted, and error lines copied to standard error (except in
+// a detached worker). r.logFile is the log file itself, for text that is not logfmt.
 func (r *run) openLog(env Environment, op Operation, version string) (closeLog func()) {
 	var out io.Writer = io.Discard
 	closeLog = func() {}
@@ -27,9 +28,14 @@ func (r *run) openLog(env Environment, op Operation, version string) (closeLog f
 		r.printf("%s: cannot open the log: %v\n", op, err)
 	} else {
 		out, closeLog = f, func() { f.Close() }
+		r.logFile = f
 	}
 	file := log.NewLogfmtLogger(&redactWriter{w: out, r: r.redactor})
-	logger := log.Logger(&teeErrors{next: file, stderr: r.stderr, redactor: r.redactor})
+	stderr := r.stderr
+	if r.worker {
+		stderr = io.Discard // nobody reads it: it would only copy the error lines into the log again
+	}
+	logger := redactValues{next: &teeErrors{next: file, stderr: stderr, redactor: r.redactor}, r: r.redactor}
 	r.log = log.With(logger,
 		"time", log.TimestampFormat(r.now, time.RFC3339Nano),
 		"op", string(op),
@@ -37,7 +43,20 @@ func (r *run) openLog(env Environment, op Operation, version string) (closeLog f
 	return closeLog
 }
 
-// redactWriter redacts each write: the logfmt logger writes one whole line per call.
+// redactValues redacts the text of each key and value before the logfmt encoder escapes it:
+// once escaped, a secret with a quote or a backslash no longer looks like itself.
+type redactValues struct {
+	next log.Logger
+	r    *redact.Redactor
+}
+
+func (l redactValues) Log(keyvals ...any) error {
+	return l.next.Log(redact.Keyvals(l.r.String, keyvals)...)
+}
+
+// redactWriter redacts each write: the logfmt logger writes one whole line per call. The
+// values are redacted already (redactValues); this catches what the encoding of a non-text
+// value shows, with the encoded forms of the secrets.
 type redactWriter struct {
 	w io.Writer
 	r *redact.Redactor

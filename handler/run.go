@@ -42,8 +42,9 @@ type run struct {
 	stderr   io.Writer
 	redactor *redact.Redactor
 	log      log.Logger
-	worker   bool // this process is a detached enable's worker
-	handoff  bool // the lock went to a detached worker: do not release it
+	logFile  io.Writer // the log file itself, for text that is not logfmt; nil without one
+	worker   bool      // this process is a detached enable's worker
+	handoff  bool      // the lock went to a detached worker: do not release it
 
 	me          oplock.Holder  // this process's record in the lock file
 	died        bool           // the lock's last holder died holding it (its record was left)
@@ -117,6 +118,7 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	}
 	agent := readAgent(r.lookup)
 	version := cmp.Or(agent.ExtensionVersion, versionFromRoot(env.Root(), env.Name))
+	r.worker = op == Enable && r.get(envWorker) != ""
 	closeLog := r.openLog(env, op, version)
 	defer closeLog()
 
@@ -136,7 +138,6 @@ func (r *run) run(ctx context.Context, op Operation) int {
 		r.log = log.With(r.log, "ext", ext)
 	}
 
-	r.worker = op == Enable && r.get(envWorker) != ""
 	held, err := r.lock(ctx, env, op, seq)
 	if errors.Is(err, errAlreadyRunning) {
 		level.Info(r.log).Log("msg", "enable skipped: "+err.Error())
@@ -177,6 +178,9 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	store := seqnum.Store{Root: env.Root(), ExtensionName: ext}
 	x.Events = r.eventsWriter(env, version)
 	level.Info(r.log).Log("msg", "start", "pid", os.Getpid())
+	if !r.worker {
+		r.copyLeftOutput(ctx, x)
+	}
 	start := r.now()
 	ev := r.startEvent(x, fmt.Sprintf("%s started (sequence number %d)", op.title(), seq))
 
@@ -202,6 +206,9 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	case op == ResetState:
 		code = r.operation(ctx, x, r.h.ResetState, nil)
 	}
+	if r.worker {
+		r.copyOwnOutput()
+	}
 	took := r.now().Sub(start).Round(time.Millisecond)
 	level.Info(r.log).Log("msg", "end", "exit", code, "duration", took)
 	ev.end(r.endEvent(x, code, took))
@@ -214,12 +221,19 @@ func (r *run) fatal(op Operation, exit int, err error) int {
 	return exit
 }
 
-func (r *run) settings(ctx context.Context, env Environment, ext string, seq int) *settings.Settings {
+// settingsOptions are the handler's settings options, with the default decryptor and every
+// protected value registered as a secret.
+func (r *run) settingsOptions(env Environment) settings.Options {
 	opts := r.h.Settings
 	if opts.Decryptor == nil {
 		opts.Decryptor = crypto.Default(env.ConfigFolder)
 	}
 	opts.OnSecret = func(s string) { r.redactor.Add(s) }
+	return opts
+}
+
+func (r *run) settings(ctx context.Context, env Environment, ext string, seq int) *settings.Settings {
+	opts := r.settingsOptions(env)
 	if seq < 0 {
 		s, _ := settings.Parse(nil, opts)
 		return s

@@ -1,13 +1,17 @@
 // Command testhandler is the handler the runtime's end-to-end tests build and run as the agent
 // would. Its public settings steer it: every enable appends a line to "record", "sleep" makes
 // it slow, "fail" makes it return an error, "panic" makes it panic, and "active" counts
-// concurrently running enables (it fails if it ever sees another one).
+// concurrently running enables (it fails if it ever sees another one). "stderr" writes the
+// protected "secret" to standard output and error itself, and "goPanic" makes a goroutine
+// panic with it, which crashes the process.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"time"
 
@@ -21,9 +25,11 @@ type public struct {
 	Fail    string `json:"fail"`
 	Panic   bool   `json:"panic"`
 	Active  string `json:"active"`
-	Steps   int    `json:"steps"`  // with sleep: report progress this many times while sleeping
-	Exit    *int   `json:"exit"`   // end with this exit code and an error status
-	Reboot  bool   `json:"reboot"` // end with success and exit code 3010
+	Steps   int    `json:"steps"`   // with sleep: report progress this many times while sleeping
+	Exit    *int   `json:"exit"`    // end with this exit code and an error status
+	Reboot  bool   `json:"reboot"`  // end with success and exit code 3010
+	Stderr  bool   `json:"stderr"`  // write the secret to stdout and stderr directly
+	GoPanic bool   `json:"goPanic"` // panic in a goroutine with the secret: the process crashes
 }
 
 type protected struct {
@@ -44,6 +50,16 @@ func main() {
 				}
 			}
 			x.Log.Log("event", "enable", "message", pub.Message, "reason", x.Reason)
+			if pub.Stderr {
+				j, _ := json.Marshal(prot.Secret)
+				fmt.Fprintf(os.Stderr, "stderr raw %s quoted %q ascii %+q json %s\n", prot.Secret, prot.Secret, prot.Secret, j)
+				fmt.Printf("stdout raw %s quoted %q\n", prot.Secret, prot.Secret)
+				log.Printf("std log %s", prot.Secret)
+			}
+			if pub.GoPanic {
+				go func() { panic("goroutine panic with " + prot.Secret) }()
+				select {} // the panic ends the process
+			}
 			if pub.Active != "" {
 				f, err := os.OpenFile(pub.Active, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 				if err != nil {
