@@ -120,7 +120,7 @@ func TestScriptSizeLimit(t *testing.T) {
 	vm, _ := newVM(t, options{maxScriptSize: limit})
 	// Comment lines of 64 bytes, the first one longer by the rest, fill the script to the
 	// limit exactly (cmd refuses a line of more than 8191 characters).
-	head, comment, eol := pick("#!/bin/sh\necho exact\n", "@echo exact\r\n"), pick("#", "rem "), pick("\n", "\r\n")
+	head, comment, eol := pick("#!/bin/sh\necho exact\n", "@echo off\r\necho exact\r\n"), pick("#", "rem "), pick("\n", "\r\n")
 	commentLine := func(n int) string { return comment + strings.Repeat("x", n-len(comment)-len(eol)) + eol }
 	fill := limit - len(head)
 	script := head + commentLine(64+fill%64) + strings.Repeat(commentLine(64), fill/64-1)
