@@ -30,7 +30,22 @@
 // # Multi-config handlers
 //
 // A handler whose manifest sets supportsMultipleExtensions runs several extensions, each
-// named by Context.ExtensionName, with its own settings, sequence number and status file.
+// named by Context.ExtensionName, with its own settings (<name>.<seq>.settings), sequence
+// numbers, status file (<name>.<seq>.status) and record of the last processed number
+// (<name>.mrseq in the handler's folder). The agent enables every extension of the handler,
+// one after the other, in every goal state, so an extension's enable runs whenever any of
+// them changes; the Policy is applied per extension. Disable is per extension too.
+//
+// The operation lock is per extension for enable and disable: an extension's detached worker
+// holds its extension's lock, and only that extension's next enable (new settings) or its
+// disable stops it; another extension's enable never skips for, stops or waits on it.
+// Install, update and uninstall are the handler's: the agent runs them once, with
+// ConfigExtensionName naming one extension (so Context.ExtensionName is set there too, and
+// the status goes to that extension's file), and they wait for every extension's command and
+// stop every extension's worker. An update runs once for all extensions: the runtime carries
+// every extension's record over from the old version, a disabled extension's too. Only the
+// first extension's enable after an update sees Agent.AfterUpdate (the agent tells only it);
+// the others know that the old version's disable stopped them from their own records.
 package handler
 
 import (

@@ -46,6 +46,8 @@ type run struct {
 	worker   bool      // this process is a detached enable's worker
 	handoff  bool      // the lock went to a detached worker: do not release it
 
+	shared      *oplock.Lock   // a multi-config extension's operation: the handler's lock, shared
+	extLocks    []*oplock.Lock // a handler-wide operation: every extension's lock
 	me          oplock.Holder  // this process's record in the lock file
 	died        bool           // the lock's last holder died holding it (its record was left)
 	known       *seqFacts      // the sequence records as this enable found them
@@ -138,7 +140,7 @@ func (r *run) run(ctx context.Context, op Operation) int {
 		r.log = log.With(r.log, "ext", ext)
 	}
 
-	held, err := r.lock(ctx, env, op, seq)
+	held, err := r.lock(ctx, env, op, ext, seq)
 	if errors.Is(err, errAlreadyRunning) {
 		level.Info(r.log).Log("msg", "enable skipped: "+err.Error())
 		return exitSuccess
@@ -197,7 +199,7 @@ func (r *run) run(ctx context.Context, op Operation) int {
 			}
 		})
 	case op == Update:
-		r.migrate(x, store, version)
+		r.migrate(x, version)
 		code = r.operation(ctx, x, r.h.Update, nil)
 	case op == Install:
 		code = r.operation(ctx, x, r.h.Install, nil)
@@ -320,6 +322,7 @@ func (r *run) setRunning(held *oplock.Lock, on bool) {
 // over. When an interrupted enable was found and no enable has answered for it since (this
 // is another operation), its record is put back, so that the next enable still runs again.
 func (r *run) release(held *oplock.Lock) {
+	defer r.releaseExtensions()
 	if r.handoff {
 		return
 	}
@@ -441,14 +444,17 @@ func (r *run) writeFinal(x *Context, err error) (int, error) {
 	return exit, x.Status.finish(status.Error, code, x.Op.title()+" failed: "+err.Error())
 }
 
-// migrate carries the sequence record over from the version being updated from, which the
-// agent does itself only for a single-config handler's mrseq.
-func (r *run) migrate(x *Context, store seqnum.Store, version string) {
+// migrate carries the sequence records over from the version being updated from, which the
+// agent does itself only for a single-config handler's mrseq: every extension's, because a
+// multi-config handler's update runs once, naming one extension.
+func (r *run) migrate(x *Context, version string) {
 	old := siblingRoot(x.Env.Root(), x.Env.Name, version, x.Agent.UpdatingFromVersion)
-	if moved, err := store.Migrate(old); err != nil {
-		level.Warn(r.log).Log("msg", "cannot migrate the sequence number record", "from", old, "err", err)
-	} else if moved {
-		level.Info(r.log).Log("msg", "migrated the sequence number record", "from", old)
+	moved, err := seqnum.MigrateAll(x.Env.Root(), old)
+	if err != nil {
+		level.Warn(r.log).Log("msg", "cannot migrate the sequence number records", "from", old, "err", err)
+	}
+	if len(moved) > 0 {
+		level.Info(r.log).Log("msg", "migrated the sequence number records", "from", old, "extensions", strings.Join(moved, ","))
 	}
 }
 

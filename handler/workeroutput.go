@@ -84,6 +84,9 @@ func (r *run) copyLeftOutput(ctx context.Context, x *Context) {
 		if !ok || !e.Type().IsRegular() {
 			continue
 		}
+		if ext != x.ExtensionName && perExtension(x.Op, x.ExtensionName) {
+			continue // another extension's worker, which this command's lock does not cover
+		}
 		path := filepath.Join(x.Env.Root(), e.Name())
 		s := x.Settings
 		if seq != x.SeqNum || ext != x.ExtensionName {

@@ -233,3 +233,30 @@ func TestRunWaitsForDetachedWorker(t *testing.T) {
 		t.Fatalf("the final status after the worker is not shown:\n%s", out)
 	}
 }
+
+// TestRunMultiConfig runs the multi-config example with two extensions, whose enables work in
+// detached workers: install once, each extension's enable, and each one's own status.
+func TestRunMultiConfig(t *testing.T) {
+	code, out, errs := runVmext(t, "", "run", "--json", "--extensions", "first,second", "--public", `{"message": "hi", "seconds": 1}`, "../../examples/multiconfig")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	var results []jsonResult
+	if err := json.Unmarshal([]byte(out), &results); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	var ops []string
+	for _, r := range results {
+		ops = append(ops, r.Operation+"("+r.Extension+")")
+		if r.Operation == "enable" && (r.Status == nil || r.Status.State != "success" || r.Status.Message != r.Extension+": hi") {
+			t.Errorf("%s: status %+v", r.Extension, r.Status)
+		}
+	}
+	if got := strings.Join(ops, " "); got != "install(first) enable(first) enable(second)" {
+		t.Fatalf("operations %s", got)
+	}
+	code, _, errs = runVmext(t, "", "run", "--extensions", "first", "./testdata/hello")
+	if code == 0 || !strings.Contains(errs, "supportsMultipleExtensions") {
+		t.Errorf("a single-config package with --extensions: exit %d, %s", code, errs)
+	}
+}

@@ -47,6 +47,9 @@ func (p *printer) stateColor(s status.State) string {
 
 func (p *printer) result(r handlertest.Result) {
 	head := fmt.Sprintf("%s %s", r.Command.Op, r.Command.Version)
+	if r.Command.Extension != "" {
+		head += " " + r.Command.Extension
+	}
 	outcome := p.paint("32", "ok")
 	if r.Failed() {
 		outcome = p.paint("31", "FAILED")
@@ -116,6 +119,7 @@ type jsonResult struct {
 	Operation    string       `json:"operation"`
 	Version      string       `json:"version"`
 	Seq          int          `json:"seq"`
+	Extension    string       `json:"extension,omitempty"`
 	Command      string       `json:"command"`
 	ExitCode     int          `json:"exitCode"`
 	TimedOut     bool         `json:"timedOut"`
@@ -145,7 +149,7 @@ func printJSON(w io.Writer, results []handlertest.Result) error {
 	out := make([]jsonResult, 0, len(results))
 	for _, r := range results {
 		j := jsonResult{
-			Operation: string(r.Command.Op), Version: r.Command.Version, Seq: r.Command.Seq,
+			Operation: string(r.Command.Op), Version: r.Command.Version, Seq: r.Command.Seq, Extension: r.Command.Extension,
 			Command: r.CommandLine, ExitCode: r.ExitCode, TimedOut: r.TimedOut,
 			DurationMS: r.Duration.Milliseconds(), WorkerMS: r.Worker.Milliseconds(), Stdout: r.Stdout, Stderr: r.Stderr,
 			AgentCode: r.AgentCode, AgentMessage: r.AgentMessage,

@@ -18,6 +18,7 @@ import (
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/internal/manifest"
+	"github.com/vmext/vmext/internal/seqnum"
 )
 
 // defaultsFile, in a package folder, holds the settings `vmext run` uses when none are given:
@@ -34,6 +35,7 @@ type runFlags struct {
 	timeout           time.Duration
 	aes256, oaep      bool
 	wait              bool
+	extensions        string
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) error {
@@ -52,6 +54,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.aes256, "aes256", false, "encrypt protected settings with AES-256 instead of 3DES")
 	fs.BoolVar(&f.oaep, "oaep", false, "RSAES-OAEP key transport for protected settings")
 	fs.BoolVar(&f.wait, "wait", true, "after each operation, wait for a detached worker it started and show the status after it")
+	fs.StringVar(&f.extensions, "extensions", "", "comma-separated extension `names` of a multi-config handler (its manifest sets supportsMultipleExtensions): each gets the settings, and enable and disable run for each; install, update and uninstall run once, naming the first")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -60,6 +63,10 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	ops, err := parseOps(f.ops)
+	if err != nil {
+		return err
+	}
+	exts, err := parseExtensions(f.extensions)
 	if err != nil {
 		return err
 	}
@@ -83,6 +90,11 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	public, protected, err := settingsFor(f, newPkg.src)
 	if err != nil {
 		return err
+	}
+	if len(exts) > 0 {
+		if m, err := manifest.Read(newPkg.dir); err != nil || !m.SupportsMultipleExtensions {
+			return fmt.Errorf("--extensions: the manifest of %s does not set supportsMultipleExtensions (the agent refuses a multi-config goal state for it)", fs.Arg(0))
+		}
 	}
 	root := filepath.Join(work, "vm")
 	os.MkdirAll(root, 0o700)
@@ -115,7 +127,15 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		if err := vm.AddPackage(f.version, newPkg.dir); err != nil {
 			return err
 		}
-		results, scenarioErr = vm.FirstInstall("0.0.1", public, protected)
+		if len(exts) > 0 {
+			goal := map[string]handlertest.Extension{}
+			for _, e := range exts {
+				goal[e] = handlertest.Extension{Public: public, Protected: protected}
+			}
+			results, scenarioErr = vm.EnableExtensions("0.0.1", goal)
+		} else {
+			results, scenarioErr = vm.FirstInstall("0.0.1", public, protected)
+		}
 		if scenarioErr == nil {
 			var more []handlertest.Result
 			more, scenarioErr = vm.Upgrade(f.version)
@@ -128,11 +148,23 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		if err := vm.Setup(f.version); err != nil {
 			return err
 		}
-		if err := vm.WriteSettings(f.version, "", f.seq, public, protected); err != nil {
-			return err
+		if len(exts) == 0 {
+			exts = []string{""}
+		}
+		for _, e := range exts {
+			if err := vm.WriteSettings(f.version, e, f.seq, public, protected); err != nil {
+				return err
+			}
 		}
 		for _, op := range ops {
-			results = append(results, vm.Run(handlertest.Command{Version: f.version, Op: op, Seq: f.seq}))
+			// The agent runs enable and disable for each extension, the others once for the
+			// handler, naming one extension.
+			for i, e := range exts {
+				if i > 0 && op != handler.Enable && op != handler.Disable {
+					break
+				}
+				results = append(results, vm.Run(handlertest.Command{Version: f.version, Op: op, Seq: f.seq, Extension: e}))
+			}
 		}
 	}
 	if f.asJSON {
@@ -173,6 +205,25 @@ func parseOps(s string) ([]handler.Operation, error) {
 		ops = append(ops, allOps[i])
 	}
 	return ops, nil
+}
+
+// parseExtensions parses --extensions: names the agent accepts, each once.
+func parseExtensions(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var exts []string
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		if !seqnum.ValidExtensionName(name) {
+			return nil, fmt.Errorf("--extensions: %q is not an extension name: only letters, digits and underscores work", name)
+		}
+		if slices.Contains(exts, name) {
+			return nil, fmt.Errorf("--extensions: %q is named twice", name)
+		}
+		exts = append(exts, name)
+	}
+	return exts, nil
 }
 
 // settingsFor returns the settings from the flags, or the package's defaults file.

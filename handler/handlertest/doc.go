@@ -24,7 +24,11 @@
 // sequence number, then enable), Reboot (enable again with the same sequence number),
 // Upgrade (the agent's exact order of commands across two versions, copying mrseq and the
 // status files), Remove, and EnableExtensions for a multi-config handler, whose extensions
-// each have their own settings and sequence numbers. Run runs a single Command.
+// each have their own settings and sequence numbers. As the agent does, EnableExtensions
+// enables every extension of the handler in each goal state (EnableExtensions(version, nil)
+// is a reboot), and Upgrade runs update once for a multi-config handler, naming one
+// extension, and copies only the plain mrseq file and the status folder. Run runs a single
+// Command.
 //
 // # Results
 //

@@ -111,7 +111,7 @@ func ExampleVM_EnableExtensions() {
 		"Setup": {Disabled: true},
 	}))
 	// Output:
-	// install "" seq 0: exit 0, success "Install succeeded"
+	// install "Check" seq 0: exit 0, success "Install succeeded"
 	// enable "Check" seq 0: exit 0, success "Check ran check.sh"
 	// enable "Setup" seq 0: exit 0, success "Setup ran setup.sh"
 	// enable "Check" seq 1: exit 0, success "Check ran check2.sh"

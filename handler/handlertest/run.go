@@ -172,14 +172,23 @@ func (vm *VM) Run(c Command) Result {
 }
 
 // WaitIdle waits until no operation of the version runs: a detached worker holds the
-// handler's operation lock until it ends, and its record in the lock file names it while the
-// lock passes to it.
+// handler's operation lock (a multi-config extension's worker, its extension's lock) until it
+// ends, and its record in the lock file names it while the lock passes to it.
 func (vm *VM) WaitIdle(version string, limit time.Duration) error {
-	path := filepath.Join(vm.Base(version), oplock.FileName)
+	deadline := time.Now().Add(limit)
+	for _, ext := range append([]string{""}, oplock.Extensions(vm.Base(version))...) {
+		if err := waitLock(filepath.Join(vm.Base(version), oplock.LockName(ext)), version, deadline, limit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitLock waits until no detached worker holds the lock file at path.
+func waitLock(path, version string, deadline time.Time, limit time.Duration) error {
 	if _, err := os.Stat(path); err != nil {
 		return nil // never locked
 	}
-	deadline := time.Now().Add(limit)
 	for {
 		l, err := oplock.Acquire(context.Background(), path, max(time.Until(deadline), 0))
 		if err != nil {

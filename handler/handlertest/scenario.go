@@ -68,9 +68,15 @@ func (vm *VM) NewSettings(public, protected any) (Result, error) {
 // Reboot is what a reboot, an agent restart or another extension's goal state does: enable
 // again with the same sequence number. The agent rewrites the settings file before every
 // enable, so its modification time changes; its content does not.
+//
+// For a multi-config handler, whose every extension the agent enables again, play it with
+// EnableExtensions(version, nil).
 func (vm *VM) Reboot() (Result, error) {
 	if vm.current == "" {
 		return Result{}, errors.New("nothing installed: run FirstInstall first")
+	}
+	if len(vm.extState[vm.current]) > 0 {
+		return Result{}, errors.New("a multi-config handler: the agent enables every extension again; use EnableExtensions(version, nil)")
 	}
 	path := filepath.Join(vm.ConfigDir(vm.current), strconv.Itoa(vm.seq)+".settings")
 	if b, err := os.ReadFile(path); err == nil {
@@ -86,6 +92,15 @@ func (vm *VM) Reboot() (Result, error) {
 // UpdateWithoutInstall); the new version's enable. A failed old disable or
 // uninstall stops the upgrade unless the new manifest sets continueOnUpdateFailure; a
 // failed update always stops it.
+//
+// For a multi-config handler the agent disables each enabled extension of the old version,
+// but runs update, the old uninstall and the new install once, for the handler, with
+// ConfigExtensionName (and ConfigSequenceNumber) of one extension: the first enabled one in
+// name order here, the one whose goal state triggered the upgrade on a VM. Update gets
+// AZURE_GUEST_AGENT_DISABLE_CMD_EXIT_CODES_MULTIPLE_EXTENSIONS listing every extension
+// (NOT_RUN for one that was not enabled). Only the plain mrseq file and the status folder
+// are copied, never an extension's own records. Then every enabled extension is enabled in
+// the new version; only that first one is told the old uninstall's exit code.
 func (vm *VM) Upgrade(version string) ([]Result, error) {
 	old := vm.current
 	if old == "" {
@@ -122,23 +137,31 @@ func (vm *VM) Upgrade(version string) ([]Result, error) {
 	if err := vm.copyStatus(old, version); err != nil {
 		return results, err
 	}
-	// 4. Update on the new version.
+	// 4. Update on the new version, once for the handler: a multi-config handler's with the
+	// name and sequence number of the extension that triggered it.
 	env := []string{
 		agentenv.TargetVersion + "=" + version,
 		agentenv.UpdatingFromVersion + "=" + old,
 	}
+	enable := vm.extensionsToEnable(old)
+	trigger := enable[0]
 	if newPkg.manifest.SupportsMultipleExtensions {
+		for _, ext := range vm.knownExtensions() {
+			if _, ok := disableCodes[ext]; !ok {
+				disableCodes[ext] = agentenv.NotRun
+			}
+		}
 		env = append(env, agentenv.DisableExitCodes+"="+multiCodes(disableCodes))
 	} else {
 		env = append(env, agentenv.DisableExitCode+"="+disableCode)
 	}
-	update := vm.Run(Command{Version: version, Op: handler.Update, Seq: vm.seq, Env: env})
+	update := vm.Run(Command{Version: version, Op: handler.Update, Seq: vm.seqOf(trigger), Extension: trigger, Env: env})
 	results = append(results, update)
 	if update.Failed() {
 		return stop(update)
 	}
 	// 5. Uninstall the old version, 6. delete its folder.
-	uninstall := vm.Run(Command{Version: old, Op: handler.Uninstall, Seq: vm.seq})
+	uninstall := vm.Run(Command{Version: old, Op: handler.Uninstall, Seq: vm.seqOf(trigger), Extension: trigger})
 	results = append(results, uninstall)
 	if uninstall.Failed() && !newPkg.manifest.ContinueOnUpdateFailure {
 		return stop(uninstall)
@@ -150,14 +173,18 @@ func (vm *VM) Upgrade(version string) ([]Result, error) {
 	vm.state[version] = Installed
 	// 7. Install, unless UpdateWithoutInstall; 8. enable.
 	if newPkg.manifest.UpdateWithInstall() {
-		install := vm.Run(Command{Version: version, Op: handler.Install, Seq: vm.seq, Env: uninstallCode})
+		install := vm.Run(Command{Version: version, Op: handler.Install, Seq: vm.seqOf(trigger), Extension: trigger, Env: uninstallCode})
 		results = append(results, install)
 		if install.Failed() {
 			return stop(install)
 		}
 	}
-	for _, ext := range vm.extensionsToEnable(old) {
-		r := vm.Run(Command{Version: version, Op: handler.Enable, Seq: vm.seqOf(ext), Extension: ext, Env: uninstallCode})
+	for i, ext := range enable {
+		var env []string // the others' enables get NOT_RUN
+		if i == 0 {
+			env = uninstallCode
+		}
+		r := vm.Run(Command{Version: version, Op: handler.Enable, Seq: vm.seqOf(ext), Extension: ext, Env: env})
 		results = append(results, r)
 		if !r.Failed() {
 			vm.state[version] = Enabled
@@ -176,6 +203,7 @@ func (vm *VM) Remove() ([]Result, error) {
 		return nil, errors.New("nothing installed")
 	}
 	var results []Result
+	trigger := vm.extensionsToEnable(version)[0] // a multi-config handler's uninstall names one extension
 	if vm.State(version) == Enabled {
 		for _, ext := range vm.enabledExtensions(version) {
 			r := vm.Run(Command{Version: version, Op: handler.Disable, Seq: vm.seqOf(ext), Extension: ext})
@@ -186,7 +214,7 @@ func (vm *VM) Remove() ([]Result, error) {
 		}
 		vm.state[version] = Installed
 	}
-	results = append(results, vm.Run(Command{Version: version, Op: handler.Uninstall, Seq: vm.seq}))
+	results = append(results, vm.Run(Command{Version: version, Op: handler.Uninstall, Seq: vm.seqOf(trigger), Extension: trigger}))
 	os.RemoveAll(vm.Base(version))
 	delete(vm.state, version)
 	vm.current = ""
@@ -200,11 +228,15 @@ type Extension struct {
 }
 
 // EnableExtensions is a multi-config goal state for the current version (or a first install
-// of version when nothing is installed): for each named extension, in name order, the agent
-// writes <ext>.<seq>.settings with that extension's next sequence number and runs enable
-// with ConfigExtensionName; an extension marked Disabled is disabled instead and its
-// settings, status and state files deleted. The manifest must declare
-// supportsMultipleExtensions.
+// of version when nothing is installed). exts holds the extensions the goal state changes:
+// each gets its next sequence number, its <ext>.<seq>.settings file, and an enable with
+// ConfigExtensionName; one marked Disabled is disabled instead and its settings, status and
+// state files deleted. As on a VM, every other enabled extension of the handler is enabled
+// again too, with its sequence number unchanged (the agent rewrites its settings file first):
+// the agent enables every extension of the handler in each goal state, one after the other,
+// in name order here. So EnableExtensions(version, nil) is a reboot, an agent restart or
+// another handler's goal state. A first install runs install first, with the first
+// extension's name. The manifest must declare supportsMultipleExtensions.
 func (vm *VM) EnableExtensions(version string, exts map[string]Extension) ([]Result, error) {
 	p, ok := vm.packages[version]
 	if !ok {
@@ -214,29 +246,46 @@ func (vm *VM) EnableExtensions(version string, exts map[string]Extension) ([]Res
 		return nil, fmt.Errorf("handler %s does not support MultiConfig but CRP expects it", vm.Name)
 	}
 	var results []Result
+	names := slices.Collect(maps.Keys(vm.extState[version]))
+	for name := range exts {
+		if !seqnum.ValidExtensionName(name) {
+			return results, fmt.Errorf("extension name %q: only letters, digits and underscores work", name)
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
 	if vm.current != version {
 		if err := vm.setup(version); err != nil {
 			return nil, err
 		}
 		vm.current = version
 		vm.seq = 0
-		install := vm.Run(Command{Version: version, Op: handler.Install, Seq: 0})
+		first := ""
+		if len(names) > 0 {
+			first = names[0]
+		}
+		install := vm.Run(Command{Version: version, Op: handler.Install, Seq: 0, Extension: first})
 		results = append(results, install)
 		if install.Failed() {
 			return results, fmt.Errorf("%w: %s", ErrStopped, install)
 		}
 		vm.state[version] = Installed
 	}
-	names := make([]string, 0, len(exts))
-	for name := range exts {
-		if !seqnum.ValidExtensionName(name) {
-			return results, fmt.Errorf("extension name %q: only letters, digits and underscores work", name)
-		}
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	for _, name := range names {
-		e := exts[name]
+		e, changed := exts[name]
+		if !changed {
+			// Unchanged: enabled again with the same sequence number, its settings file
+			// rewritten (same content, new modification time).
+			seq := vm.extSeq[name]
+			path := filepath.Join(vm.ConfigDir(version), agentenv.SettingsFile(name, seq))
+			if b, err := os.ReadFile(path); err == nil {
+				os.WriteFile(path, b, 0o600)
+			}
+			results = append(results, vm.Run(Command{Version: version, Op: handler.Enable, Seq: seq, Extension: name}))
+			continue
+		}
 		if e.Disabled {
 			r := vm.Run(Command{Version: version, Op: handler.Disable, Seq: vm.seqOf(name), Extension: name})
 			results = append(results, r)
@@ -270,6 +319,12 @@ func (vm *VM) seqOf(ext string) int {
 		return vm.seq
 	}
 	return vm.extSeq[ext]
+}
+
+// knownExtensions lists every extension a goal state has named, enabled or not, in name
+// order.
+func (vm *VM) knownExtensions() []string {
+	return slices.Sorted(maps.Keys(vm.extSeq))
 }
 
 // enabledExtensions lists the extensions to disable: "" for a single-config handler.

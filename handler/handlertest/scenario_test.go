@@ -138,8 +138,63 @@ func TestMultiConfig(t *testing.T) {
 	if j.String() != "install(1.0) enable(1.0,a,) enable(1.0,b,pb)" {
 		t.Fatalf("operations: %s", j.String())
 	}
+	// The agent enables every extension of the handler in each goal state: RunB, unchanged,
+	// is enabled again with its sequence number.
 	results, err = vm.EnableExtensions("1.0", map[string]handlertest.Extension{"RunA": {Disabled: true}})
-	if err != nil || len(results) != 1 || results[0].Command.Op != handler.Disable {
+	if err != nil || len(results) != 2 || results[0].Command.Op != handler.Disable ||
+		results[1].Command.Op != handler.Enable || results[1].Command.Extension != "RunB" || results[1].Command.Seq != 0 {
 		t.Fatalf("disable RunA: %v %v", results, err)
+	}
+	if j.String() != "install(1.0) enable(1.0,a,) enable(1.0,b,pb) disable(1.0)" {
+		t.Fatalf("operations: %s", j.String()) // RunB's seq 0 was processed: not run again
+	}
+	if _, err := vm.Reboot(); err == nil {
+		t.Fatal("Reboot of a multi-config handler did not point to EnableExtensions")
+	}
+	results, err = vm.EnableExtensions("1.0", nil) // a reboot
+	if err != nil || len(results) != 1 || results[0].Command.Extension != "RunB" || results[0].Failed() {
+		t.Fatalf("reboot: %v %v", results, err)
+	}
+}
+
+// TestMultiConfigUpgrade checks the agent's multi-config update: each enabled extension
+// disabled in the old version, then update, the old uninstall and the new install once, with
+// one extension's name, and the codes of every extension.
+func TestMultiConfigUpgrade(t *testing.T) {
+	var j journal
+	vm := handlertest.New(t, &handlertest.Options{MultiConfig: true})
+	vm.AddHandler("1.0", recording(&j, "1.0"))
+	vm.AddHandler("2.0", recording(&j, "2.0"))
+	if _, err := vm.EnableExtensions("1.0", map[string]handlertest.Extension{
+		"RunA": {Public: map[string]any{"message": "a"}},
+		"RunB": {Public: map[string]any{"message": "b"}},
+		"RunC": {Public: map[string]any{"message": "c"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.EnableExtensions("1.0", map[string]handlertest.Extension{"RunC": {Disabled: true}}); err != nil {
+		t.Fatal(err)
+	}
+	results, err := vm.Upgrade("2.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, r := range results {
+		ops = append(ops, fmt.Sprintf("%s(%s,%s)", r.Command.Op, r.Command.Version, r.Command.Extension))
+		if r.Failed() {
+			t.Errorf("%s", r)
+		}
+	}
+	want := "disable(1.0,RunA) disable(1.0,RunB) update(2.0,RunA) uninstall(1.0,RunA) install(2.0,RunA) enable(2.0,RunA) enable(2.0,RunB)"
+	if got := strings.Join(ops, " "); got != want {
+		t.Fatalf("upgrade:\n got %s\nwant %s", got, want)
+	}
+	codes := `AZURE_GUEST_AGENT_DISABLE_CMD_EXIT_CODES_MULTIPLE_EXTENSIONS=[{"extensionName":"RunA","exitCode":"0"},{"extensionName":"RunB","exitCode":"0"},{"extensionName":"RunC","exitCode":"NOT_RUN"}]`
+	if env := strings.Join(results[2].Command.Env, " "); !strings.Contains(env, codes) {
+		t.Errorf("update variables %s, want %s", env, codes)
+	}
+	if env := strings.Join(results[6].Command.Env, " "); strings.Contains(env, "UNINSTALL_CMD_EXIT_CODE") {
+		t.Errorf("RunB's enable was told the uninstall's exit code: %s", env)
 	}
 }

@@ -27,11 +27,22 @@ type Lock struct {
 // is a symbolic link is refused (atomicfile.ErrSymlink): its record would be written to the
 // link's target.
 func Acquire(ctx context.Context, path string, wait time.Duration) (*Lock, error) {
+	return acquirePath(ctx, path, wait, false)
+}
+
+// AcquireShared is Acquire for a shared lock: any number of processes hold it together,
+// and none of them while another holds the exclusive lock (flock LOCK_SH; LockFileEx without
+// LOCKFILE_EXCLUSIVE_LOCK). A shared holder writes no holder record.
+func AcquireShared(ctx context.Context, path string, wait time.Duration) (*Lock, error) {
+	return acquirePath(ctx, path, wait, true)
+}
+
+func acquirePath(ctx context.Context, path string, wait time.Duration, shared bool) (*Lock, error) {
 	f, err := atomicfile.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
-	l, err := AcquireFile(ctx, f, wait)
+	l, err := acquireFile(ctx, f, wait, shared)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -42,10 +53,14 @@ func Acquire(ctx context.Context, path string, wait time.Duration) (*Lock, error
 // AcquireFile is Acquire on a file that is already open, such as a lock file inherited from
 // a parent process that cannot pass its lock on. On failure f stays open.
 func AcquireFile(ctx context.Context, f *os.File, wait time.Duration) (*Lock, error) {
+	return acquireFile(ctx, f, wait, false)
+}
+
+func acquireFile(ctx context.Context, f *os.File, wait time.Duration, shared bool) (*Lock, error) {
 	deadline := time.Now().Add(wait)
 	interval := 10 * time.Millisecond
 	for {
-		ok, err := tryLock(f)
+		ok, err := tryLock(f, shared)
 		if err != nil {
 			return nil, fmt.Errorf("lock: %w", err)
 		}

@@ -87,3 +87,64 @@ func TestHandoffKeepsLockForDuplicate(t *testing.T) {
 	}
 	again.Release()
 }
+
+// TestSharedLock: shared holders hold the lock together; the exclusive lock waits for all of
+// them, and a shared one waits for the exclusive.
+func TestSharedLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "op.lock")
+	ctx := context.Background()
+	a, err := AcquireShared(ctx, path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := AcquireShared(ctx, path, 50*time.Millisecond)
+	if err != nil {
+		t.Fatalf("second shared holder: %v", err)
+	}
+	if _, err := Acquire(ctx, path, 50*time.Millisecond); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("exclusive while shared: got %v, want ErrTimeout", err)
+	}
+	a.Release()
+	if _, err := Acquire(ctx, path, 50*time.Millisecond); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("exclusive while one shared holder is left: got %v, want ErrTimeout", err)
+	}
+	b.Release()
+	x, err := Acquire(ctx, path, time.Second)
+	if err != nil {
+		t.Fatalf("exclusive after the shared holders: %v", err)
+	}
+	if _, err := AcquireShared(ctx, path, 50*time.Millisecond); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("shared while exclusive: got %v, want ErrTimeout", err)
+	}
+	x.Release()
+}
+
+func TestExtensionLockNames(t *testing.T) {
+	root := t.TempDir()
+	if LockName("") != FileName || StopName("") != StopFileName {
+		t.Fatal("a single-config handler's names changed")
+	}
+	for _, ext := range []string{"second", "first"} {
+		l, err := Acquire(context.Background(), filepath.Join(root, LockName(ext)), time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Release()
+	}
+	l, _ := Acquire(context.Background(), filepath.Join(root, FileName), time.Second)
+	l.Release()
+	if got := Extensions(root); len(got) != 2 || got[0] != "first" || got[1] != "second" {
+		t.Fatalf("Extensions = %q", got)
+	}
+	RequestStop(root, "first", 42)
+	if StopRequested(root, "second", 42) || StopRequested(root, "", 42) {
+		t.Fatal("a stop request of one extension reached another")
+	}
+	if !StopRequested(root, "first", 42) {
+		t.Fatal("the extension's stop request was not seen")
+	}
+	h := Holder{PID: 1, Op: "enable", Seq: 3, Ext: "first", Since: time.Unix(0, 0)}
+	if got, ok := parseRecord(h.encode()); !ok || got.Ext != "first" {
+		t.Fatalf("record %+v %v", got, ok)
+	}
+}

@@ -8,15 +8,44 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vmext/vmext/internal/atomicfile"
 	"github.com/vmext/vmext/internal/jsonw"
 )
 
-// FileName is the name of the operation lock file in the handler's root folder.
+// FileName is the name of the operation lock file in the handler's root folder: the
+// handler's lock.
 const FileName = ".vmext.lock"
+
+// LockName returns the name of the lock file, in the handler's root folder, of an
+// extension of a multi-config handler: ".vmext.<ext>.lock"; FileName for "" (a
+// single-config handler, or the handler as a whole).
+func LockName(ext string) string {
+	if ext == "" {
+		return FileName
+	}
+	return ".vmext." + ext + ".lock"
+}
+
+// Extensions lists the extensions that have a lock file in the handler's root folder root,
+// in name order: those whose enable or disable ran there.
+func Extensions(root string) []string {
+	matches, _ := filepath.Glob(filepath.Join(root, ".vmext.*.lock"))
+	var out []string
+	for _, m := range matches {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), ".vmext."), ".lock")
+		if name != "" && !strings.ContainsAny(name, ".") {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // RecordSize is the size of a holder record.
 const RecordSize = 256
@@ -26,6 +55,7 @@ type Holder struct {
 	PID     int    `json:"pid"`
 	Op      string `json:"op"` // the operation's name, as handler.Operation spells it
 	Seq     int    `json:"seq"`
+	Ext     string `json:"ext,omitempty"`     // the extension of a multi-config handler; "" for the handler
 	Worker  bool   `json:"worker,omitempty"`  // a detached enable's worker
 	Running bool   `json:"running,omitempty"` // an enable whose work has started
 	// Start and Boot tell the process PID from another that reuses its ID (see Identify and
@@ -41,7 +71,11 @@ func (h Holder) String() string {
 	if h.Worker {
 		kind = "detached worker"
 	}
-	return fmt.Sprintf("%s %s of sequence number %d, pid %d, since %s", kind, h.Op, h.Seq, h.PID, h.Since.Format(time.RFC3339))
+	ext := ""
+	if h.Ext != "" {
+		ext = " of extension " + h.Ext
+	}
+	return fmt.Sprintf("%s %s%s of sequence number %d, pid %d, since %s", kind, h.Op, ext, h.Seq, h.PID, h.Since.Format(time.RFC3339))
 }
 
 // encode returns the record, padded to RecordSize (longer only if it cannot fit, which the
@@ -54,6 +88,10 @@ func (h Holder) encode() []byte {
 	b = jsonw.AppendString(b, h.Op)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendInt(b, int64(h.Seq), 10)
+	if h.Ext != "" {
+		b = append(b, `,"ext":`...)
+		b = jsonw.AppendString(b, h.Ext)
+	}
 	if h.Worker {
 		b = append(b, `,"worker":true`...)
 	}

@@ -17,15 +17,26 @@ import (
 // detached worker to stop: it holds the worker's process ID.
 const StopFileName = ".vmext.stop"
 
-// RequestStop asks the detached worker pid of the handler whose root folder is root to stop.
-// The request replaces the stop file (a symbolic link there included, never followed).
-func RequestStop(root string, pid int) error {
-	return atomicfile.WriteFileNoSync(filepath.Join(root, StopFileName), []byte(strconv.Itoa(pid)), 0o600)
+// StopName returns the name of the stop file of an extension of a multi-config handler,
+// ".vmext.<ext>.stop" (StopFileName for ""): each extension's worker has its own.
+func StopName(ext string) string {
+	if ext == "" {
+		return StopFileName
+	}
+	return ".vmext." + ext + ".stop"
 }
 
-// StopRequested reports whether a stop request names pid, and removes a request it finds.
-func StopRequested(root string, pid int) bool {
-	path := filepath.Join(root, StopFileName)
+// RequestStop asks the detached worker pid of extension ext ("" for a single-config handler)
+// of the handler whose root folder is root to stop. The request replaces the stop file (a
+// symbolic link there included, never followed).
+func RequestStop(root, ext string, pid int) error {
+	return atomicfile.WriteFileNoSync(filepath.Join(root, StopName(ext)), []byte(strconv.Itoa(pid)), 0o600)
+}
+
+// StopRequested reports whether a stop request of extension ext names pid, and removes a
+// request it finds.
+func StopRequested(root, ext string, pid int) bool {
+	path := filepath.Join(root, StopName(ext))
 	b, err := os.ReadFile(path)
 	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(pid) {
 		return false
@@ -34,5 +45,5 @@ func StopRequested(root string, pid int) bool {
 	return true
 }
 
-// ClearStop removes a stop request, left for an earlier worker.
-func ClearStop(root string) { os.Remove(filepath.Join(root, StopFileName)) }
+// ClearStop removes a stop request of extension ext, left for an earlier worker.
+func ClearStop(root, ext string) { os.Remove(filepath.Join(root, StopName(ext))) }

@@ -53,11 +53,11 @@ func TestAcquireRefusesSymlink(t *testing.T) {
 func TestRequestStopReplacesSymlink(t *testing.T) {
 	root := t.TempDir()
 	target := plantLink(t, filepath.Join(root, StopFileName))
-	if err := RequestStop(root, 42); err != nil {
+	if err := RequestStop(root, "", 42); err != nil {
 		t.Fatal(err)
 	}
 	assertUntouched(t, target)
-	if !StopRequested(root, 42) {
+	if !StopRequested(root, "", 42) {
 		t.Fatal("the request is not seen")
 	}
 }

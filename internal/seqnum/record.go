@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/vmext/vmext/internal/atomicfile"
 )
@@ -78,6 +80,78 @@ func (s Store) Migrate(oldRoot string) (bool, error) {
 		return false, err
 	}
 	return true, s.Record(n)
+}
+
+// MigrateAll migrates the records of every extension found in another version's root
+// folder, the single-config mrseq included, into root, and returns the names of those it
+// moved ("" for the single-config record). The agent runs a multi-config handler's update
+// once, naming one extension, and copies only the plain mrseq file: so the update carries
+// every extension's record over, a disabled extension's too, and, for an extension of a
+// multi-config handler, its disabled marker (which tells its next enable that the old
+// version's disable stopped its work). An extension whose record root already has is left
+// as it is. The single-config record is migrated as Migrate does (the record alone).
+func MigrateAll(root, oldRoot string) (moved []string, err error) {
+	if oldRoot == "" || filepath.Clean(oldRoot) == filepath.Clean(root) {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(oldRoot)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var errs []error
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".disabled")
+		if name == "mrseq" {
+			name = ""
+		} else if n, ok := strings.CutSuffix(name, ".mrseq"); ok && ValidExtensionName(n) {
+			name = n
+		} else {
+			continue
+		}
+		if seen[name] || !e.Type().IsRegular() {
+			continue
+		}
+		seen[name] = true
+		s := Store{Root: root, ExtensionName: name}
+		if name == "" {
+			ok, err := s.Migrate(oldRoot)
+			if ok {
+				moved = append(moved, name)
+			}
+			errs = append(errs, err)
+			continue
+		}
+		if _, err := os.Lstat(s.RecordPath()); err == nil {
+			continue
+		}
+		old := Store{Root: oldRoot, ExtensionName: name}
+		n, ok, err := old.Recorded()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ok {
+			if err := s.Record(n); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		if old.Disabled() {
+			if err := s.SetDisabled(true); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		if ok || old.Disabled() {
+			moved = append(moved, name)
+		}
+	}
+	sort.Strings(moved)
+	return moved, errors.Join(errs...)
 }
 
 func readNumber(path string) (int, bool, error) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -190,5 +191,33 @@ func TestDecide(t *testing.T) {
 		if d.Run != tt.run || d.Reason == "" {
 			t.Errorf("%s: Decide = %+v, want run=%v with a reason", tt.name, d, tt.run)
 		}
+	}
+}
+
+// TestMigrateAll: an update of a multi-config handler carries every extension's record and
+// disabled marker, not only one; the single-config record as Migrate does.
+func TestMigrateAll(t *testing.T) {
+	old, cur := t.TempDir(), t.TempDir()
+	Store{Root: old, ExtensionName: "first"}.Record(3)
+	Store{Root: old, ExtensionName: "second"}.Record(5)
+	Store{Root: old, ExtensionName: "second"}.SetDisabled(true)
+	Store{Root: old, ExtensionName: "third"}.Record(1)
+	Store{Root: cur, ExtensionName: "third"}.Record(2) // already there: kept
+	Store{Root: old}.Record(7)
+	os.WriteFile(filepath.Join(old, "notes.mrseq.txt"), nil, 0o600)
+	moved, err := MigrateAll(cur, old)
+	if err != nil || strings.Join(moved, ",") != ",first,second" {
+		t.Fatalf("moved %q, err %v", moved, err)
+	}
+	for ext, want := range map[string]int{"first": 3, "second": 5, "third": 2, "": 7} {
+		if n, ok, _ := (Store{Root: cur, ExtensionName: ext}).Recorded(); !ok || n != want {
+			t.Errorf("%q: %d %v, want %d", ext, n, ok, want)
+		}
+	}
+	if !(Store{Root: cur, ExtensionName: "second"}).Disabled() || (Store{Root: cur, ExtensionName: "first"}).Disabled() {
+		t.Error("the disabled markers did not follow")
+	}
+	if moved, err := MigrateAll(cur, ""); moved != nil || err != nil {
+		t.Fatal("migration from nowhere")
 	}
 }

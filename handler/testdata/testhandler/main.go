@@ -1,9 +1,11 @@
 // Command testhandler is the handler the runtime's end-to-end tests build and run as the agent
 // would. Its public settings steer it: every enable appends a line to "record", "sleep" makes
 // it slow, "fail" makes it return an error, "panic" makes it panic, and "active" counts
-// concurrently running enables (it fails if it ever sees another one). "stderr" writes the
+// concurrently running enables (it fails if it ever sees another one). Its lines name the
+// sequence number and the extension (empty for a single-config handler). "stderr" writes the
 // protected "secret" to standard output and error itself, and "goPanic" makes a goroutine
-// panic with it, which crashes the process.
+// panic with it, which crashes the process. The variables TESTHANDLER_DETACHED=1,
+// TESTHANDLER_POLICY (at-most-once, always) and TESTHANDLER_STOPWAIT set its options.
 package main
 
 import (
@@ -69,7 +71,7 @@ func main() {
 				defer os.Remove(pub.Active)
 			}
 			if pub.Record != "" {
-				appendLine(pub.Record, fmt.Sprintf("start seq=%d pid=%d", x.SeqNum, os.Getpid()))
+				appendLine(pub.Record, fmt.Sprintf("start seq=%d ext=%s pid=%d", x.SeqNum, x.ExtensionName, os.Getpid()))
 			}
 			if pub.Sleep != "" {
 				d, err := time.ParseDuration(pub.Sleep)
@@ -85,14 +87,14 @@ func main() {
 					case <-time.After(d / time.Duration(steps)):
 					case <-ctx.Done():
 						if pub.Record != "" {
-							appendLine(pub.Record, fmt.Sprintf("stopped seq=%d", x.SeqNum))
+							appendLine(pub.Record, fmt.Sprintf("stopped seq=%d ext=%s", x.SeqNum, x.ExtensionName))
 						}
 						return ctx.Err()
 					}
 				}
 			}
 			if pub.Record != "" {
-				appendLine(pub.Record, fmt.Sprintf("enable seq=%d reason=%q", x.SeqNum, x.Reason))
+				appendLine(pub.Record, fmt.Sprintf("enable seq=%d ext=%s reason=%q", x.SeqNum, x.ExtensionName, x.Reason))
 			}
 			if pub.Panic {
 				panic("told to panic")
@@ -111,6 +113,12 @@ func main() {
 		},
 	}
 	h.Detached = os.Getenv("TESTHANDLER_DETACHED") == "1"
+	switch os.Getenv("TESTHANDLER_POLICY") {
+	case "at-most-once":
+		h.Policy = handler.AtMostOnce
+	case "always":
+		h.Policy = handler.Always
+	}
 	if d, err := time.ParseDuration(os.Getenv("TESTHANDLER_STOPWAIT")); err == nil {
 		h.StopWait = d
 	}
