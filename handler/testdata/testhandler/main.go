@@ -1,7 +1,8 @@
 // Command testhandler is the handler the runtime's end-to-end tests build and run as the agent
 // would. Its public settings steer it: every enable appends a line to "record", "sleep" makes
 // it slow, "fail" makes it return an error, "panic" makes it panic, and "active" counts
-// concurrently running enables (it fails if it ever sees another one).
+// concurrently running enables (it fails if it ever sees another one). TESTHANDLER_DETACHED=1
+// makes it detached, TESTHANDLER_POLICY (at-most-once, always) sets its policy.
 package main
 
 import (
@@ -95,6 +96,12 @@ func main() {
 		},
 	}
 	h.Detached = os.Getenv("TESTHANDLER_DETACHED") == "1"
+	switch os.Getenv("TESTHANDLER_POLICY") {
+	case "at-most-once":
+		h.Policy = handler.AtMostOnce
+	case "always":
+		h.Policy = handler.Always
+	}
 	if d, err := time.ParseDuration(os.Getenv("TESTHANDLER_STOPWAIT")); err == nil {
 		h.StopWait = d
 	}
