@@ -320,6 +320,7 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		// for it. The mark comes first and is on disk before the record, so that a kill or
 		// a power failure after the record always leaves the mark that reports the run.
 		if err := r.markRunning(held); err != nil {
+			r.setRunning(held, false)
 			return r.finish(x, &Error{Code: 1, ExitCode: exitFailure, Err: fmt.Errorf("cannot mark the enable of sequence number %d as started, so the work is not run under at-most-once: %w", x.SeqNum, err)}, nil)
 		}
 		if err := r.commitDurably(x, store); err != nil {
