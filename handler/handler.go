@@ -79,7 +79,7 @@ type Handler struct {
 	// the same sequence number while the worker runs leaves it alone; any other operation
 	// (a newer sequence number, disable, update, uninstall) asks it to stop, waits up to
 	// StopWait and then kills it. A worker that dies without a final status is noticed by the
-	// next enable, which runs the work again. The worker is known by its process ID together
+	// next enable, which runs the work again (under AtMostOnce: reports it, see Policy). The worker is known by its process ID together
 	// with its start time (and, on Linux, the boot ID), so a process that reuses a dead
 	// worker's ID is never taken for it: it holds no enable off and is never signalled. On
 	// systems other than Linux and Windows the worker cannot be told apart that way, so an

@@ -150,13 +150,7 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	}
 	defer r.release(held)
 
-	// Temporary status files are left only by a holder of the lock that died mid-write,
-	// and such a holder leaves its record in the lock file.
-	if r.died {
-		if n := atomicfile.RemoveStale(env.StatusFolder, time.Minute); n > 0 {
-			level.Info(r.log).Log("msg", "removed temporary status files of interrupted writes", "count", n)
-		}
-	}
+	r.sweep(env, ext)
 	statusPath := ""
 	if seq >= 0 {
 		statusPath = statusfile.Path(env.StatusFolder, ext, seq)
@@ -217,6 +211,48 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	return code
 }
 
+// sweep removes the temporary files that writes of this handler's status files (and its
+// sequence record) left when their process was killed, with one listing of the status
+// folder. Only a holder of the operation lock writes those files, and this process writes
+// none before it has swept: under the lock, any temporary file of this extension's status
+// files is an orphan, whatever its age. Other temporary files in the folder (another
+// extension's, written under its own lock, should it have one) are removed only when the
+// lock's last holder died and they are older than a minute, which no live write is. The
+// root folder, where the sequence record's write leaves its temporary file, is listed only
+// after a holder died.
+func (r *run) sweep(env Environment, ext string) {
+	mine := func(target string) bool { return isStatusFileOf(target, ext) }
+	age := time.Duration(0)
+	if r.died {
+		age = time.Minute
+	}
+	if n := atomicfile.RemoveTemp(env.StatusFolder, mine, age); n > 0 {
+		level.Info(r.log).Log("msg", "removed temporary status files of interrupted writes", "count", n)
+	}
+	if r.died {
+		record := filepath.Base(seqnum.RecordPath(env.Root(), ext))
+		atomicfile.RemoveTemp(env.Root(), func(target string) bool { return target == record }, 0)
+	}
+}
+
+// isStatusFileOf reports whether name is the name of a status file of extension ext ("" for
+// a single-config handler): <seq>.status or <ext>.<seq>.status.
+func isStatusFileOf(name, ext string) bool {
+	rest, ok := strings.CutSuffix(name, ".status")
+	if ext != "" && ok {
+		rest, ok = strings.CutPrefix(rest, ext+".")
+	}
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range []byte(rest) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // fatal reports a failure that happens before a callback can run.
 func (r *run) fatal(op Operation, exit int, err error) int {
 	level.Error(r.log).Log("msg", string(op)+" failed", "err", err)
@@ -258,26 +294,35 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		x.Reason = "no sequence number: the agent has sent no settings"
 		return r.operation(ctx, x, r.h.Enable, nil)
 	}
-	interrupted := r.interrupted != nil
+	interrupted := r.interrupted
 	r.interrupted = nil // this enable answers for it
 	recorded, hasRecord, err := store.Recorded()
-	if err != nil {
-		level.Warn(r.log).Log("msg", "ignoring the sequence number record", "err", err)
+	unreadable := err != nil
+	if unreadable {
+		level.Warn(r.log).Log("msg", "cannot read the sequence number record", "err", err)
 		hasRecord = false
 	}
 	disabled := store.Disabled()
 	r.known = &seqFacts{recorded: recorded, hasRecord: hasRecord, disabled: disabled}
-	d := seqnum.Decide(seqnum.Facts{
+	facts := seqnum.Facts{
 		Seq:         x.SeqNum,
 		Recorded:    recorded,
 		HasRecord:   hasRecord,
+		Unreadable:  unreadable,
 		Disabled:    disabled,
 		AfterUpdate: x.Agent.AfterUpdate(),
-		Interrupted: interrupted,
+		Interrupted: interrupted != nil,
 		Policy:      r.h.Policy.internal(),
-	})
+	}
+	if interrupted != nil {
+		facts.InterruptedSeq = interrupted.Seq
+	}
+	d := seqnum.Decide(facts)
 	x.Reason = d.Reason
-	level.Info(r.log).Log("msg", "enable decision", "run", d.Run, "reason", d.Reason, "policy", r.h.Policy.internal())
+	level.Info(r.log).Log("msg", "enable decision", "run", d.Run, "fail", d.Fail, "reason", d.Reason, "policy", r.h.Policy.internal())
+	if d.Fail {
+		return r.refuse(x, store, unreadable)
+	}
 	if !d.Run {
 		if r.h.Skipped != nil {
 			if err := r.call(ctx, x, r.h.Skipped); err != nil {
@@ -286,9 +331,20 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 		}
 		return r.skip(x)
 	}
-	r.setRunning(held, true)
 	if r.h.Policy == AtMostOnce {
-		r.commit(x, store)
+		// The point of no return: once the number is recorded, the work never runs again
+		// for it. The mark comes first and is on disk before the record, so that a kill or
+		// a power failure after the record always leaves the mark that reports the run.
+		if err := r.markRunning(held); err != nil {
+			r.setRunning(held, false)
+			return r.finish(x, &Error{Code: 1, ExitCode: exitFailure, Err: fmt.Errorf("cannot mark the enable of sequence number %d as started, so the work is not run under at-most-once: %w", x.SeqNum, err)}, nil)
+		}
+		if err := r.commitDurably(x, store); err != nil {
+			r.setRunning(held, false)
+			return r.finish(x, &Error{Code: 1, ExitCode: exitFailure, Err: fmt.Errorf("cannot record sequence number %d as processed before its work, so the work is not run under at-most-once: %w", x.SeqNum, err)}, nil)
+		}
+	} else {
+		r.setRunning(held, true)
 	}
 	if r.h.Detached {
 		if err := x.Status.Set(status.Transitioning, 0, "Enable in progress: "+x.Reason); err != nil {
@@ -318,6 +374,37 @@ func (r *run) setRunning(held *oplock.Lock, on bool) {
 	held.SetRecord(r.me)
 }
 
+// markRunning marks in the lock record that the enable's work starts, and flushes the
+// record to disk: under AtMostOnce the mark must outlive a power failure that the sequence
+// record it precedes outlives.
+func (r *run) markRunning(held *oplock.Lock) error {
+	r.me.Running = true
+	if err := held.SetRecord(r.me); err != nil {
+		return err
+	}
+	return held.File().Sync()
+}
+
+// refuse ends an enable that must not run its work under AtMostOnce (Decision.Fail): an
+// interrupted run of this number, or a record that cannot be read. When the number's enable
+// has a terminal status, the run it names ended (it was killed after writing it): that
+// status stands and the enable is skipped. Otherwise the enable fails with an error status
+// that says why. An unreadable record is replaced by one of this number, so that the next
+// number runs.
+func (r *run) refuse(x *Context, store seqnum.Store, unreadable bool) int {
+	if unreadable {
+		if err := store.Commit(x.SeqNum); err != nil {
+			level.Warn(r.log).Log("msg", "cannot rewrite the sequence number record", "err", err)
+		}
+	}
+	if existing, err := statusfile.Read(x.Status.path); err == nil && existing.State.Terminal() && existing.Operation == Enable.title() {
+		level.Warn(r.log).Log("msg", "enable skipped; the run of this sequence number ended and its status stands", "why", x.Reason, "state", existing.State)
+		return exitSuccess
+	}
+	r.printf("enable: %s\n", x.Reason)
+	return r.finish(x, &Error{Code: 1, ExitCode: exitFailure, Err: errors.New(x.Reason)}, nil)
+}
+
 // release empties the lock record and releases the lock, unless a detached worker took it
 // over. When an interrupted enable was found and no enable has answered for it since (this
 // is another operation), its record is put back, so that the next enable still runs again.
@@ -342,6 +429,20 @@ type seqFacts struct {
 	recorded  int
 	hasRecord bool
 	disabled  bool
+}
+
+// commitDurably records the sequence number as processed, on disk, before the work of an
+// AtMostOnce enable, and clears the disabled marker.
+func (r *run) commitDurably(x *Context, store seqnum.Store) error {
+	if err := store.Commit(x.SeqNum); err != nil {
+		return err
+	}
+	if k := r.known; k == nil || k.disabled {
+		if err := store.SetDisabled(false); err != nil {
+			level.Warn(r.log).Log("msg", "cannot clear the disabled marker", "err", err)
+		}
+	}
+	return nil
 }
 
 // commit records the sequence number as processed and clears the disabled marker, skipping

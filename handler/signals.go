@@ -14,7 +14,8 @@ import (
 // Watching costs a goroutine that waits for signals in a thread of its own, about a sixth of
 // the whole run of a quick enable (most enables are quick). A process stopped within the
 // delay ends by the signal's default action: its status file is left as it was, and an
-// enable whose work had started is marked interrupted in the lock record and runs again.
+// enable whose work had started is marked interrupted in the lock record and runs again (under
+// AtMostOnce the next enable reports it instead).
 const signalDelay = 50 * time.Millisecond
 
 // stopSignals are the signals that cancel the context Main passes to Run.

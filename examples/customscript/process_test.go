@@ -198,3 +198,35 @@ func TestVmextRun(t *testing.T) {
 		t.Errorf("enable's message %q, want %q", results[1].Status.Message, want)
 	}
 }
+
+// TestKilledHandlerIsNotRunAgain (issue 13, defect 5): a command that kills the handler
+// running it (`kill -9 $PPID`, as a hard reboot would) is not run again by the next
+// enables: the first reports the interrupted run (error, exit code 1), the next ones are
+// skipped and keep that report.
+func TestKilledHandlerIsNotRunAgain(t *testing.T) {
+	vm := newProcessVM(t, nil)
+	runs := filepath.Join(t.TempDir(), "runs")
+	r := firstInstall(t, vm, m{"commandToExecute": "echo run >> " + runs + "; kill -9 $PPID"}, nil)
+	if r.Failed() {
+		t.Fatal(r)
+	}
+	if err := vm.WaitIdle(version, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		r, _ := vm.Reboot()
+		if err := vm.WaitIdle(version, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(runs); string(b) != "run\n" {
+			t.Fatalf("enable %d after the kill: the command ran %d times", i+1, strings.Count(string(b), "run"))
+		}
+		v := handlertest.ReadStatus(statusPath(vm, 0))
+		if v.State != status.Error || !strings.Contains(v.Message, "sequence number 0 was interrupted") {
+			t.Fatalf("enable %d after the kill: status %+v, want the interrupted run reported", i+1, v)
+		}
+		if (i == 0) != (r.ExitCode != 0) {
+			t.Errorf("enable %d after the kill: %s; want exit code 1 for the report, 0 after it", i+1, r)
+		}
+	}
+}

@@ -33,6 +33,16 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	return write(filepath.Dir(path), path, data, perm, true)
 }
 
+// WriteFileDurable is WriteFile followed by a flush of the folder (on Unix; on Windows NTFS
+// journals the rename): once it returns nil the new content survives a power failure. For a
+// record that must be on disk before something that cannot be undone is done.
+func WriteFileDurable(path string, data []byte, perm os.FileMode) error {
+	if err := WriteFile(path, data, perm); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
 // WriteFileNoSync is WriteFile without the flushes to disk: readers still see the old or the
 // new content, never a mix, but after a power failure the file may hold the old content. It
 // is for bookkeeping that is rebuilt or redone after a crash anyway, where a flush would only
@@ -133,6 +143,15 @@ func isTempName(name string) bool {
 // many it removed. A live write's temporary file exists for milliseconds, so any age of a
 // few seconds or more leaves those alone.
 func RemoveStale(dir string, age time.Duration) int {
+	return RemoveTemp(dir, nil, age)
+}
+
+// RemoveTemp removes from dir, with one listing, the temporary files of writes that never
+// finished for which remove(target) is true, target being the base name of the file the
+// write was for (nil: none), and those older than age whatever their target (age 0: none of
+// those). It returns how many it removed. Call it only where no write that remove approves
+// of can be under way (under a lock that every writer of those files holds).
+func RemoveTemp(dir string, remove func(target string) bool, age time.Duration) int {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return 0
@@ -143,7 +162,13 @@ func RemoveStale(dir string, age time.Duration) int {
 		if !e.Type().IsRegular() || !isTempName(e.Name()) {
 			continue
 		}
-		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) && os.Remove(filepath.Join(dir, e.Name())) == nil {
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		target := e.Name()[1 : len(e.Name())-len(".0123456789ab.tmp")]
+		old := age > 0 && info.ModTime().Before(cutoff)
+		if (old || remove != nil && remove(target)) && os.Remove(filepath.Join(dir, e.Name())) == nil {
 			n++
 		}
 	}

@@ -31,3 +31,19 @@ func openNoFollow(path string, flag int, perm os.FileMode) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// syncDir flushes the folder dir to disk, so that a rename in it survives a power failure.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
+	return nil
+}

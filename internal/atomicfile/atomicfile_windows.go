@@ -173,3 +173,8 @@ func openNoFollow(path string, flag int, perm os.FileMode) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// syncDir does nothing on Windows: a folder cannot be flushed (FlushFileBuffers needs a
+// handle opened for writing, which a folder does not give), and NTFS journals the rename
+// itself.
+func syncDir(dir string) error { return nil }

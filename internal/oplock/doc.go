@@ -6,7 +6,7 @@
 // The holder writes its record when it takes the lock and blanks it when it releases the
 // lock. A record found by whoever takes the lock was therefore left by a holder that died; if
 // it is an enable whose work had started (Running), that enable was interrupted and its
-// sequence number is run again. The record has a fixed size (JSON padded with spaces), so
+// sequence number is run again (under at-most-once: reported). The record has a fixed size (JSON padded with spaces), so
 // that it is replaced by one write, with no truncation (see atomicfile.Overwrite).
 //
 // A detached worker's record also identifies the process (Identify): a process ID is reused

@@ -29,10 +29,12 @@ func ExampleDecide() {
 	fmt.Println(seqnum.Decide(seqnum.Facts{Seq: 0}))
 	fmt.Println(seqnum.Decide(seqnum.Facts{Seq: 0, Recorded: 0, HasRecord: true}))
 	fmt.Println(seqnum.Decide(seqnum.Facts{Seq: 0, Recorded: 0, HasRecord: true, Disabled: true}))
+	fmt.Println(seqnum.Decide(seqnum.Facts{Seq: 0, Recorded: 0, HasRecord: true, Interrupted: true, Policy: seqnum.AtMostOnce}))
 	// Output:
-	// {true first enable (sequence number 0)}
-	// {false sequence number 0 already processed}
-	// {true re-enabling after disable}
+	// {true first enable (sequence number 0) false}
+	// {false sequence number 0 already processed false}
+	// {true re-enabling after disable false}
+	// {false the enable of sequence number 0 was interrupted (its process was killed or the machine restarted) and is not run again under at-most-once true}
 }
 
 func ExampleStore() {

@@ -20,10 +20,14 @@ var ErrCorrupt = errors.New("corrupt sequence number record")
 // not kept here: handler.Run keeps it in its operation lock's holder record, which it writes
 // anyway.)
 //
-// Call its methods under the handler's operation lock, as handler.Run does: the record is
-// rewritten in place (an enable then creates no new file, which is what a file costs most),
-// so it must not be read while it is written. A record torn by a power failure reads as
-// corrupt, that is as no record, and the work runs again.
+// Call its methods under the handler's operation lock, as handler.Run does. Record rewrites
+// the record in place (an enable then creates no new file, which is what a file costs most),
+// so it must not be read while it is written; a kill at any point of it leaves the old number
+// or the new one, never a third, but after a power failure the record may hold the old
+// number, or be torn (which reads as corrupt). That is what at-least-once needs: the work
+// runs again. Commit replaces the record and flushes it and its folder to disk, so that it
+// holds the old number or the new one through a kill, a power failure and a full disk: what
+// at-most-once needs before its work starts.
 type Store struct {
 	Root          string // the handler's root folder (where HandlerEnvironment.json is)
 	ExtensionName string // "" for a single-config handler
@@ -41,14 +45,52 @@ func (s Store) Recorded() (n int, ok bool, err error) {
 }
 
 // Record writes n as the last processed sequence number, as plain decimal text without a
-// newline (what other SDKs and the agent's own tooling expect). An unchanged record is not
-// rewritten. A record that is a symbolic link is not written through (atomicfile.ErrSymlink).
+// newline (what other SDKs and the agent's own tooling expect), in place and without a flush
+// to disk. An unchanged record is not rewritten. A record that is a symbolic link is not
+// written through (atomicfile.ErrSymlink).
+//
+// A shorter number is written padded with spaces to the old length before the rest is cut
+// off, so that a kill between the two leaves a record that reads as n ("7 " rather than the
+// "75" that writing "7" over "45" would leave).
 func (s Store) Record(n int) error {
 	want := strconv.Itoa(n)
-	if cur, err := os.ReadFile(s.RecordPath()); err == nil && string(cur) == want {
+	f, err := atomicfile.OpenNoFollow(s.RecordPath(), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var buf [64]byte
+	m, _ := f.ReadAt(buf[:], 0)
+	cur := buf[:m]
+	if string(cur) == want {
 		return nil
 	}
-	return atomicfile.OverwritePath(s.RecordPath(), []byte(want), 0o600)
+	err = atomicfile.Overwrite(f, padded(want, len(cur)))
+	if err == nil && len(cur) > len(want) {
+		err = f.Truncate(int64(len(want)))
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// padded returns num followed by spaces up to length n.
+func padded(num string, n int) []byte {
+	b := []byte(num)
+	for len(b) < n {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// Commit writes n as the last processed sequence number, as Record does, but durably: the
+// record is replaced (a new file renamed over it; a symbolic link at its path is replaced,
+// never written through) and flushed to disk with its folder before Commit returns. A kill,
+// a power failure or a full disk at any point leaves the old record (or none) or the new
+// one; when Commit fails (a full disk, say), the record is as it was.
+func (s Store) Commit(n int) error {
+	return atomicfile.WriteFileDurable(s.RecordPath(), []byte(strconv.Itoa(n)), 0o600)
 }
 
 // Disabled reports whether a disable succeeded after the last enable.
@@ -79,7 +121,7 @@ func (s Store) Migrate(oldRoot string) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	return true, s.Record(n)
+	return true, s.Commit(n)
 }
 
 // MigrateAll migrates the records of every extension found in another version's root

@@ -183,12 +183,14 @@ func TestDecide(t *testing.T) {
 		{"at most once, same seq", Facts{Seq: 1, Recorded: 1, HasRecord: true, Policy: AtMostOnce}, false},
 		{"at most once, after disable", Facts{Seq: 1, Recorded: 1, HasRecord: true, Disabled: true, Policy: AtMostOnce}, false},
 		{"at most once, after update", Facts{Seq: 1, Recorded: 1, HasRecord: true, AfterUpdate: true, Policy: AtMostOnce}, false},
-		{"at most once, interrupted", Facts{Seq: 1, Recorded: 1, HasRecord: true, Interrupted: true, Policy: AtMostOnce}, true},
+		{"at most once, interrupted before the record", Facts{Seq: 1, Recorded: 0, HasRecord: true, Interrupted: true, InterruptedSeq: 1, Policy: AtMostOnce}, true},
+		{"at most once, interrupted before the first record", Facts{Seq: 1, Interrupted: true, InterruptedSeq: 1, Policy: AtMostOnce}, true},
+		{"at most once, another number interrupted", Facts{Seq: 2, Recorded: 1, HasRecord: true, Interrupted: true, InterruptedSeq: 1, Policy: AtMostOnce}, true},
 		{"at most once, new seq", Facts{Seq: 2, Recorded: 1, HasRecord: true, Policy: AtMostOnce}, true},
 	}
 	for _, tt := range tests {
 		d := Decide(tt.f)
-		if d.Run != tt.run || d.Reason == "" {
+		if d.Run != tt.run || d.Fail || d.Reason == "" {
 			t.Errorf("%s: Decide = %+v, want run=%v with a reason", tt.name, d, tt.run)
 		}
 	}
@@ -219,5 +221,64 @@ func TestMigrateAll(t *testing.T) {
 	}
 	if moved, err := MigrateAll(cur, ""); moved != nil || err != nil {
 		t.Fatal("migration from nowhere")
+	}
+}
+
+// TestDecideAtMostOnceReports (issue 13, defect 5): under AtMostOnce an interrupted run of
+// the current number that was recorded, and a record that cannot be read, are reported
+// (Fail), never run again; under the other policies they run.
+func TestDecideAtMostOnceReports(t *testing.T) {
+	interrupted := Facts{Seq: 4, Recorded: 4, HasRecord: true, Interrupted: true, InterruptedSeq: 4}
+	unreadable := Facts{Seq: 4, Unreadable: true}
+	for _, f := range []Facts{interrupted, unreadable} {
+		f.Policy = AtMostOnce
+		if d := Decide(f); d.Run || !d.Fail || !strings.Contains(d.Reason, "at-most-once") || !strings.Contains(d.Reason, "4") {
+			t.Errorf("Decide(%+v) = %+v, want a failure that names the number and the policy", f, d)
+		}
+		for _, p := range []Policy{AtLeastOnce, Always} {
+			f.Policy = p
+			if d := Decide(f); !d.Run || d.Fail {
+				t.Errorf("Decide(%+v) = %+v, want a run", f, d)
+			}
+		}
+	}
+}
+
+// TestCommitReplaces (issue 13, defect 5): Commit never writes over the old record in place
+// (a kill or a full disk half-way would leave a torn or empty record): a hard link to the old
+// record keeps the old number, and the record holds the new one.
+func TestCommitReplaces(t *testing.T) {
+	s := Store{Root: t.TempDir()}
+	if err := s.Commit(12); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(t.TempDir(), "old")
+	if err := os.Link(s.RecordPath(), old); err != nil {
+		t.Skip("no hard links here:", err)
+	}
+	if err := s.Commit(9); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(old); string(b) != "12" {
+		t.Errorf("the old record was written over in place: it holds %q", b)
+	}
+	if n, ok, err := s.Recorded(); n != 9 || !ok || err != nil {
+		t.Errorf("Recorded() = %d, %v, %v after Commit(9)", n, ok, err)
+	}
+	entries, _ := os.ReadDir(s.Root)
+	if len(entries) != 1 {
+		t.Errorf("the root holds %d entries, want only the record", len(entries))
+	}
+}
+
+// TestRecordShorterNumberNeverTorn (issue 13, defect 5): writing a shorter number in place
+// first writes it padded to the old length, which reads as the new number: a kill before the
+// cut leaves it, not a third number ("75" from "7" over "45").
+func TestRecordShorterNumberNeverTorn(t *testing.T) {
+	for _, c := range []struct{ n, old int }{{7, 45}, {9, 1000}, {0, 12}} {
+		b := padded(strconv.Itoa(c.n), len(strconv.Itoa(c.old)))
+		if got, err := Parse(string(b)); err != nil || got != c.n || len(b) != len(strconv.Itoa(c.old)) {
+			t.Errorf("%d over %d: the first write %q reads as %d (%v)", c.n, c.old, b, got, err)
+		}
 	}
 }
