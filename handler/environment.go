@@ -3,15 +3,16 @@ package handler
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/vmext/vmext/internal/agentenv"
-	"github.com/vmext/vmext/internal/jsonr"
 	"github.com/vmext/vmext/internal/retry"
 )
 
@@ -45,78 +46,57 @@ type Environment struct {
 // folder of every command and the place whose mrseq file the agent carries across updates.
 func (e Environment) Root() string { return filepath.Dir(e.path) }
 
-// parseEnvironment parses the content of HandlerEnvironment.json. A UTF-8 BOM is accepted,
-// version may be a number or a string, and eventsFolder falls back to eventsFolder_preview.
-// Keys match in any letter case, as encoding/json matches them, and a key given twice takes
-// its last value. (It reads the file with internal/jsonr rather than encoding/json: a cold
-// process pays encoding/json's reflection on every run; a test holds the two equal.)
+// environmentElement is the one element of HandlerEnvironment.json's top-level array.
+type environmentElement struct {
+	Name               string              `json:"name"`
+	Version            json.RawMessage     `json:"version"`
+	HandlerEnvironment *environmentFolders `json:"handlerEnvironment"`
+}
+
+type environmentFolders struct {
+	LogFolder           string `json:"logFolder"`
+	ConfigFolder        string `json:"configFolder"`
+	StatusFolder        string `json:"statusFolder"`
+	HeartbeatFile       string `json:"heartbeatFile"`
+	EventsFolder        string `json:"eventsFolder"`
+	EventsFolderPreview string `json:"eventsFolder_preview"`
+}
+
+// parseEnvironment parses the content of HandlerEnvironment.json with encoding/json. A UTF-8
+// BOM is accepted, version may be a number or a string, eventsFolder falls back to
+// eventsFolder_preview, and null reads as an array of none. Keys match in any letter case and
+// a key given twice follows encoding/json: a string takes its last value, and an object given
+// twice is merged member by member, the later members winning. (The agent writes no key
+// twice.)
 func parseEnvironment(data []byte) (Environment, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return Environment{}, errors.New("file is empty")
 	}
-	doc, err := jsonr.Parse(data)
-	if err != nil {
-		return Environment{}, fmt.Errorf("not valid JSON: %v", err)
+	var file []environmentElement
+	if err := json.Unmarshal(data, &file); err != nil {
+		return Environment{}, environmentProblem(err)
 	}
-	switch doc.Kind() {
-	case jsonr.Array, jsonr.Null: // null reads as an array of none
-	default:
-		return Environment{}, fmt.Errorf("top level is a JSON %s, want an array with one element", doc.Kind())
-	}
-	if n := len(doc.Elems()); n != 1 {
+	if n := len(file); n != 1 {
 		return Environment{}, fmt.Errorf("array has %d elements, want exactly one", n)
 	}
-	var env Environment
-	var version, he jsonr.Value
-	var preview string
-	f := fields{}
-	switch el := doc.Elems()[0]; el.Kind() {
-	case jsonr.Null:
-	case jsonr.Object:
-		for _, m := range el.Members() {
-			switch {
-			case strings.EqualFold(m.Key, "name"):
-				f.str(&env.Name, "name", m.Value)
-			case strings.EqualFold(m.Key, "version"):
-				version = m.Value
-			case strings.EqualFold(m.Key, "handlerEnvironment"):
-				switch m.Value.Kind() {
-				case jsonr.Null, jsonr.Object:
-					he = m.Value
-				default:
-					f.wrong("handlerEnvironment", m.Value, "an object")
-				}
-			}
-		}
-	default:
-		f.wrong("the array's element", el, "an object")
-	}
-	folders := []struct {
-		key string
-		to  *string
-	}{
-		{"logFolder", &env.LogFolder}, {"configFolder", &env.ConfigFolder}, {"statusFolder", &env.StatusFolder},
-		{"heartbeatFile", &env.HeartbeatFile}, {"eventsFolder", &env.EventsFolder}, {"eventsFolder_preview", &preview},
-	}
-	for _, m := range he.Members() {
-		for _, d := range folders {
-			if strings.EqualFold(m.Key, d.key) {
-				f.str(d.to, "handlerEnvironment."+d.key, m.Value)
-				break
-			}
-		}
-	}
-	if f.err != nil {
-		return Environment{}, f.err
-	}
-	if he.Kind() != jsonr.Object {
+	he := file[0].HandlerEnvironment
+	if he == nil {
 		return Environment{}, errors.New("handlerEnvironment is missing")
 	}
-	if env.version, err = versionString(version); err != nil {
+	version, err := versionString(file[0].Version)
+	if err != nil {
 		return Environment{}, err
 	}
-	env.EventsFolder = cmp.Or(env.EventsFolder, preview)
+	env := Environment{
+		Name:          file[0].Name,
+		LogFolder:     he.LogFolder,
+		ConfigFolder:  he.ConfigFolder,
+		StatusFolder:  he.StatusFolder,
+		HeartbeatFile: he.HeartbeatFile,
+		EventsFolder:  cmp.Or(he.EventsFolder, he.EventsFolderPreview),
+		version:       version,
+	}
 	for _, req := range []struct{ name, value string }{
 		{"logFolder", env.LogFolder}, {"configFolder", env.ConfigFolder}, {"statusFolder", env.StatusFolder},
 	} {
@@ -127,37 +107,34 @@ func parseEnvironment(data []byte) (Environment, error) {
 	return env, nil
 }
 
-// fields decodes string members and keeps the first type problem, in document order.
-type fields struct{ err error }
-
-// str sets *to from a string value; null leaves it as it is, as encoding/json does.
-func (f *fields) str(to *string, name string, v jsonr.Value) {
-	switch v.Kind() {
-	case jsonr.String:
-		*to, _ = v.Str()
-	case jsonr.Null:
-	default:
-		f.wrong("field "+name, v, "a string")
+// environmentProblem describes an error of json.Unmarshal into []environmentElement.
+func environmentProblem(err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("not valid JSON: %v", err)
 	}
-}
-
-func (f *fields) wrong(what string, v jsonr.Value, want string) {
-	if f.err == nil {
-		f.err = fmt.Errorf("%s is a JSON %s, want %s", what, v.Kind(), want)
+	switch {
+	case te.Field == "" && te.Type.Kind() == reflect.Slice:
+		return fmt.Errorf("top level is a JSON %s, want an array with one element", te.Value)
+	case te.Field == "":
+		return fmt.Errorf("the array's element is a JSON %s, want an object", te.Value)
+	case te.Type.Kind() == reflect.Struct:
+		return fmt.Errorf("%s is a JSON %s, want an object", te.Field, te.Value)
 	}
+	return fmt.Errorf("field %s is a JSON %s, want a string", te.Field, te.Value)
 }
 
 // versionString is the schema version: a string, or a number as written; "" when absent.
-func versionString(v jsonr.Value) (string, error) {
-	switch v.Kind() {
-	case jsonr.Null:
+func versionString(raw json.RawMessage) (string, error) {
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
 		return "", nil
-	case jsonr.String:
-		s, _ := v.Str()
-		return s, nil
-	case jsonr.Number:
-		n, _ := v.Number()
-		return n, nil
+	case raw[0] == '"':
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	case raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9': // a number: raw is its literal
+		return string(raw), nil
 	}
 	return "", errors.New("version is neither a number nor a string")
 }

@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/crypto"
-	"github.com/vmext/vmext/internal/jsonr"
 	"github.com/vmext/vmext/internal/retry"
 	"github.com/vmext/vmext/internal/seam"
 )
@@ -111,64 +110,72 @@ func Load(ctx context.Context, path string, opts Options) (*Settings, error) {
 	return s, err
 }
 
+// file is the settings file as the agent writes it.
+type file struct {
+	RuntimeSettings *[]runtimeSettings `json:"runtimeSettings"`
+}
+
+type runtimeSettings struct {
+	HandlerSettings *handlerSettings `json:"handlerSettings"`
+}
+
+type handlerSettings struct {
+	PublicSettings    json.RawMessage `json:"publicSettings"`
+	ProtectedSettings string          `json:"protectedSettings"`
+	Thumbprint        string          `json:"protectedSettingsCertThumbprint"`
+}
+
 // Parse parses the content of a settings file. Empty content (or only white space) is a
-// handler without settings. Keys match in any letter case, as encoding/json matches them, and
-// a key given twice takes its last value.
+// handler without settings. Keys match in any letter case and a key given twice follows
+// encoding/json: a string takes its last value, and an object (or runtimeSettings) given
+// twice is merged member by member, the later members winning. (The agent writes no key
+// twice.)
 func Parse(data []byte, opts Options) (*Settings, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	s := &Settings{opts: opts}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return s, nil
 	}
-	doc, err := jsonr.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%w: not valid JSON: %v", ErrMalformed, err)
+	var f file
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrMalformed, fileProblem(err))
 	}
-	if k := doc.Kind(); k != jsonr.Object && k != jsonr.Null {
-		return nil, fmt.Errorf("%w: the file is a JSON %s, want an object with runtimeSettings", ErrMalformed, k)
-	}
-	rs, _ := doc.Get("runtimeSettings")
-	switch rs.Kind() {
-	case jsonr.Null:
+	switch {
+	case f.RuntimeSettings == nil:
 		return nil, fmt.Errorf("%w: no runtimeSettings array", ErrMalformed)
-	case jsonr.Array:
-	default:
-		return nil, fmt.Errorf("%w: runtimeSettings is a JSON %s, want an array", ErrMalformed, rs.Kind())
-	}
-	switch n := len(rs.Elems()); {
-	case n == 0:
+	case len(*f.RuntimeSettings) == 0:
 		return nil, fmt.Errorf("%w: runtimeSettings is empty", ErrMalformed)
-	case n > 1:
-		return nil, fmt.Errorf("%w: runtimeSettings has %d elements; the agent writes exactly one", ErrMalformed, n)
+	case len(*f.RuntimeSettings) > 1:
+		return nil, fmt.Errorf("%w: runtimeSettings has %d elements; the agent writes exactly one", ErrMalformed, len(*f.RuntimeSettings))
 	}
-	el := rs.Elems()[0]
-	if k := el.Kind(); k != jsonr.Object && k != jsonr.Null {
-		return nil, fmt.Errorf("%w: runtimeSettings[0] is a JSON %s, want an object", ErrMalformed, k)
-	}
-	hs, _ := el.Get("handlerSettings")
-	switch hs.Kind() {
-	case jsonr.Null:
+	hs := (*f.RuntimeSettings)[0].HandlerSettings
+	if hs == nil {
 		return nil, fmt.Errorf("%w: runtimeSettings[0] has no handlerSettings", ErrMalformed)
-	case jsonr.Object:
-	default:
-		return nil, fmt.Errorf("%w: handlerSettings is a JSON %s, want an object", ErrMalformed, hs.Kind())
 	}
-	if pub, _ := hs.Get("publicSettings"); pub.Kind() != jsonr.Null {
-		s.Public = unwrapString(pub)
+	if len(hs.PublicSettings) > 0 && string(hs.PublicSettings) != "null" {
+		s.Public = unwrapString(hs.PublicSettings)
 	}
-	for _, f := range []struct {
-		key string
-		to  *string
-	}{{"protectedSettings", &s.protected}, {"protectedSettingsCertThumbprint", &s.thumbprint}} {
-		switch v, _ := hs.Get(f.key); v.Kind() {
-		case jsonr.String:
-			*f.to, _ = v.Str()
-		case jsonr.Null:
-		default:
-			return nil, fmt.Errorf("%w: %s is not a string", ErrMalformed, f.key)
-		}
-	}
+	s.protected, s.thumbprint = hs.ProtectedSettings, hs.Thumbprint
 	return s, nil
+}
+
+// fileProblem describes an error of json.Unmarshal into a file.
+func fileProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return "not valid JSON: " + jsonProblem(err)
+	}
+	switch te.Type {
+	case reflect.TypeFor[file]():
+		return fmt.Sprintf("the file is a JSON %s, want an object with runtimeSettings", te.Value)
+	case reflect.TypeFor[[]runtimeSettings]():
+		return fmt.Sprintf("runtimeSettings is a JSON %s, want an array", te.Value)
+	case reflect.TypeFor[runtimeSettings]():
+		return fmt.Sprintf("runtimeSettings[0] is a JSON %s, want an object", te.Value)
+	case reflect.TypeFor[handlerSettings]():
+		return fmt.Sprintf("handlerSettings is a JSON %s, want an object", te.Value)
+	}
+	return te.Field[strings.LastIndexByte(te.Field, '.')+1:] + " is not a string"
 }
 
 // HasProtected reports whether the settings carry protected settings.
@@ -371,16 +378,16 @@ func describe(goType string) string {
 }
 
 // unwrapString returns the object inside a JSON string that holds one (how publicSettings can
-// arrive on the agent's Fast Track path), else the value's JSON text (a copy: the settings
-// outlive the file's bytes).
-func unwrapString(v jsonr.Value) json.RawMessage {
-	if inner, ok := v.Str(); ok {
-		t := bytes.TrimSpace([]byte(inner))
-		if len(t) > 0 && t[0] == '{' && json.Valid(t) {
-			return t
-		}
+// arrive on the agent's Fast Track path), else raw.
+func unwrapString(raw json.RawMessage) json.RawMessage {
+	var inner string
+	if raw[0] != '"' || json.Unmarshal(raw, &inner) != nil {
+		return raw
 	}
-	return bytes.Clone(v.Raw())
+	if t := bytes.TrimSpace([]byte(inner)); len(t) > 0 && t[0] == '{' && json.Valid(t) {
+		return t
+	}
+	return raw
 }
 
 func walkStrings(v any, f func(string)) {
