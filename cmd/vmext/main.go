@@ -7,6 +7,7 @@
 //	vmext encrypt --cert FILE [flags]  encrypt protected settings (stdin) for a settings file
 //	vmext check-status FILE            what the agent would report for a status file
 //	vmext lint [PACKAGE_DIR]           check a handler's manifest and package
+//	vmext package [flags] PACKAGE_DIR  build the zips Azure takes, one per OS
 //	vmext version                      print the version
 //
 // PACKAGE is a handler package folder (HandlerManifest.json at its root) or a Go main
@@ -32,6 +33,7 @@ Usage:
   vmext encrypt --cert FILE [flags]  encrypt protected settings (stdin) for a settings file
   vmext check-status FILE            say what the agent would report for a status file
   vmext lint [PACKAGE_DIR]           check a handler's manifest and package
+  vmext package [flags] PACKAGE_DIR  build the zips Azure takes, one per OS
   vmext version                      print the version
 
 Run "vmext COMMAND -h" for a command's flags.
@@ -59,6 +61,8 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = checkStatusCmd(args[1:], stdout, stderr)
 	case "lint":
 		err = lintCmd(args[1:], stdout, stderr)
+	case "package":
+		err = packageCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "vmext", version())
 		return 0
