@@ -121,3 +121,22 @@ func TestLintExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestLintZip: a zip is extracted and linted as its folder would be.
+func TestLintZip(t *testing.T) {
+	good := writePackage(t, hm(""), map[string]string{"bin/h": elf})
+	bad := writePackage(t, hm(""), map[string]string{"bin/x": elf})
+	zips := t.TempDir()
+	for name, dir := range map[string]string{"good.zip": good, "bad.zip": bad} {
+		if _, _, err := writeZip(filepath.Join(zips, name), dir, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, errs := runVmext(t, "", "lint", filepath.Join(zips, "good.zip")); code != 0 || strings.TrimSpace(out) != "ok" {
+		t.Errorf("good.zip: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs := runVmext(t, "", "lint", filepath.Join(zips, "bad.zip"))
+	if code != 1 || !strings.Contains(out, "error: handlerManifest.disableCommand bin/h: the command's file is not in the package") {
+		t.Errorf("bad.zip: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -6,7 +6,7 @@
 //	vmext run [flags] PACKAGE          run a handler's operations as the agent would
 //	vmext encrypt --cert FILE [flags]  encrypt protected settings (stdin) for a settings file
 //	vmext check-status FILE            what the agent would report for a status file
-//	vmext lint [PACKAGE_DIR]           check a handler's manifest and package
+//	vmext lint [PACKAGE_DIR|ZIP]       check a handler's manifest and package
 //	vmext package [flags] PACKAGE_DIR  build the zips Azure takes, one per OS
 //	vmext version                      print the version
 //
@@ -32,7 +32,7 @@ Usage:
   vmext run [flags] PACKAGE          run a handler's operations as the agent would
   vmext encrypt --cert FILE [flags]  encrypt protected settings (stdin) for a settings file
   vmext check-status FILE            say what the agent would report for a status file
-  vmext lint [PACKAGE_DIR]           check a handler's manifest and package
+  vmext lint [PACKAGE_DIR|ZIP]       check a handler's manifest and package
   vmext package [flags] PACKAGE_DIR  build the zips Azure takes, one per OS
   vmext version                      print the version
 

@@ -64,6 +64,9 @@ func TestPackageRunsExtracted(t *testing.T) {
 	if len(zips) != 1 {
 		t.Fatalf("want one zip:\n%s", out)
 	}
+	if code, lint, errs := runVmext(t, "", "lint", zips[0][1]); code != 0 || strings.TrimSpace(lint) != "ok" {
+		t.Errorf("vmext lint on the zip: exit %d\n%s%s", code, lint, errs)
+	}
 	dir := filepath.Join(t.TempDir(), "QuickStart-1.0.0")
 	py := exec.Command("python3", "-c", "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", zips[0][1], dir)
 	if b, err := py.CombinedOutput(); err != nil {
