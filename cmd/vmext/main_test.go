@@ -260,3 +260,34 @@ func TestRunMultiConfig(t *testing.T) {
 		t.Errorf("a single-config package with --extensions: exit %d, %s", code, errs)
 	}
 }
+
+// TestRunVerdictFromStatus: a detached enable exits 0 and its worker reports an error; the
+// header says what the agent concludes (error code 1), and vmext run exits 1.
+func TestRunVerdictFromStatus(t *testing.T) {
+	t.Setenv("HELLO_DETACHED", "1")
+	code, out, errs := runVmext(t, "", "run", "--public", `{"message": "fail"}`, "./testdata/hello")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "== enable 1.0.0 FAILED  error code 1  exit 0") {
+		t.Fatalf("the header does not say the agent's verdict:\n%s", out)
+	}
+	if !strings.Contains(out, "== install 1.0.0 ok  success code 0  exit 0") {
+		t.Fatalf("install header:\n%s", out)
+	}
+}
+
+// TestRunFailedInstallStops: as the agent, a failed install ends the run; enable never runs.
+func TestRunFailedInstallStops(t *testing.T) {
+	t.Setenv("HELLO_FAIL_INSTALL", "1")
+	code, out, errs := runVmext(t, "", "run", "--ops", "install,enable,disable", "./testdata/hello")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "== install 1.0.0 FAILED  error code 1007  exit 1") || strings.Contains(out, "== enable") || strings.Contains(out, "== disable") {
+		t.Fatalf("output:\n%s", out)
+	}
+	if !strings.Contains(out, "the agent stops here") {
+		t.Fatalf("no word on stopping:\n%s", out)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/status"
 )
@@ -50,11 +51,13 @@ func (p *printer) result(r handlertest.Result) {
 	if r.Command.Extension != "" {
 		head += " " + r.Command.Extension
 	}
+	c := conclude(r)
 	outcome := p.paint("32", "ok")
-	if r.Failed() {
+	if c.failed {
 		outcome = p.paint("31", "FAILED")
 	}
-	fmt.Fprintf(p.w, "%s %s  exit %d  %s\n", p.paint("1", "== "+head), outcome, r.ExitCode, r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(p.w, "%s %s  %s code %d  exit %d  %s\n", p.paint("1", "== "+head), outcome,
+		p.stateColor(status.State(c.state)), c.code, r.ExitCode, r.Duration.Round(time.Millisecond))
 	fmt.Fprintf(p.w, "  command:  %s\n", r.CommandLine)
 	if r.Worker >= time.Millisecond {
 		fmt.Fprintf(p.w, "  worker:   a detached worker ran %s more\n", r.Worker.Round(time.Millisecond))
@@ -167,4 +170,38 @@ func printJSON(w io.Writer, results []handlertest.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// conclusion is what the agent concludes from an operation: its exit and, when the command
+// succeeded, the status file it left for the sequence number.
+type conclusion struct {
+	failed bool
+	state  string // the reported state: success, error, transitioning, warning
+	code   int
+}
+
+func conclude(r handlertest.Result) conclusion {
+	v := r.Status
+	switch {
+	case r.Err != nil:
+		return conclusion{true, "error", r.AgentCode}
+	case r.TimedOut:
+		return conclusion{true, "error", r.AgentCode}
+	case r.ExitCode != 0:
+		return conclusion{true, "error", r.AgentCode}
+	case r.Command.Seq < 0:
+		return conclusion{false, "success", 0}
+	case v.Crash:
+		return conclusion{true, "error", v.Code}
+	case v.Invalid:
+		return conclusion{true, "error", v.Code}
+	case !v.Present:
+		// No status file: the agent reports the command's success (install, disable,
+		// uninstall, update) or, for enable, transitioning.
+		if r.Command.Op == handler.Enable {
+			return conclusion{false, string(v.State), v.Code}
+		}
+		return conclusion{false, "success", 0}
+	}
+	return conclusion{v.State == status.Error, string(v.State), v.Code}
 }

@@ -116,6 +116,16 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	var results []handlertest.Result
 	var scenarioErr error
+	p := newPrinter(stdout)
+	// emit records a result and, for people, prints it as soon as its operation ends.
+	emit := func(rs ...handlertest.Result) {
+		results = append(results, rs...)
+		if !f.asJSON {
+			for _, r := range rs {
+				p.result(r)
+			}
+		}
+	}
 	if f.upgradeFrom != "" {
 		oldPkg, err := preparePackage(f.upgradeFrom, filepath.Join(work, "build", "old"))
 		if err != nil {
@@ -132,14 +142,18 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			for _, e := range exts {
 				goal[e] = handlertest.Extension{Public: public, Protected: protected}
 			}
-			results, scenarioErr = vm.EnableExtensions("0.0.1", goal)
+			first, err := vm.EnableExtensions("0.0.1", goal)
+			emit(first...)
+			scenarioErr = err
 		} else {
-			results, scenarioErr = vm.FirstInstall("0.0.1", public, protected)
+			first, err := vm.FirstInstall("0.0.1", public, protected)
+			emit(first...)
+			scenarioErr = err
 		}
 		if scenarioErr == nil {
-			var more []handlertest.Result
-			more, scenarioErr = vm.Upgrade(f.version)
-			results = append(results, more...)
+			more, err := vm.Upgrade(f.version)
+			emit(more...)
+			scenarioErr = err
 		}
 	} else {
 		if err := vm.AddPackage(f.version, newPkg.dir); err != nil {
@@ -156,6 +170,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
+	ops:
 		for _, op := range ops {
 			// The agent runs enable and disable for each extension, the others once for the
 			// handler, naming one extension.
@@ -163,7 +178,16 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 				if i > 0 && op != handler.Enable && op != handler.Disable {
 					break
 				}
-				results = append(results, vm.Run(handlertest.Command{Version: f.version, Op: op, Seq: f.seq, Extension: e}))
+				r := vm.Run(handlertest.Command{Version: f.version, Op: op, Seq: f.seq, Extension: e})
+				emit(r)
+				// The agent stops at a failed install: the handler is not installed, so
+				// nothing else of this goal state runs.
+				if op == handler.Install && conclude(r).failed {
+					if !f.asJSON {
+						fmt.Fprintln(stdout, "vmext run: the install failed: the agent stops here (the later operations do not run)")
+					}
+					break ops
+				}
 			}
 		}
 	}
@@ -171,17 +195,12 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		if err := printJSON(stdout, results); err != nil {
 			return err
 		}
-	} else {
-		p := newPrinter(stdout)
-		for _, r := range results {
-			p.result(r)
-		}
 	}
 	if scenarioErr != nil && !errors.Is(scenarioErr, handlertest.ErrStopped) {
 		return scenarioErr
 	}
 	for _, r := range results {
-		if r.Failed() {
+		if conclude(r).failed {
 			return errFailed
 		}
 	}

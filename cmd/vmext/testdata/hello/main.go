@@ -1,5 +1,6 @@
 // Command hello is a handler for the vmext command's tests: it prints each operation and
-// its settings' message, and fails enable when the message is "fail".
+// its settings' message, and fails enable when the message is "fail" (install when
+// HELLO_FAIL_INSTALL=1).
 package main
 
 import (
@@ -18,7 +19,13 @@ func main() {
 		return nil
 	}
 	h := &handler.Handler{
-		Install: say, Disable: say, Update: say, Uninstall: say,
+		Install: func(ctx context.Context, x *handler.Context) error {
+			if os.Getenv("HELLO_FAIL_INSTALL") == "1" {
+				return errors.New("install told to fail")
+			}
+			return say(ctx, x)
+		},
+		Disable: say, Update: say, Uninstall: say,
 		Enable: func(ctx context.Context, x *handler.Context) error {
 			var pub struct {
 				Message string `json:"message"`
