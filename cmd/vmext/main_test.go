@@ -291,3 +291,87 @@ func TestRunFailedInstallStops(t *testing.T) {
 		t.Fatalf("no word on stopping:\n%s", out)
 	}
 }
+
+// TestRunArgumentMistakes: each mistake is named on one line of stderr, with exit 2 and
+// nothing run.
+func TestRunArgumentMistakes(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no package", []string{"run"}, "vmext run: no PACKAGE: name a handler's Go main package or package folder"},
+		{"no package, flags only", []string{"run", "--public", "{}"}, "vmext run: no PACKAGE"},
+		{"two packages", []string{"run", "./testdata/hello", "./testdata/hello"}, "vmext run: one PACKAGE, not 2"},
+		{"unknown flag after the package", []string{"run", "./testdata/hello", "--frob"}, "vmext run: flag provided but not defined: -frob (vmext run -h lists the flags)"},
+		{"unknown flag before the package", []string{"run", "-x", "./testdata/hello"}, "vmext run: flag provided but not defined: -x"},
+		{"flag without its value", []string{"run", "./testdata/hello", "--public"}, "vmext run: flag needs an argument: -public"},
+		{"bad number", []string{"run", "--seq", "one", "./testdata/hello"}, `vmext run: invalid value "one" for flag -seq`},
+		{"not a main package", []string{"run", "../../handler/handlertest"}, "vmext run: ../../handler/handlertest is package handlertest, not a main package"},
+		{"not a folder", []string{"run", "./main.go"}, "vmext run: ./main.go: not a folder"},
+		{"name without a type", []string{"run", "--name", "foo", "./testdata/hello"}, `vmext run: --name "foo": want <Publisher>.<Type>`},
+		{"name with a space", []string{"run", "./testdata/hello", "--name", "Contoso.My Handler"}, `vmext run: --name "Contoso.My Handler": want <Publisher>.<Type>`},
+		{"protected an array", []string{"run", "--protected", "[1,2]", "./testdata/hello"}, "vmext run: --protected: settings must be a JSON object ({...}) or null, not a JSON array"},
+		{"public a string", []string{"run", "./testdata/hello", "--public", `"hi"`}, "vmext run: --public: settings must be a JSON object ({...}) or null, not a JSON string"},
+		{"public a number", []string{"run", "./testdata/hello", "--public", "3"}, "vmext run: --public: settings must be a JSON object ({...}) or null, not a number"},
+		{"public not JSON", []string{"run", "./testdata/hello", "--public", "{nope"}, "vmext run: --public: not valid JSON"},
+		{"public file missing", []string{"run", "./testdata/hello", "--public", "@nope.json"}, "vmext run: --public: open nope.json"},
+		{"unknown operation", []string{"run", "--ops", "install,start", "./testdata/hello"}, `vmext run: --ops: unknown operation "start"`},
+		{"bad extension name", []string{"run", "--extensions", "a-b", "./testdata/hello"}, `vmext run: --extensions: "a-b" is not an extension name`},
+		{"bad old package", []string{"run", "--upgrade-from", "../../handler", "./testdata/hello"}, "vmext run: ../../handler is package handler, not a main package"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runVmext(t, "", tt.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if out != "" {
+				t.Errorf("stdout: %q", out)
+			}
+			if strings.Count(errs, "\n") != 1 || !strings.HasSuffix(errs, "\n") {
+				t.Errorf("stderr is not one line: %q", errs)
+			}
+			if !strings.HasPrefix(errs, tt.want) {
+				t.Errorf("stderr %q\nwant it to start %q", errs, tt.want)
+			}
+		})
+	}
+}
+
+// TestRunFlagsAfterPackage: flags go after PACKAGE too; --public alone keeps the protected
+// settings of vmext-run.json (the handler fails with its secret, redacted in the status).
+func TestRunFlagsAfterPackage(t *testing.T) {
+	code, out, errs := runVmext(t, "", "run", "./testdata/hello", "--public", `{"message": "fail"}`, "--ops", "enable")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "enable of version 1.0.0: fail") || !strings.Contains(out, "told to fail with [REDACTED]") {
+		t.Fatalf("--public after PACKAGE, or vmext-run.json's protected settings, lost:\n%s", out)
+	}
+	if strings.Contains(out, "from-defaults") {
+		t.Fatalf("the protected setting reached the output:\n%s", out)
+	}
+	// --protected null: none, so the handler fails with an empty secret.
+	_, out, _ = runVmext(t, "", "run", "./testdata/hello", "--public", `{"message": "fail"}`, "--protected", "null", "--ops", "enable")
+	if !strings.Contains(out, "told to fail with \n") && !strings.Contains(out, "told to fail with\n") {
+		t.Fatalf("--protected null kept the protected settings:\n%s", out)
+	}
+	// -- ends the flags.
+	if code, out, errs := runVmext(t, "", "run", "--ops", "enable", "--", "./testdata/hello"); code != 0 || !strings.Contains(out, "enable of version 1.0.0: hi") {
+		t.Fatalf("--: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestHelpDocumentsSettings: run -h documents vmext-run.json and how flags combine with it;
+// check-status -h, which has no flags, prints no empty Flags section.
+func TestHelpDocumentsSettings(t *testing.T) {
+	code, out, _ := runVmext(t, "", "run", "--help")
+	if code != 0 || !strings.Contains(out, "vmext-run.json") || !strings.Contains(out, "replaces the file's public") || !strings.Contains(out, "Flags go before or after it") {
+		t.Fatalf("run --help: exit %d\n%s", code, out)
+	}
+	code, out, errs := runVmext(t, "", "check-status", "--help")
+	if code != 0 || strings.Contains(out+errs, "Flags:") || !strings.Contains(out+errs, "Usage: vmext check-status FILE") {
+		t.Fatalf("check-status --help: exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -38,11 +38,34 @@ type runFlags struct {
 	extensions        string
 }
 
+const runUsage = `Usage: vmext run [flags] PACKAGE [flags]
+
+Runs a handler's operations on this machine under a fake guest agent, as the agent would
+(install, then enable, by default), and says what the agent would conclude of each: the
+final state and code of its status. Exits 1 when any operation ends in error (exit code or
+status), 2 for a mistake in the arguments. A failed install stops the run, as on a VM.
+
+PACKAGE is a handler's Go main package (built for this machine where its manifest's
+commands expect it; HandlerManifest.json is looked for up to the module root) or a handler
+package folder (HandlerManifest.json at its root). Flags go before or after it.
+
+Settings: PACKAGE's folder may hold vmext-run.json, the settings to run with when no flag
+says otherwise:
+
+  {"public": {"message": "hi"}, "protected": {"password": "s3cret"}}
+
+Both keys are optional; each is a JSON object or null. --public replaces the file's public
+settings only and --protected its protected settings only: the other one is kept. Pass
+--protected null (or --public null) for none.
+
+Flags:
+`
+
 func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "[flags] PACKAGE", stderr)
 	var f runFlags
-	fs.StringVar(&f.public, "public", "", "public settings: inline `JSON` or @file")
-	fs.StringVar(&f.protected, "protected", "", "protected settings: inline `JSON` or @file (encrypted to the fake VM's certificate)")
+	fs.StringVar(&f.public, "public", "", "public settings: an inline `JSON` object or @file; replaces vmext-run.json's public settings only (null: none)")
+	fs.StringVar(&f.protected, "protected", "", "protected settings: an inline `JSON` object or @file, encrypted to the fake VM's certificate; replaces vmext-run.json's protected settings only (null: none)")
 	fs.StringVar(&f.ops, "ops", "install,enable", "comma-separated `operations` to run in order (install, enable, disable, update, uninstall, resetstate)")
 	fs.IntVar(&f.seq, "seq", 0, "the sequence `number` of the settings")
 	fs.BoolVar(&f.keep, "keep", false, "keep the fake VM's folder for inspection (its path is printed)")
@@ -55,20 +78,49 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.oaep, "oaep", false, "RSAES-OAEP key transport for protected settings")
 	fs.BoolVar(&f.wait, "wait", true, "after each operation, wait for a detached worker it started and show the status after it")
 	fs.StringVar(&f.extensions, "extensions", "", "comma-separated extension `names` of a multi-config handler (its manifest sets supportsMultipleExtensions): each gets the settings, and enable and disable run for each; install, update and uninstall run once, naming the first")
-	if err := parseFlags(fs, args); err != nil {
+	fs.Usage = func() { fmt.Fprint(stdout, runUsage); fs.SetOutput(stdout); fs.PrintDefaults(); fs.SetOutput(stderr) }
+	pkgs, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	switch len(pkgs) {
+	case 0:
+		return usagef("no PACKAGE: name a handler's Go main package or package folder, such as ./examples/quickstart (vmext run -h for help)")
+	case 1:
+	default:
+		return usagef("one PACKAGE, not %d: %s (flags go before or after it)", len(pkgs), strings.Join(pkgs, " "))
 	}
 	ops, err := parseOps(f.ops)
 	if err != nil {
-		return err
+		return usageError{err.Error()}
 	}
 	exts, err := parseExtensions(f.extensions)
 	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := checkName(f.name); err != nil {
 		return err
+	}
+	for _, arg := range []string{pkgs[0], f.upgradeFrom} {
+		if arg == "" {
+			continue
+		}
+		if info, err := os.Stat(arg); err != nil || !info.IsDir() {
+			return usagef("%s: not a folder: PACKAGE is a handler's Go main package or package folder", arg)
+		}
+		if err := checkMainPackage(arg); err != nil {
+			return err
+		}
+	}
+	if f.public != "" {
+		if _, err := jsonArg("--public", f.public); err != nil {
+			return err
+		}
+	}
+	if f.protected != "" {
+		if _, err := jsonArg("--protected", f.protected); err != nil {
+			return err
+		}
 	}
 
 	work, err := os.MkdirTemp("", "vmext-run-")
@@ -83,7 +135,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	newPkg, err := preparePackage(fs.Arg(0), filepath.Join(work, "build", "new"))
+	newPkg, err := preparePackage(pkgs[0], filepath.Join(work, "build", "new"))
 	if err != nil {
 		return err
 	}
@@ -93,7 +145,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(exts) > 0 {
 		if m, err := manifest.Read(newPkg.dir); err != nil || !m.SupportsMultipleExtensions {
-			return fmt.Errorf("--extensions: the manifest of %s does not set supportsMultipleExtensions (the agent refuses a multi-config goal state for it)", fs.Arg(0))
+			return fmt.Errorf("--extensions: the manifest of %s does not set supportsMultipleExtensions (the agent refuses a multi-config goal state for it)", pkgs[0])
 		}
 	}
 	root := filepath.Join(work, "vm")
@@ -245,54 +297,68 @@ func parseExtensions(s string) ([]string, error) {
 	return exts, nil
 }
 
-// settingsFor returns the settings from the flags, or the package's defaults file.
+// settingsFor returns the settings for the run. The package folder's vmext-run.json, when
+// present, gives the defaults, {"public": {...}, "protected": {...}}; --public replaces its
+// public settings and --protected its protected settings, each on its own (the other one is
+// kept); "null" for either means none.
 func settingsFor(f runFlags, src string) (public, protected any, err error) {
-	if f.public == "" && f.protected == "" {
-		b, err := os.ReadFile(filepath.Join(src, defaultsFile))
-		if err == nil {
-			var d struct{ Public, Protected json.RawMessage }
-			if err := json.Unmarshal(b, &d); err != nil {
-				return nil, nil, fmt.Errorf("%s: not valid JSON: %v", filepath.Join(src, defaultsFile), err)
+	defaults := filepath.Join(src, defaultsFile)
+	if b, err := os.ReadFile(defaults); err == nil {
+		var d struct{ Public, Protected json.RawMessage }
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&d); err != nil {
+			return nil, nil, fmt.Errorf("%s: want {\"public\": {...}, \"protected\": {...}}: %v", defaults, err)
+		}
+		for _, r := range []json.RawMessage{d.Public, d.Protected} {
+			if err := settingsShape(defaults, r); err != nil {
+				return nil, nil, fmt.Errorf("%v", err)
 			}
-			return rawOrNil(d.Public), rawOrNil(d.Protected), nil
+		}
+		public, protected = rawOrNil(d.Public), rawOrNil(d.Protected)
+	} else if !os.IsNotExist(err) {
+		return nil, nil, err
+	}
+	if f.public != "" {
+		if public, err = jsonArg("--public", f.public); err != nil {
+			return nil, nil, err
 		}
 	}
-	if public, err = jsonArg("--public", f.public); err != nil {
-		return nil, nil, err
-	}
-	if protected, err = jsonArg("--protected", f.protected); err != nil {
-		return nil, nil, err
+	if f.protected != "" {
+		if protected, err = jsonArg("--protected", f.protected); err != nil {
+			return nil, nil, err
+		}
 	}
 	return public, protected, nil
 }
 
 func rawOrNil(r json.RawMessage) any {
-	if len(r) == 0 || string(r) == "null" {
+	if len(r) == 0 || string(bytes.TrimSpace(r)) == "null" {
 		return nil
 	}
 	return r
 }
 
-// jsonArg reads inline JSON or @file; "" is nil.
+// jsonArg reads inline JSON or @file: a JSON object, or null for none.
 func jsonArg(flagName, v string) (any, error) {
-	if v == "" {
-		return nil, nil
-	}
 	src := flagName
 	data := []byte(v)
 	if strings.HasPrefix(v, "@") {
-		src = v[1:]
+		src = flagName + " " + v[1:]
 		var err error
-		if data, err = os.ReadFile(src); err != nil {
-			return nil, fmt.Errorf("%s: %w", flagName, err)
+		if data, err = os.ReadFile(v[1:]); err != nil {
+			return nil, usagef("%s: %v", flagName, err)
 		}
 	}
 	if !json.Valid(data) {
 		var x any
 		err := json.Unmarshal(data, &x)
-		return nil, fmt.Errorf("%s: not valid JSON: %v", src, err)
+		return nil, usagef("%s: not valid JSON: %v", src, err)
 	}
-	return json.RawMessage(data), nil
+	if err := settingsShape(src, data); err != nil {
+		return nil, err
+	}
+	return rawOrNil(data), nil
 }
 
 // preparedPackage is a handler package folder ready for the fake agent.
