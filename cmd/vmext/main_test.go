@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -373,5 +374,50 @@ func TestHelpDocumentsSettings(t *testing.T) {
 	code, out, errs := runVmext(t, "", "check-status", "--help")
 	if code != 0 || strings.Contains(out+errs, "Flags:") || !strings.Contains(out+errs, "Usage: vmext check-status FILE") {
 		t.Fatalf("check-status --help: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestRunJSONKeys: every key of --json, substatus included, is lowerCamel, as in status
+// files; each operation carries the agent's verdict.
+func TestRunJSONKeys(t *testing.T) {
+	code, out, errs := runVmext(t, "", "run", "--json", "--public", `{"message": "substatus"}`, "./testdata/hello")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	keys := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				keys[k] = true
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	lowerCamel := regexp.MustCompile(`^[a-z][a-zA-Z]*$`)
+	for k := range keys {
+		if !lowerCamel.MatchString(k) {
+			t.Errorf("key %q is not lowerCamel", k)
+		}
+	}
+	for _, k := range []string{"substatus", "name", "state", "verdict", "failed", "exitCode"} {
+		if !keys[k] {
+			t.Errorf("no key %q in\n%s", k, out)
+		}
+	}
+	var results []jsonResult
+	json.Unmarshal([]byte(out), &results)
+	if len(results) != 2 || results[1].Verdict != (jsonConclusion{State: "success"}) || results[1].Status.Substatus[0].Name != "step" {
+		t.Fatalf("results: %+v", results)
 	}
 }

@@ -119,33 +119,49 @@ func firstLine(s string) string {
 
 // jsonResult is the machine form of a result.
 type jsonResult struct {
-	Operation    string       `json:"operation"`
-	Version      string       `json:"version"`
-	Seq          int          `json:"seq"`
-	Extension    string       `json:"extension,omitempty"`
-	Command      string       `json:"command"`
-	ExitCode     int          `json:"exitCode"`
-	TimedOut     bool         `json:"timedOut"`
-	DurationMS   int64        `json:"durationMs"`
-	WorkerMS     int64        `json:"workerMs,omitempty"`
-	Stdout       string       `json:"stdout"`
-	Stderr       string       `json:"stderr"`
-	AgentCode    int          `json:"agentCode,omitempty"`
-	AgentMessage string       `json:"agentMessage,omitempty"`
-	Status       *jsonVerdict `json:"status,omitempty"`
-	Error        string       `json:"error,omitempty"`
+	Operation    string         `json:"operation"`
+	Version      string         `json:"version"`
+	Seq          int            `json:"seq"`
+	Extension    string         `json:"extension,omitempty"`
+	Command      string         `json:"command"`
+	ExitCode     int            `json:"exitCode"`
+	TimedOut     bool           `json:"timedOut"`
+	DurationMS   int64          `json:"durationMs"`
+	WorkerMS     int64          `json:"workerMs,omitempty"`
+	Stdout       string         `json:"stdout"`
+	Stderr       string         `json:"stderr"`
+	AgentCode    int            `json:"agentCode,omitempty"`
+	AgentMessage string         `json:"agentMessage,omitempty"`
+	Verdict      jsonConclusion `json:"verdict"`
+	Status       *jsonVerdict   `json:"status,omitempty"`
+	Error        string         `json:"error,omitempty"`
 }
 
 type jsonVerdict struct {
-	Present   bool               `json:"present"`
-	State     string             `json:"state"`
-	Code      int                `json:"code"`
-	Operation string             `json:"operation,omitempty"`
-	Message   string             `json:"message"`
-	Invalid   bool               `json:"invalid,omitempty"`
-	Problem   string             `json:"problem,omitempty"`
-	Truncated bool               `json:"truncated,omitempty"`
-	Substatus []status.Substatus `json:"substatus,omitempty"`
+	Present   bool            `json:"present"`
+	State     string          `json:"state"`
+	Code      int             `json:"code"`
+	Operation string          `json:"operation,omitempty"`
+	Message   string          `json:"message"`
+	Invalid   bool            `json:"invalid,omitempty"`
+	Problem   string          `json:"problem,omitempty"`
+	Truncated bool            `json:"truncated,omitempty"`
+	Substatus []jsonSubstatus `json:"substatus,omitempty"`
+}
+
+type jsonSubstatus struct {
+	Name    string `json:"name"`
+	State   string `json:"state"`
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// jsonConclusion is what the agent concludes from the operation (the header of the plain
+// output).
+type jsonConclusion struct {
+	Failed bool   `json:"failed"`
+	State  string `json:"state"`
+	Code   int    `json:"code"`
 }
 
 func printJSON(w io.Writer, results []handlertest.Result) error {
@@ -160,10 +176,15 @@ func printJSON(w io.Writer, results []handlertest.Result) error {
 		if r.Err != nil {
 			j.Error = r.Err.Error()
 		}
+		c := conclude(r)
+		j.Verdict = jsonConclusion{Failed: c.failed, State: c.state, Code: c.code}
 		if r.Command.Seq >= 0 {
 			v := r.Status
 			j.Status = &jsonVerdict{Present: v.Present, State: string(v.State), Code: v.Code, Operation: v.Operation,
-				Message: v.Message, Invalid: v.Invalid, Problem: v.Problem, Truncated: v.Truncated, Substatus: v.Substatus}
+				Message: v.Message, Invalid: v.Invalid, Problem: v.Problem, Truncated: v.Truncated}
+			for _, s := range v.Substatus {
+				j.Status.Substatus = append(j.Status.Substatus, jsonSubstatus{Name: s.Name, State: string(s.State), Code: s.Code, Message: s.Message})
+			}
 		}
 		out = append(out, j)
 	}

@@ -69,7 +69,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.ops, "ops", "install,enable", "comma-separated `operations` to run in order (install, enable, disable, update, uninstall, resetstate)")
 	fs.IntVar(&f.seq, "seq", 0, "the sequence `number` of the settings")
 	fs.BoolVar(&f.keep, "keep", false, "keep the fake VM's folder for inspection (its path is printed)")
-	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
+	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON: one object per operation, lowerCamel keys as in status files (the README shows one)")
 	fs.StringVar(&f.upgradeFrom, "upgrade-from", "", "install `OLD_PACKAGE` first, then upgrade to PACKAGE in the agent's order (replaces --ops)")
 	fs.StringVar(&f.name, "name", "Contoso.Test.Handler", "the handler's `name` <Publisher>.<Type>")
 	fs.StringVar(&f.version, "version", "1.0.0", "the handler's `version` (with --upgrade-from, the old one is 0.0.1)")

@@ -1,6 +1,7 @@
 // Command hello is a handler for the vmext command's tests: it prints each operation and
 // its settings' message, and fails enable when the message is "fail" (install when
-// HELLO_FAIL_INSTALL=1).
+// HELLO_FAIL_INSTALL=1); "substatus" reports a substatus, "progress" reports progress four
+// times, a second apart.
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/status"
 )
 
 func main() {
@@ -37,8 +39,16 @@ func main() {
 				return err
 			}
 			fmt.Printf("enable of version %s: %s (%s)\n", x.Agent.ExtensionVersion, pub.Message, x.Reason)
-			if pub.Message == "slow" {
+			switch pub.Message {
+			case "slow":
 				time.Sleep(time.Second)
+			case "substatus":
+				x.Status.SetSubstatus(status.Substatus{Name: "step", State: status.Success, Message: "done"})
+			case "progress":
+				for i := 1; i <= 4; i++ {
+					x.Status.Progress(i*20, fmt.Sprintf("step %d of 4", i))
+					time.Sleep(time.Second)
+				}
 			}
 			if pub.Message == "fail" {
 				return errors.New("told to fail with " + prot.Secret)
