@@ -17,13 +17,15 @@ import (
 type printer struct {
 	w     io.Writer
 	color bool
+	tty   bool // a terminal: progress updates one line in place
 }
 
 func newPrinter(w io.Writer) *printer {
 	p := &printer{w: w}
-	if f, ok := w.(*os.File); ok && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb" {
+	if f, ok := w.(*os.File); ok && os.Getenv("TERM") != "dumb" {
 		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
-			p.color = true
+			p.tty = true
+			p.color = os.Getenv("NO_COLOR") == ""
 		}
 	}
 	return p

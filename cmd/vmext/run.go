@@ -19,6 +19,7 @@ import (
 	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/internal/manifest"
 	"github.com/vmext/vmext/internal/seqnum"
+	"github.com/vmext/vmext/internal/statusfile"
 )
 
 // defaultsFile, in a package folder, holds the settings `vmext run` uses when none are given:
@@ -230,7 +231,17 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 				if i > 0 && op != handler.Enable && op != handler.Disable {
 					break
 				}
-				r := vm.Run(handlertest.Command{Version: f.version, Op: op, Seq: f.seq, Extension: e})
+				c := handlertest.Command{Version: f.version, Op: op, Seq: f.seq, Extension: e}
+				stop := func() {}
+				if !f.asJSON {
+					label := string(op) + " " + f.version
+					if e != "" {
+						label += " " + e
+					}
+					stop = p.watch(statusfile.Path(vm.StatusDir(f.version), e, f.seq), label)
+				}
+				r := vm.Run(c)
+				stop()
 				emit(r)
 				// The agent stops at a failed install: the handler is not installed, so
 				// nothing else of this goal state runs.
