@@ -6,6 +6,7 @@
 //	vmext run [flags] PACKAGE          run a handler's operations as the agent would
 //	vmext encrypt --cert FILE [flags]  encrypt protected settings (stdin) for a settings file
 //	vmext check-status FILE            what the agent would report for a status file
+//	vmext new NAME                     write a new handler into ./NAME
 //	vmext version                      print the version
 //
 // PACKAGE is a handler package folder (HandlerManifest.json at its root) or a Go main
@@ -30,6 +31,7 @@ Usage:
   vmext run [flags] PACKAGE          run a handler's operations as the agent would
   vmext encrypt --cert FILE [flags]  encrypt protected settings (stdin) for a settings file
   vmext check-status FILE            say what the agent would report for a status file
+  vmext new NAME                     write a new handler into ./NAME
   vmext version                      print the version
 
 Run "vmext COMMAND -h" for a command's flags.
@@ -55,6 +57,8 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = encryptCmd(args[1:], stdin, stdout, stderr)
 	case "check-status":
 		err = checkStatusCmd(args[1:], stdout, stderr)
+	case "new":
+		err = newCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "vmext", version())
 		return 0
