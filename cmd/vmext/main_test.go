@@ -285,7 +285,7 @@ func TestRunFailedInstallStops(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errs)
 	}
-	if !strings.Contains(out, "== install 1.0.0 FAILED  error code 1007  exit 1") || strings.Contains(out, "== enable") || strings.Contains(out, "== disable") {
+	if !strings.Contains(out, "== install 1.0.0 FAILED  error code 1  exit 1") || strings.Contains(out, "== enable") || strings.Contains(out, "== disable") {
 		t.Fatalf("output:\n%s", out)
 	}
 	if !strings.Contains(out, "the agent stops here") {
@@ -419,5 +419,28 @@ func TestRunJSONKeys(t *testing.T) {
 	json.Unmarshal([]byte(out), &results)
 	if len(results) != 2 || results[1].Verdict != (jsonConclusion{State: "success"}) || results[1].Status.Substatus[0].Name != "step" {
 		t.Fatalf("results: %+v", results)
+	}
+}
+
+// TestRunPlainOutputTidy: only the streams with text are shown, and no line ends in spaces.
+func TestRunPlainOutputTidy(t *testing.T) {
+	code, out, errs := runVmext(t, "", "run", "--public", `{"message": "fail"}`, "./testdata/hello")
+	if code != 1 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "  stdout:\n    install of version 1.0.0\n") || strings.Contains(out, "[stdout]\n\n") {
+		t.Errorf("install's output:\n%s", out)
+	}
+	// The status file's code, which the user sees, not only the agent's 1009 for the exit.
+	if !strings.Contains(out, "== enable 1.0.0 FAILED  error code 1  exit 1") {
+		t.Errorf("enable header:\n%s", out)
+	}
+	if strings.Count(out, "  stderr:\n") != 1 { // only the failed enable wrote to stderr
+		t.Errorf("stderr blocks:\n%s", out)
+	}
+	for i, line := range strings.Split(out, "\n") {
+		if strings.TrimRight(line, " \t") != line {
+			t.Errorf("line %d ends in spaces: %q", i+1, line)
+		}
 	}
 }

@@ -70,8 +70,11 @@ func (p *printer) result(r handlertest.Result) {
 	if r.Err != nil {
 		fmt.Fprintf(p.w, "  error:    %v\n", r.Err)
 	}
-	if strings.TrimSpace(r.Stdout) != "" || strings.TrimSpace(r.Stderr) != "" {
-		fmt.Fprintf(p.w, "  output:\n%s\n", indent(r.Output, "    "))
+	// The streams as captured (the agent's first 3200 bytes of each), only those with text.
+	for _, o := range []struct{ name, text string }{{"stdout", r.Stdout}, {"stderr", r.Stderr}} {
+		if strings.TrimSpace(o.text) != "" {
+			fmt.Fprintf(p.w, "  %s:\n%s\n", o.name, indent(o.text, "    "))
+		}
 	}
 	if r.AgentMessage != "" {
 		fmt.Fprintf(p.w, "  agent reports %d: %s\n", r.AgentCode, firstLine(r.AgentMessage))
@@ -102,16 +105,27 @@ func (p *printer) verdict(v handlertest.Verdict) {
 	}
 }
 
+// indent indents each line of s, without trailing spaces or blank lines at the ends.
 func indent(s, pre string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i := range lines {
-		lines[i] = pre + lines[i]
+	lines := strings.Split(strings.Trim(s, "\r\n"), "\n")
+	for i, l := range lines {
+		if l = strings.TrimRight(l, " \t\r"); l != "" {
+			l = pre + l
+		}
+		lines[i] = l
 	}
 	return strings.Join(lines, "\n")
 }
 
 func indentRest(s, pre string) string {
-	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+pre)
+	lines := strings.Split(strings.TrimRight(s, "\r\n"), "\n")
+	for i, l := range lines {
+		if l = strings.TrimRight(l, " \t\r"); l != "" && i > 0 {
+			l = pre + l
+		}
+		lines[i] = l
+	}
+	return strings.Join(lines, "\n")
 }
 
 func firstLine(s string) string {
@@ -205,26 +219,23 @@ type conclusion struct {
 
 func conclude(r handlertest.Result) conclusion {
 	v := r.Status
+	cmdFailed := r.Err != nil || r.TimedOut || r.ExitCode != 0
 	switch {
-	case r.Err != nil:
+	case r.Err != nil || r.TimedOut:
 		return conclusion{true, "error", r.AgentCode}
-	case r.TimedOut:
-		return conclusion{true, "error", r.AgentCode}
-	case r.ExitCode != 0:
-		return conclusion{true, "error", r.AgentCode}
-	case r.Command.Seq < 0:
-		return conclusion{false, "success", 0}
-	case v.Crash:
+	case r.Command.Seq >= 0 && v.Crash:
 		return conclusion{true, "error", v.Code}
-	case v.Invalid:
+	case r.Command.Seq >= 0 && v.Invalid:
 		return conclusion{true, "error", v.Code}
-	case !v.Present:
-		// No status file: the agent reports the command's success (install, disable,
-		// uninstall, update) or, for enable, transitioning.
-		if r.Command.Op == handler.Enable {
-			return conclusion{false, string(v.State), v.Code}
-		}
-		return conclusion{false, "success", 0}
+	case r.Command.Seq >= 0 && v.Present && (v.State == status.Error || !cmdFailed):
+		// The status file's state and code, what the user sees for the extension.
+		return conclusion{v.State == status.Error || cmdFailed, string(v.State), v.Code}
+	case cmdFailed:
+		// The agent reports its own code for the failed command.
+		return conclusion{true, "error", r.AgentCode}
+	case r.Command.Seq >= 0 && !v.Present && r.Command.Op == handler.Enable:
+		// No status file after enable: the agent reports transitioning.
+		return conclusion{false, string(v.State), v.Code}
 	}
-	return conclusion{v.State == status.Error, string(v.State), v.Code}
+	return conclusion{false, "success", 0}
 }
