@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,5 +74,39 @@ func TestRunLiveProgressPipe(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("output lacks %q:\n%s", want, all)
 		}
+	}
+}
+
+// TestRunLogAndPanic: the handler's log lines show as it writes them (not with --quiet),
+// and a panic shows its value, the panicking frame's file:line and the stack's first lines.
+func TestRunLogAndPanic(t *testing.T) {
+	code, out, errs := runVmext(t, "", "run", "./testdata/hello", "--public", `{"message": "panic"}`)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"  log | ", "event=hello-enable message=panic",
+		`msg="callback panicked" panic="assignment to entry in nil map" (stack below)`,
+		"  panic:    assignment to entry in nil map\n            at main.main.func",
+		"testdata/hello/main.go:", "handler/run.go:",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// The frame is the line of the map assignment.
+	src, _ := os.ReadFile("testdata/hello/main.go")
+	line := 1 + strings.Count(string(src[:strings.Index(string(src), `m["x"] = 1`)]), "\n")
+	if want := fmt.Sprintf("main.go:%d)", line); !strings.Contains(out, want) {
+		t.Errorf("the panicking frame is not main.go:%d:\n%s", line, out)
+	}
+	// The log line shows before the enable's header: as written, not afterwards.
+	if strings.Index(out, "event=hello-enable") > strings.Index(out, "== enable") {
+		t.Errorf("the log line came after the header:\n%s", out)
+	}
+
+	_, out, _ = runVmext(t, "", "run", "./testdata/hello", "--quiet", "--public", `{"message": "panic"}`)
+	if strings.Contains(out, "log | ") || !strings.Contains(out, "  panic:    assignment to entry in nil map") {
+		t.Errorf("--quiet:\n%s", out)
 	}
 }

@@ -84,6 +84,19 @@ func (p *printer) result(r handlertest.Result) {
 	}
 }
 
+// panic shows a callback's panic from the handler's log: the panicking frame (file:line)
+// and the first lines of the stack from it.
+func (p *printer) panic(pi panicInfo) {
+	frame, rest := panicFrame(pi.stack)
+	fmt.Fprintf(p.w, "  %s %s\n", p.paint("31", "panic:   "), pi.value)
+	if frame != "" {
+		fmt.Fprintf(p.w, "            at %s\n", frame)
+	}
+	for _, l := range rest[:min(len(rest), 6)] {
+		fmt.Fprintf(p.w, "            %s\n", strings.TrimRight(strings.ReplaceAll(l, "\t", "    "), " "))
+	}
+}
+
 func (p *printer) verdict(v handlertest.Verdict) {
 	switch {
 	case v.Invalid:

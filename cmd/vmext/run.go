@@ -31,6 +31,7 @@ type runFlags struct {
 	ops               string
 	seq               int
 	keep, asJSON      bool
+	quiet             bool
 	upgradeFrom       string
 	name, version     string
 	timeout           time.Duration
@@ -70,6 +71,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.ops, "ops", "install,enable", "comma-separated `operations` to run in order (install, enable, disable, update, uninstall, resetstate)")
 	fs.IntVar(&f.seq, "seq", 0, "the sequence `number` of the settings")
 	fs.BoolVar(&f.keep, "keep", false, "keep the fake VM's folder for inspection (its path is printed)")
+	fs.BoolVar(&f.quiet, "quiet", false, "do not show the handler's log lines as it writes them (a panic is still shown)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON: one object per operation, lowerCamel keys as in status files (the README shows one)")
 	fs.StringVar(&f.upgradeFrom, "upgrade-from", "", "install `OLD_PACKAGE` first, then upgrade to PACKAGE in the agent's order (replaces --ops)")
 	fs.StringVar(&f.name, "name", "Contoso.Test.Handler", "the handler's `name` <Publisher>.<Type>")
@@ -232,17 +234,20 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 					break
 				}
 				c := handlertest.Command{Version: f.version, Op: op, Seq: f.seq, Extension: e}
-				stop := func() {}
+				stop := func() []panicInfo { return nil }
 				if !f.asJSON {
 					label := string(op) + " " + f.version
 					if e != "" {
 						label += " " + e
 					}
-					stop = p.watch(statusfile.Path(vm.StatusDir(f.version), e, f.seq), label)
+					stop = p.watch(statusfile.Path(vm.StatusDir(f.version), e, f.seq), filepath.Join(vm.LogDir(f.version), "handler.log"), label, f.quiet)
 				}
 				r := vm.Run(c)
-				stop()
+				panics := stop()
 				emit(r)
+				for _, pi := range panics {
+					p.panic(pi)
+				}
 				// The agent stops at a failed install: the handler is not installed, so
 				// nothing else of this goal state runs.
 				if op == handler.Install && conclude(r).failed {

@@ -1,7 +1,7 @@
 // Command hello is a handler for the vmext command's tests: it prints each operation and
 // its settings' message, and fails enable when the message is "fail" (install when
 // HELLO_FAIL_INSTALL=1); "substatus" reports a substatus, "progress" reports progress four
-// times, a second apart.
+// times, a second apart, "panic" panics.
 package main
 
 import (
@@ -39,9 +39,13 @@ func main() {
 				return err
 			}
 			fmt.Printf("enable of version %s: %s (%s)\n", x.Agent.ExtensionVersion, pub.Message, x.Reason)
+			x.Log.Log("event", "hello-enable", "message", pub.Message)
 			switch pub.Message {
 			case "slow":
 				time.Sleep(time.Second)
+			case "panic":
+				var m map[string]int
+				m["x"] = 1 // the panicking line
 			case "substatus":
 				x.Status.SetSubstatus(status.Substatus{Name: "step", State: status.Success, Message: "done"})
 			case "progress":
