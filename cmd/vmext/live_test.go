@@ -110,3 +110,57 @@ func TestRunLogAndPanic(t *testing.T) {
 		t.Errorf("--quiet:\n%s", out)
 	}
 }
+
+// TestRunLiveProgressTerminal runs the built vmext in a pseudo-terminal (script(1)): the
+// progress is one line updated in place (carriage return, erase line), shown while the
+// worker runs and erased before the enable's header.
+func TestRunLiveProgressTerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil || runtime.GOOS != "linux" {
+		t.Skip("needs util-linux script(1)")
+	}
+	bin := buildVmext(t)
+	line := bin + ` run --ops enable --public '{"message": "progress"}' ./testdata/hello`
+	cmd := exec.Command(script, "-qfec", line, "/dev/null")
+	cmd.Env = append(os.Environ(), "HELLO_DETACHED=1", "TMPDIR="+t.TempDir(), "TERM=xterm", "NO_COLOR=")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Read as it comes: the first progress update must arrive well before the end.
+	var got []byte
+	var progressAt time.Time
+	buf := make([]byte, 4096)
+	for {
+		n, err := out.Read(buf)
+		got = append(got, buf[:n]...)
+		if progressAt.IsZero() && strings.Contains(string(got), "\r\x1b[K") && strings.Contains(string(got), "[20%] step 1 of 4") {
+			progressAt = time.Now()
+			if strings.Contains(string(got), "== enable") {
+				t.Errorf("the header came before the progress: %q", got)
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	cmd.Wait()
+	s := string(got)
+	if progressAt.IsZero() {
+		t.Fatalf("no in-place progress line: %q", s)
+	}
+	if end := time.Since(progressAt); end < 2*time.Second {
+		t.Errorf("the progress came only %s before the end: not live", end)
+	}
+	if strings.Contains(s, "step 1 of 4\r\n") || strings.Contains(s, "step 1 of 4\n") {
+		t.Errorf("progress printed as lines on a terminal: %q", s)
+	}
+	h := strings.Index(s, "== enable")
+	before := strings.TrimSuffix(s[:max(h, 0)], "\x1b[1m") // the header's bold
+	if h < 0 || !strings.HasSuffix(before, "\r\x1b[K") {
+		t.Errorf("the progress line is not erased before the header: %q", s)
+	}
+}
