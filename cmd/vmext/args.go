@@ -8,6 +8,8 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -96,4 +98,23 @@ func settingsShape(src string, data []byte) error {
 		kind = "a number"
 	}
 	return usagef("%s: settings must be a JSON object ({...}) or null, not %s", src, kind)
+}
+
+// packageDir returns the folder of PACKAGE: a folder, or a Go package path (of the module in
+// the current folder, or one it requires), found with go list.
+func packageDir(arg string) (string, error) {
+	if info, err := os.Stat(arg); err == nil {
+		if !info.IsDir() {
+			return "", usagef("%s: not a folder: PACKAGE is a handler's Go main package (a folder or a package path) or package folder", arg)
+		}
+		return arg, nil
+	}
+	if strings.HasPrefix(arg, ".") || filepath.IsAbs(arg) || !strings.Contains(arg, "/") {
+		return "", usagef("%s: no such folder: PACKAGE is a handler's Go main package (a folder or a package path) or package folder", arg)
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", "--", arg).CombinedOutput()
+	if err != nil {
+		return "", usagef("%s: not a folder, nor a Go package go list finds: %s", arg, firstLine(strings.TrimSpace(string(out))))
+	}
+	return strings.TrimSpace(string(out)), nil
 }

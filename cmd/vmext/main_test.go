@@ -310,6 +310,9 @@ func TestRunArgumentMistakes(t *testing.T) {
 		{"bad number", []string{"run", "--seq", "one", "./testdata/hello"}, `vmext run: invalid value "one" for flag -seq`},
 		{"not a main package", []string{"run", "../../handler/handlertest"}, "vmext run: ../../handler/handlertest is package handlertest, not a main package"},
 		{"not a folder", []string{"run", "./main.go"}, "vmext run: ./main.go: not a folder"},
+		{"no such folder", []string{"run", "./nope"}, "vmext run: ./nope: no such folder"},
+		{"no such Go package", []string{"run", "github.com/vmext/vmext/nope"}, "vmext run: github.com/vmext/vmext/nope: not a folder, nor a Go package go list finds:"},
+		{"a Go package path, not main", []string{"run", "github.com/vmext/vmext/handler"}, "vmext run: "},
 		{"name without a type", []string{"run", "--name", "foo", "./testdata/hello"}, `vmext run: --name "foo": want <Publisher>.<Type>`},
 		{"name with a space", []string{"run", "./testdata/hello", "--name", "Contoso.My Handler"}, `vmext run: --name "Contoso.My Handler": want <Publisher>.<Type>`},
 		{"protected an array", []string{"run", "--protected", "[1,2]", "./testdata/hello"}, "vmext run: --protected: settings must be a JSON object ({...}) or null, not a JSON array"},
@@ -357,6 +360,10 @@ func TestRunFlagsAfterPackage(t *testing.T) {
 	_, out, _ = runVmext(t, "", "run", "./testdata/hello", "--public", `{"message": "fail"}`, "--protected", "null", "--ops", "enable")
 	if !strings.Contains(out, "told to fail with \n") && !strings.Contains(out, "told to fail with\n") {
 		t.Fatalf("--protected null kept the protected settings:\n%s", out)
+	}
+	// PACKAGE as a Go package path of the module.
+	if code, out, errs := runVmext(t, "", "run", "--ops", "enable", "github.com/vmext/vmext/cmd/vmext/testdata/hello"); code != 0 || !strings.Contains(out, "enable of version 1.0.0: hi") {
+		t.Fatalf("a package path: exit %d\n%s%s", code, out, errs)
 	}
 	// -- ends the flags.
 	if code, out, errs := runVmext(t, "", "run", "--ops", "enable", "--", "./testdata/hello"); code != 0 || !strings.Contains(out, "enable of version 1.0.0: hi") {

@@ -47,9 +47,10 @@ Runs a handler's operations on this machine under a fake guest agent, as the age
 final state and code of its status. Exits 1 when any operation ends in error (exit code or
 status), 2 for a mistake in the arguments. A failed install stops the run, as on a VM.
 
-PACKAGE is a handler's Go main package (built for this machine where its manifest's
-commands expect it; HandlerManifest.json is looked for up to the module root) or a handler
-package folder (HandlerManifest.json at its root). Flags go before or after it.
+PACKAGE is a handler's Go main package, a folder or a package path such as
+example.com/myhandler/cmd/handler (built for this machine where its manifest's commands
+expect it; HandlerManifest.json is looked for up to the module root), or a handler package
+folder (HandlerManifest.json at its root). Flags go before or after it.
 
 Settings: PACKAGE's folder may hold vmext-run.json, the settings to run with when no flag
 says otherwise:
@@ -104,16 +105,18 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err := checkName(f.name); err != nil {
 		return err
 	}
-	for _, arg := range []string{pkgs[0], f.upgradeFrom} {
-		if arg == "" {
+	for _, arg := range []*string{&pkgs[0], &f.upgradeFrom} {
+		if *arg == "" {
 			continue
 		}
-		if info, err := os.Stat(arg); err != nil || !info.IsDir() {
-			return usagef("%s: not a folder: PACKAGE is a handler's Go main package or package folder", arg)
-		}
-		if err := checkMainPackage(arg); err != nil {
+		dir, err := packageDir(*arg)
+		if err != nil {
 			return err
 		}
+		if err := checkMainPackage(dir); err != nil {
+			return err
+		}
+		*arg = dir
 	}
 	if f.public != "" {
 		if _, err := jsonArg("--public", f.public); err != nil {
