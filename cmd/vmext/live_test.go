@@ -164,3 +164,16 @@ func TestRunLiveProgressTerminal(t *testing.T) {
 		t.Errorf("the progress line is not erased before the header: %q", s)
 	}
 }
+
+// TestRunUpgradeLive: with --upgrade-from, the log shows while each scenario runs, before
+// its operations' blocks.
+func TestRunUpgradeLive(t *testing.T) {
+	code, out, errs := runVmext(t, "", "run", "--upgrade-from", "./testdata/hello", "./testdata/hello")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	first, install := strings.Index(out, "event=hello-enable message=hi"), strings.Index(out, "== install 0.0.1")
+	if first < 0 || install < 0 || first > install || !strings.Contains(out, "== enable 1.0.0 ok  success code 0") {
+		t.Fatalf("output:\n%s", out)
+	}
+}

@@ -195,22 +195,48 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		if err := vm.AddPackage(f.version, newPkg.dir); err != nil {
 			return err
 		}
+		// Each scenario runs several operations: the log and the progress of the version it
+		// enables (of the first extension) show while it runs, the operations' blocks when it
+		// ends.
+		watchScenario := func(version string) func() []panicInfo {
+			if f.asJSON {
+				return func() []panicInfo { return nil }
+			}
+			ext := ""
+			if len(exts) > 0 {
+				ext = exts[0]
+			}
+			return p.watch(statusfile.Path(vm.StatusDir(version), ext, 0), filepath.Join(vm.LogDir(version), "handler.log"), version, f.quiet)
+		}
+		showPanics := func(pis []panicInfo) {
+			for _, pi := range pis {
+				p.panic(pi)
+			}
+		}
+		stop := watchScenario("0.0.1")
 		if len(exts) > 0 {
 			goal := map[string]handlertest.Extension{}
 			for _, e := range exts {
 				goal[e] = handlertest.Extension{Public: public, Protected: protected}
 			}
 			first, err := vm.EnableExtensions("0.0.1", goal)
+			pis := stop()
 			emit(first...)
+			showPanics(pis)
 			scenarioErr = err
 		} else {
 			first, err := vm.FirstInstall("0.0.1", public, protected)
+			pis := stop()
 			emit(first...)
+			showPanics(pis)
 			scenarioErr = err
 		}
 		if scenarioErr == nil {
+			stop := watchScenario(f.version)
 			more, err := vm.Upgrade(f.version)
+			pis := stop()
 			emit(more...)
+			showPanics(pis)
 			scenarioErr = err
 		}
 	} else {
