@@ -14,7 +14,7 @@ var newNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
 const newUsage = `Usage: vmext new [flags] NAME [flags]
 
-Writes a new handler into the new folder ./NAME, ready to build on: main.go (an enable
+Writes a new handler (with --multi-config, a multi-config one) into the new folder ./NAME, ready to build on: main.go (an enable
 that reads a "message" setting), main_test.go (first install, new settings and bad
 settings under handlertest, the fake guest agent), HandlerManifest.json, vmext-run.json (the
 settings vmext run uses), go.mod, go.sum and a README. It builds, passes its tests and runs
@@ -31,6 +31,7 @@ Flags:
 func newCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("new", "[flags] NAME", stderr)
 	module := fs.String("module", "", "the new module's `path` (default example.com/NAME)")
+	multi := fs.Bool("multi-config", false, "a multi-config handler (its manifest sets supportsMultipleExtensions): several extensions of it on one VM, each with its own settings and status")
 	fs.Usage = func() { fmt.Fprint(stdout, newUsage); fs.SetOutput(stdout); fs.PrintDefaults(); fs.SetOutput(stderr) }
 	names, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -58,12 +59,20 @@ func newCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, f := range newFiles {
-		if err := os.WriteFile(filepath.Join(name, f.name), []byte(r.Replace(f.text)), 0o644); err != nil {
+		text := f.text
+		if m, ok := multiFiles[f.name]; ok && *multi {
+			text = m
+		}
+		if err := os.WriteFile(filepath.Join(name, f.name), []byte(r.Replace(text)), 0o644); err != nil {
 			os.RemoveAll(name)
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "vmext new: wrote ./%s (module %s)\n\nNext:\n  cd %s\n  go mod edit -replace github.com/vmext/vmext=/path/to/vmext   # until vmext is published\n  go test ./...\n  vmext run .\n", name, *module, name)
+	run := "vmext run ."
+	if *multi {
+		run = "vmext run . --extensions first,second"
+	}
+	fmt.Fprintf(stdout, "vmext new: wrote ./%s (module %s)\n\nNext:\n  cd %s\n  go mod edit -replace github.com/vmext/vmext=/path/to/vmext   # until vmext is published\n  go test ./...\n  %s\n", name, *module, name, run)
 	return nil
 }
 
@@ -248,4 +257,150 @@ checkout: {{BT}}go mod edit -replace github.com/vmext/vmext=/path/to/vmext{{BT}}
 A handler package for Azure is HandlerManifest.json with {{BT}}bin/{{NAME}}{{BT}} built for
 linux/amd64 ({{BT}}CGO_ENABLED=0 GOOS=linux go build -o bin/{{NAME}} .{{BT}}), zipped.
 `},
+}
+
+// multiFiles replace newFiles' for vmext new --multi-config.
+var multiFiles = map[string]string{
+	"main.go": `// Command {{NAME}} is a multi-config Azure VM extension handler: its manifest sets
+// supportsMultipleExtensions, so one VM can run several extensions of it, each with its own
+// name (Context.ExtensionName), settings, sequence numbers and status file.
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/status"
+)
+
+func main() {
+	newHandler().Main()
+}
+
+// publicSettings are an extension's settings in the clear.
+type publicSettings struct {
+	Message string {{BT}}json:"message"{{BT}}
+}
+
+// newHandler returns the handler, for main and for the tests in main_test.go.
+func newHandler() *handler.Handler {
+	return &handler.Handler{
+		Enable: func(ctx context.Context, x *handler.Context) error {
+			var pub publicSettings
+			if err := x.Settings.Decode(&pub, nil); err != nil {
+				return err // the user's error: reported with code 53
+			}
+			if pub.Message == "" {
+				return handler.BadConfig(errors.New({{BT}}the public setting "message" is required{{BT}}))
+			}
+			x.Log.Log("event", "enable", "extension", x.ExtensionName, "message", pub.Message)
+			return x.Status.Set(status.Success, 0, x.ExtensionName+": "+pub.Message)
+		},
+	}
+}
+`,
+	"main_test.go": `package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/handler/handlertest"
+	"github.com/vmext/vmext/status"
+)
+
+// These tests run the handler under handlertest, a fake guest agent with several extensions
+// of the handler: r.Status is what the agent would report from each one's status file.
+
+const version = "1.0.0"
+
+func TestFirstInstall(t *testing.T) {
+	vm := handlertest.New(t, &handlertest.Options{MultiConfig: true})
+	vm.AddHandler(version, newHandler())
+	results, err := vm.EnableExtensions(version, map[string]handlertest.Extension{
+		"first":  {Public: map[string]any{"message": "one"}},
+		"second": {Public: map[string]any{"message": "two"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"first": "first: one", "second": "second: two"}
+	for _, r := range results[1:] { // after install
+		if r.Failed() || r.Status.State != status.Success || r.Status.Message != want[r.Command.Extension] {
+			t.Errorf("%v", r)
+		}
+	}
+}
+
+func TestNewSettings(t *testing.T) {
+	vm := handlertest.New(t, &handlertest.Options{MultiConfig: true})
+	vm.AddHandler(version, newHandler())
+	if _, err := vm.EnableExtensions(version, map[string]handlertest.Extension{
+		"first":  {Public: map[string]any{"message": "one"}},
+		"second": {Public: map[string]any{"message": "two"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// New settings for "first": "second" is enabled again and keeps its status.
+	results, err := vm.EnableExtensions(version, map[string]handlertest.Extension{"first": {Public: map[string]any{"message": "uno"}}})
+	if err != nil || len(results) != 2 || results[0].Status.Message != "first: uno" || results[1].Status.Message != "second: two" {
+		t.Fatalf("%v %v", results, err)
+	}
+}
+
+func TestBadSettings(t *testing.T) {
+	vm := handlertest.New(t, &handlertest.Options{MultiConfig: true})
+	vm.AddHandler(version, newHandler())
+	results, err := vm.EnableExtensions(version, map[string]handlertest.Extension{"first": {Public: map[string]any{"message": 42}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := results[len(results)-1] // the enable
+	if r.ExitCode != handler.CodeBadConfig || r.Status.State != status.Error || r.Status.Code != handler.CodeBadConfig {
+		t.Errorf("%v, want error code %d", r, handler.CodeBadConfig)
+	}
+	if !strings.Contains(r.Status.Message, {{BT}}"message"{{BT}}) {
+		t.Errorf("the message %q does not name the setting", r.Status.Message)
+	}
+}
+`,
+	"HandlerManifest.json": `[{
+  "version": 1.0,
+  "name": "{{NAME}}",
+  "handlerManifest": {
+    "installCommand": "bin/{{NAME}} install",
+    "uninstallCommand": "bin/{{NAME}} uninstall",
+    "updateCommand": "bin/{{NAME}} update",
+    "enableCommand": "bin/{{NAME}} enable",
+    "disableCommand": "bin/{{NAME}} disable",
+    "rebootAfterInstall": false,
+    "reportHeartbeat": false,
+    "updateMode": "UpdateWithInstall",
+    "supportsMultipleExtensions": true
+  }
+}]
+`,
+	"README.md": `# {{NAME}}
+
+A multi-config Azure VM extension handler built with [vmext](https://github.com/vmext/vmext):
+several extensions of it can run on one VM, each with its own settings and status.
+
+- {{BT}}main.go{{BT}}: the handler; its enable reads the public setting {{BT}}message{{BT}}.
+- {{BT}}main_test.go{{BT}}: tests under handlertest, a fake guest agent: two extensions, new
+  settings for one, bad settings.
+- {{BT}}HandlerManifest.json{{BT}}: the commands the guest agent runs, with
+  {{BT}}supportsMultipleExtensions{{BT}}.
+- {{BT}}vmext-run.json{{BT}}: the settings {{BT}}vmext run{{BT}} gives each extension.
+
+Until github.com/vmext/vmext is published at the version go.mod requires, point go.mod at a
+checkout: {{BT}}go mod edit -replace github.com/vmext/vmext=/path/to/vmext{{BT}}.
+
+    go test ./...                              # the handler under the fake guest agent
+    vmext run . --extensions first,second      # install, then enable for each extension
+
+A handler package for Azure is HandlerManifest.json with {{BT}}bin/{{NAME}}{{BT}} built for
+linux/amd64 ({{BT}}CGO_ENABLED=0 GOOS=linux go build -o bin/{{NAME}} .{{BT}}), zipped.
+`,
 }

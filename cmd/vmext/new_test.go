@@ -71,3 +71,30 @@ func TestNewBuildsTestsAndRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestNewMultiConfig: vmext new --multi-config writes a multi-config handler that passes its
+// tests and runs under vmext run --extensions.
+func TestNewMultiConfig(t *testing.T) {
+	checkout, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	if code, out, errs := runVmext(t, "", "new", "--multi-config", "y"); code != 0 || !strings.Contains(out, "--extensions first,second") {
+		t.Fatalf("vmext new: exit %d\n%s%s", code, out, errs)
+	}
+	for _, args := range [][]string{{"mod", "edit", "-replace", "github.com/vmext/vmext=" + checkout}, {"test", "./..."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = "y"
+		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly", "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %v: %v\n%s", args, err, out)
+		}
+	}
+	t.Chdir("y")
+	t.Setenv("GOPROXY", "off")
+	code, out, errs := runVmext(t, "", "run", ".", "--extensions", "first,second")
+	if code != 0 || !strings.Contains(out, "message:  second: hello from y") {
+		t.Fatalf("vmext run: exit %d\n%s%s", code, out, errs)
+	}
+}
