@@ -125,6 +125,12 @@ func TestBadInputs(t *testing.T) {
 	os.WriteFile(settingsFile, []byte("{not json"), 0o644)
 	vm := handlertest.New(t, nil)
 	certFile := filepath.Join(vm.CertDir(), vm.Thumbprint+".crt")
+	badDefaults, badDefaultsKey := t.TempDir(), t.TempDir()
+	manifest, _ := os.ReadFile("testdata/hello/HandlerManifest.json")
+	for dir, defaults := range map[string]string{badDefaults: `{"protected": [1]}`, badDefaultsKey: `{"settings": {}}`} {
+		os.WriteFile(filepath.Join(dir, "HandlerManifest.json"), manifest, 0o644)
+		os.WriteFile(filepath.Join(dir, "vmext-run.json"), []byte(defaults), 0o644)
+	}
 
 	tests := []struct {
 		name  string
@@ -137,6 +143,8 @@ func TestBadInputs(t *testing.T) {
 		{"manifest without enable", "", []string{"run", noCommand}, []string{"HandlerManifest.json", "enableCommand is missing"}},
 		{"public settings not JSON", "", []string{"run", "--public", "{nope", "./testdata/hello"}, []string{"--public", "not valid JSON"}},
 		{"settings file not JSON", "", []string{"run", "--public", "@" + settingsFile, "./testdata/hello"}, []string{settingsFile, "not valid JSON"}},
+		{"vmext-run.json with an array", "", []string{"run", badDefaults}, []string{filepath.Join(badDefaults, "vmext-run.json"), "settings must be a JSON object ({...}) or null, not a JSON array"}},
+		{"vmext-run.json with an unknown key", "", []string{"run", badDefaultsKey}, []string{filepath.Join(badDefaultsKey, "vmext-run.json"), `want {"public": {...}, "protected": {...}}`, `unknown field "settings"`}},
 		{"missing package", "", []string{"run", filepath.Join(empty, "nope")}, []string{filepath.Join(empty, "nope")}},
 		{"unknown operation", "", []string{"run", "--ops", "install,start", "./testdata/hello"}, []string{"--ops", `unknown operation "start"`}},
 		{"certificate not a certificate", `{"a": 1}`, []string{"encrypt", "--cert", notCert}, []string{notCert, "not a certificate"}},
