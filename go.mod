@@ -8,4 +8,4 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
-require github.com/go-logfmt/logfmt v0.5.1 // indirect
+require github.com/go-logfmt/logfmt v0.5.1

@@ -6,6 +6,7 @@
 //	vmext run [flags] PACKAGE          run a handler's operations as the agent would
 //	vmext encrypt --cert FILE [flags]  encrypt protected settings (stdin) for a settings file
 //	vmext check-status FILE            what the agent would report for a status file
+//	vmext new NAME                     write a new handler into ./NAME
 //	vmext lint [PACKAGE_DIR|ZIP]       check a handler's manifest and package
 //	vmext package [flags] PACKAGE_DIR  build the zips Azure takes, one per OS
 //	vmext version                      print the version
@@ -32,6 +33,7 @@ Usage:
   vmext run [flags] PACKAGE          run a handler's operations as the agent would
   vmext encrypt --cert FILE [flags]  encrypt protected settings (stdin) for a settings file
   vmext check-status FILE            say what the agent would report for a status file
+  vmext new NAME                     write a new handler into ./NAME
   vmext lint [PACKAGE_DIR|ZIP]       check a handler's manifest and package
   vmext package [flags] PACKAGE_DIR  build the zips Azure takes, one per OS
   vmext version                      print the version
@@ -59,6 +61,8 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = encryptCmd(args[1:], stdin, stdout, stderr)
 	case "check-status":
 		err = checkStatusCmd(args[1:], stdout, stderr)
+	case "new":
+		err = newCmd(args[1:], stdout, stderr)
 	case "lint":
 		err = lintCmd(args[1:], stdout, stderr)
 	case "package":
@@ -79,6 +83,9 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		if err != errUsage {
+			fmt.Fprintf(stderr, "vmext %s: %v\n", args[0], err)
+		}
 		return 2
 	case errors.Is(err, errFailed):
 		return 1
@@ -96,8 +103,13 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: vmext %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "Usage: vmext %s %s\n", name, synopsis)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprint(stderr, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/status"
 )
@@ -16,13 +17,15 @@ import (
 type printer struct {
 	w     io.Writer
 	color bool
+	tty   bool // a terminal: progress updates one line in place
 }
 
 func newPrinter(w io.Writer) *printer {
 	p := &printer{w: w}
-	if f, ok := w.(*os.File); ok && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb" {
+	if f, ok := w.(*os.File); ok && os.Getenv("TERM") != "dumb" {
 		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
-			p.color = true
+			p.tty = true
+			p.color = os.Getenv("NO_COLOR") == ""
 		}
 	}
 	return p
@@ -50,11 +53,13 @@ func (p *printer) result(r handlertest.Result) {
 	if r.Command.Extension != "" {
 		head += " " + r.Command.Extension
 	}
+	c := conclude(r)
 	outcome := p.paint("32", "ok")
-	if r.Failed() {
+	if c.failed {
 		outcome = p.paint("31", "FAILED")
 	}
-	fmt.Fprintf(p.w, "%s %s  exit %d  %s\n", p.paint("1", "== "+head), outcome, r.ExitCode, r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(p.w, "%s %s  %s code %d  exit %d  %s\n", p.paint("1", "== "+head), outcome,
+		p.stateColor(status.State(c.state)), c.code, r.ExitCode, r.Duration.Round(time.Millisecond))
 	fmt.Fprintf(p.w, "  command:  %s\n", r.CommandLine)
 	if r.Worker >= time.Millisecond {
 		fmt.Fprintf(p.w, "  worker:   a detached worker ran %s more\n", r.Worker.Round(time.Millisecond))
@@ -65,14 +70,30 @@ func (p *printer) result(r handlertest.Result) {
 	if r.Err != nil {
 		fmt.Fprintf(p.w, "  error:    %v\n", r.Err)
 	}
-	if strings.TrimSpace(r.Stdout) != "" || strings.TrimSpace(r.Stderr) != "" {
-		fmt.Fprintf(p.w, "  output:\n%s\n", indent(r.Output, "    "))
+	// The streams as captured (the agent's first 3200 bytes of each), only those with text.
+	for _, o := range []struct{ name, text string }{{"stdout", r.Stdout}, {"stderr", r.Stderr}} {
+		if strings.TrimSpace(o.text) != "" {
+			fmt.Fprintf(p.w, "  %s:\n%s\n", o.name, indent(o.text, "    "))
+		}
 	}
 	if r.AgentMessage != "" {
 		fmt.Fprintf(p.w, "  agent reports %d: %s\n", r.AgentCode, firstLine(r.AgentMessage))
 	}
 	if r.Command.Seq >= 0 {
 		p.verdict(r.Status)
+	}
+}
+
+// panic shows a callback's panic from the handler's log: the panicking frame (file:line)
+// and the first lines of the stack from it.
+func (p *printer) panic(pi panicInfo) {
+	frame, rest := panicFrame(pi.stack)
+	fmt.Fprintf(p.w, "  %s %s\n", p.paint("31", "panic:   "), pi.value)
+	if frame != "" {
+		fmt.Fprintf(p.w, "            at %s\n", frame)
+	}
+	for _, l := range rest[:min(len(rest), 6)] {
+		fmt.Fprintf(p.w, "            %s\n", strings.TrimRight(strings.ReplaceAll(l, "\t", "    "), " "))
 	}
 }
 
@@ -97,16 +118,27 @@ func (p *printer) verdict(v handlertest.Verdict) {
 	}
 }
 
+// indent indents each line of s, without trailing spaces or blank lines at the ends.
 func indent(s, pre string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i := range lines {
-		lines[i] = pre + lines[i]
+	lines := strings.Split(strings.Trim(s, "\r\n"), "\n")
+	for i, l := range lines {
+		if l = strings.TrimRight(l, " \t\r"); l != "" {
+			l = pre + l
+		}
+		lines[i] = l
 	}
 	return strings.Join(lines, "\n")
 }
 
 func indentRest(s, pre string) string {
-	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+pre)
+	lines := strings.Split(strings.TrimRight(s, "\r\n"), "\n")
+	for i, l := range lines {
+		if l = strings.TrimRight(l, " \t\r"); l != "" && i > 0 {
+			l = pre + l
+		}
+		lines[i] = l
+	}
+	return strings.Join(lines, "\n")
 }
 
 func firstLine(s string) string {
@@ -116,33 +148,49 @@ func firstLine(s string) string {
 
 // jsonResult is the machine form of a result.
 type jsonResult struct {
-	Operation    string       `json:"operation"`
-	Version      string       `json:"version"`
-	Seq          int          `json:"seq"`
-	Extension    string       `json:"extension,omitempty"`
-	Command      string       `json:"command"`
-	ExitCode     int          `json:"exitCode"`
-	TimedOut     bool         `json:"timedOut"`
-	DurationMS   int64        `json:"durationMs"`
-	WorkerMS     int64        `json:"workerMs,omitempty"`
-	Stdout       string       `json:"stdout"`
-	Stderr       string       `json:"stderr"`
-	AgentCode    int          `json:"agentCode,omitempty"`
-	AgentMessage string       `json:"agentMessage,omitempty"`
-	Status       *jsonVerdict `json:"status,omitempty"`
-	Error        string       `json:"error,omitempty"`
+	Operation    string         `json:"operation"`
+	Version      string         `json:"version"`
+	Seq          int            `json:"seq"`
+	Extension    string         `json:"extension,omitempty"`
+	Command      string         `json:"command"`
+	ExitCode     int            `json:"exitCode"`
+	TimedOut     bool           `json:"timedOut"`
+	DurationMS   int64          `json:"durationMs"`
+	WorkerMS     int64          `json:"workerMs,omitempty"`
+	Stdout       string         `json:"stdout"`
+	Stderr       string         `json:"stderr"`
+	AgentCode    int            `json:"agentCode,omitempty"`
+	AgentMessage string         `json:"agentMessage,omitempty"`
+	Verdict      jsonConclusion `json:"verdict"`
+	Status       *jsonVerdict   `json:"status,omitempty"`
+	Error        string         `json:"error,omitempty"`
 }
 
 type jsonVerdict struct {
-	Present   bool               `json:"present"`
-	State     string             `json:"state"`
-	Code      int                `json:"code"`
-	Operation string             `json:"operation,omitempty"`
-	Message   string             `json:"message"`
-	Invalid   bool               `json:"invalid,omitempty"`
-	Problem   string             `json:"problem,omitempty"`
-	Truncated bool               `json:"truncated,omitempty"`
-	Substatus []status.Substatus `json:"substatus,omitempty"`
+	Present   bool            `json:"present"`
+	State     string          `json:"state"`
+	Code      int             `json:"code"`
+	Operation string          `json:"operation,omitempty"`
+	Message   string          `json:"message"`
+	Invalid   bool            `json:"invalid,omitempty"`
+	Problem   string          `json:"problem,omitempty"`
+	Truncated bool            `json:"truncated,omitempty"`
+	Substatus []jsonSubstatus `json:"substatus,omitempty"`
+}
+
+type jsonSubstatus struct {
+	Name    string `json:"name"`
+	State   string `json:"state"`
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// jsonConclusion is what the agent concludes from the operation (the header of the plain
+// output).
+type jsonConclusion struct {
+	Failed bool   `json:"failed"`
+	State  string `json:"state"`
+	Code   int    `json:"code"`
 }
 
 func printJSON(w io.Writer, results []handlertest.Result) error {
@@ -157,14 +205,50 @@ func printJSON(w io.Writer, results []handlertest.Result) error {
 		if r.Err != nil {
 			j.Error = r.Err.Error()
 		}
+		c := conclude(r)
+		j.Verdict = jsonConclusion{Failed: c.failed, State: c.state, Code: c.code}
 		if r.Command.Seq >= 0 {
 			v := r.Status
 			j.Status = &jsonVerdict{Present: v.Present, State: string(v.State), Code: v.Code, Operation: v.Operation,
-				Message: v.Message, Invalid: v.Invalid, Problem: v.Problem, Truncated: v.Truncated, Substatus: v.Substatus}
+				Message: v.Message, Invalid: v.Invalid, Problem: v.Problem, Truncated: v.Truncated}
+			for _, s := range v.Substatus {
+				j.Status.Substatus = append(j.Status.Substatus, jsonSubstatus{Name: s.Name, State: string(s.State), Code: s.Code, Message: s.Message})
+			}
 		}
 		out = append(out, j)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// conclusion is what the agent concludes from an operation: its exit and, when the command
+// succeeded, the status file it left for the sequence number.
+type conclusion struct {
+	failed bool
+	state  string // the reported state: success, error, transitioning, warning
+	code   int
+}
+
+func conclude(r handlertest.Result) conclusion {
+	v := r.Status
+	cmdFailed := r.Err != nil || r.TimedOut || r.ExitCode != 0
+	switch {
+	case r.Err != nil || r.TimedOut:
+		return conclusion{true, "error", r.AgentCode}
+	case r.Command.Seq >= 0 && v.Crash:
+		return conclusion{true, "error", v.Code}
+	case r.Command.Seq >= 0 && v.Invalid:
+		return conclusion{true, "error", v.Code}
+	case r.Command.Seq >= 0 && v.Present && (v.State == status.Error || !cmdFailed):
+		// The status file's state and code, what the user sees for the extension.
+		return conclusion{v.State == status.Error || cmdFailed, string(v.State), v.Code}
+	case cmdFailed:
+		// The agent reports its own code for the failed command.
+		return conclusion{true, "error", r.AgentCode}
+	case r.Command.Seq >= 0 && !v.Present && r.Command.Op == handler.Enable:
+		// No status file after enable: the agent reports transitioning.
+		return conclusion{false, string(v.State), v.Code}
+	}
+	return conclusion{false, "success", 0}
 }

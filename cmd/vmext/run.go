@@ -19,6 +19,7 @@ import (
 	"github.com/vmext/vmext/handler/handlertest"
 	"github.com/vmext/vmext/internal/manifest"
 	"github.com/vmext/vmext/internal/seqnum"
+	"github.com/vmext/vmext/internal/statusfile"
 )
 
 // defaultsFile, in a package folder, holds the settings `vmext run` uses when none are given:
@@ -30,6 +31,7 @@ type runFlags struct {
 	ops               string
 	seq               int
 	keep, asJSON      bool
+	quiet             bool
 	upgradeFrom       string
 	name, version     string
 	timeout           time.Duration
@@ -38,15 +40,40 @@ type runFlags struct {
 	extensions        string
 }
 
+const runUsage = `Usage: vmext run [flags] PACKAGE [flags]
+
+Runs a handler's operations on this machine under a fake guest agent, as the agent would
+(install, then enable, by default), and says what the agent would conclude of each: the
+final state and code of its status. Exits 1 when any operation ends in error (exit code or
+status), 2 for a mistake in the arguments. A failed install stops the run, as on a VM.
+
+PACKAGE is a handler's Go main package, a folder or a package path such as
+example.com/myhandler/cmd/handler (built for this machine where its manifest's commands
+expect it; HandlerManifest.json is looked for up to the module root), or a handler package
+folder (HandlerManifest.json at its root). Flags go before or after it.
+
+Settings: PACKAGE's folder may hold vmext-run.json, the settings to run with when no flag
+says otherwise:
+
+  {"public": {"message": "hi"}, "protected": {"password": "s3cret"}}
+
+Both keys are optional; each is a JSON object or null. --public replaces the file's public
+settings only and --protected its protected settings only: the other one is kept. Pass
+--protected null (or --public null) for none.
+
+Flags:
+`
+
 func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "[flags] PACKAGE", stderr)
 	var f runFlags
-	fs.StringVar(&f.public, "public", "", "public settings: inline `JSON` or @file")
-	fs.StringVar(&f.protected, "protected", "", "protected settings: inline `JSON` or @file (encrypted to the fake VM's certificate)")
+	fs.StringVar(&f.public, "public", "", "public settings: an inline `JSON` object or @file; replaces vmext-run.json's public settings only (null: none)")
+	fs.StringVar(&f.protected, "protected", "", "protected settings: an inline `JSON` object or @file, encrypted to the fake VM's certificate; replaces vmext-run.json's protected settings only (null: none)")
 	fs.StringVar(&f.ops, "ops", "install,enable", "comma-separated `operations` to run in order (install, enable, disable, update, uninstall, resetstate)")
 	fs.IntVar(&f.seq, "seq", 0, "the sequence `number` of the settings")
 	fs.BoolVar(&f.keep, "keep", false, "keep the fake VM's folder for inspection (its path is printed)")
-	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
+	fs.BoolVar(&f.quiet, "quiet", false, "do not show the handler's log lines as it writes them (a panic is still shown)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON: one object per operation, lowerCamel keys as in status files (the README shows one)")
 	fs.StringVar(&f.upgradeFrom, "upgrade-from", "", "install `OLD_PACKAGE` first, then upgrade to PACKAGE in the agent's order (replaces --ops)")
 	fs.StringVar(&f.name, "name", "Contoso.Test.Handler", "the handler's `name` <Publisher>.<Type>")
 	fs.StringVar(&f.version, "version", "1.0.0", "the handler's `version` (with --upgrade-from, the old one is 0.0.1)")
@@ -55,20 +82,51 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.oaep, "oaep", false, "RSAES-OAEP key transport for protected settings")
 	fs.BoolVar(&f.wait, "wait", true, "after each operation, wait for a detached worker it started and show the status after it")
 	fs.StringVar(&f.extensions, "extensions", "", "comma-separated extension `names` of a multi-config handler (its manifest sets supportsMultipleExtensions): each gets the settings, and enable and disable run for each; install, update and uninstall run once, naming the first")
-	if err := parseFlags(fs, args); err != nil {
+	fs.Usage = func() { fmt.Fprint(stdout, runUsage); fs.SetOutput(stdout); fs.PrintDefaults(); fs.SetOutput(stderr) }
+	pkgs, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	switch len(pkgs) {
+	case 0:
+		return usagef("no PACKAGE: name a handler's Go main package or package folder, such as ./examples/quickstart (vmext run -h for help)")
+	case 1:
+	default:
+		return usagef("one PACKAGE, not %d: %s (flags go before or after it)", len(pkgs), strings.Join(pkgs, " "))
 	}
 	ops, err := parseOps(f.ops)
 	if err != nil {
-		return err
+		return usageError{err.Error()}
 	}
 	exts, err := parseExtensions(f.extensions)
 	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := checkName(f.name); err != nil {
 		return err
+	}
+	for _, arg := range []*string{&pkgs[0], &f.upgradeFrom} {
+		if *arg == "" {
+			continue
+		}
+		dir, err := packageDir(*arg)
+		if err != nil {
+			return err
+		}
+		if err := checkMainPackage(dir); err != nil {
+			return err
+		}
+		*arg = dir
+	}
+	if f.public != "" {
+		if _, err := jsonArg("--public", f.public); err != nil {
+			return err
+		}
+	}
+	if f.protected != "" {
+		if _, err := jsonArg("--protected", f.protected); err != nil {
+			return err
+		}
 	}
 
 	work, err := os.MkdirTemp("", "vmext-run-")
@@ -83,7 +141,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	newPkg, err := preparePackage(fs.Arg(0), filepath.Join(work, "build", "new"))
+	newPkg, err := preparePackage(pkgs[0], filepath.Join(work, "build", "new"))
 	if err != nil {
 		return err
 	}
@@ -93,7 +151,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(exts) > 0 {
 		if m, err := manifest.Read(newPkg.dir); err != nil || !m.SupportsMultipleExtensions {
-			return fmt.Errorf("--extensions: the manifest of %s does not set supportsMultipleExtensions (the agent refuses a multi-config goal state for it)", fs.Arg(0))
+			return fmt.Errorf("--extensions: the manifest of %s does not set supportsMultipleExtensions (the agent refuses a multi-config goal state for it)", pkgs[0])
 		}
 	}
 	root := filepath.Join(work, "vm")
@@ -116,6 +174,16 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	var results []handlertest.Result
 	var scenarioErr error
+	p := newPrinter(stdout)
+	// emit records a result and, for people, prints it as soon as its operation ends.
+	emit := func(rs ...handlertest.Result) {
+		results = append(results, rs...)
+		if !f.asJSON {
+			for _, r := range rs {
+				p.result(r)
+			}
+		}
+	}
 	if f.upgradeFrom != "" {
 		oldPkg, err := preparePackage(f.upgradeFrom, filepath.Join(work, "build", "old"))
 		if err != nil {
@@ -127,19 +195,49 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		if err := vm.AddPackage(f.version, newPkg.dir); err != nil {
 			return err
 		}
+		// Each scenario runs several operations: the log and the progress of the version it
+		// enables (of the first extension) show while it runs, the operations' blocks when it
+		// ends.
+		watchScenario := func(version string) func() []panicInfo {
+			if f.asJSON {
+				return func() []panicInfo { return nil }
+			}
+			ext := ""
+			if len(exts) > 0 {
+				ext = exts[0]
+			}
+			return p.watch(statusfile.Path(vm.StatusDir(version), ext, 0), filepath.Join(vm.LogDir(version), "handler.log"), version, f.quiet)
+		}
+		showPanics := func(pis []panicInfo) {
+			for _, pi := range pis {
+				p.panic(pi)
+			}
+		}
+		stop := watchScenario("0.0.1")
 		if len(exts) > 0 {
 			goal := map[string]handlertest.Extension{}
 			for _, e := range exts {
 				goal[e] = handlertest.Extension{Public: public, Protected: protected}
 			}
-			results, scenarioErr = vm.EnableExtensions("0.0.1", goal)
+			first, err := vm.EnableExtensions("0.0.1", goal)
+			pis := stop()
+			emit(first...)
+			showPanics(pis)
+			scenarioErr = err
 		} else {
-			results, scenarioErr = vm.FirstInstall("0.0.1", public, protected)
+			first, err := vm.FirstInstall("0.0.1", public, protected)
+			pis := stop()
+			emit(first...)
+			showPanics(pis)
+			scenarioErr = err
 		}
 		if scenarioErr == nil {
-			var more []handlertest.Result
-			more, scenarioErr = vm.Upgrade(f.version)
-			results = append(results, more...)
+			stop := watchScenario(f.version)
+			more, err := vm.Upgrade(f.version)
+			pis := stop()
+			emit(more...)
+			showPanics(pis)
+			scenarioErr = err
 		}
 	} else {
 		if err := vm.AddPackage(f.version, newPkg.dir); err != nil {
@@ -156,6 +254,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
+	ops:
 		for _, op := range ops {
 			// The agent runs enable and disable for each extension, the others once for the
 			// handler, naming one extension.
@@ -163,7 +262,29 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 				if i > 0 && op != handler.Enable && op != handler.Disable {
 					break
 				}
-				results = append(results, vm.Run(handlertest.Command{Version: f.version, Op: op, Seq: f.seq, Extension: e}))
+				c := handlertest.Command{Version: f.version, Op: op, Seq: f.seq, Extension: e}
+				stop := func() []panicInfo { return nil }
+				if !f.asJSON {
+					label := string(op) + " " + f.version
+					if e != "" {
+						label += " " + e
+					}
+					stop = p.watch(statusfile.Path(vm.StatusDir(f.version), e, f.seq), filepath.Join(vm.LogDir(f.version), "handler.log"), label, f.quiet)
+				}
+				r := vm.Run(c)
+				panics := stop()
+				emit(r)
+				for _, pi := range panics {
+					p.panic(pi)
+				}
+				// The agent stops at a failed install: the handler is not installed, so
+				// nothing else of this goal state runs.
+				if op == handler.Install && conclude(r).failed {
+					if !f.asJSON {
+						fmt.Fprintln(stdout, "vmext run: the install failed: the agent stops here (the later operations do not run)")
+					}
+					break ops
+				}
 			}
 		}
 	}
@@ -171,17 +292,12 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		if err := printJSON(stdout, results); err != nil {
 			return err
 		}
-	} else {
-		p := newPrinter(stdout)
-		for _, r := range results {
-			p.result(r)
-		}
 	}
 	if scenarioErr != nil && !errors.Is(scenarioErr, handlertest.ErrStopped) {
 		return scenarioErr
 	}
 	for _, r := range results {
-		if r.Failed() {
+		if conclude(r).failed {
 			return errFailed
 		}
 	}
@@ -226,54 +342,68 @@ func parseExtensions(s string) ([]string, error) {
 	return exts, nil
 }
 
-// settingsFor returns the settings from the flags, or the package's defaults file.
+// settingsFor returns the settings for the run. The package folder's vmext-run.json, when
+// present, gives the defaults, {"public": {...}, "protected": {...}}; --public replaces its
+// public settings and --protected its protected settings, each on its own (the other one is
+// kept); "null" for either means none.
 func settingsFor(f runFlags, src string) (public, protected any, err error) {
-	if f.public == "" && f.protected == "" {
-		b, err := os.ReadFile(filepath.Join(src, defaultsFile))
-		if err == nil {
-			var d struct{ Public, Protected json.RawMessage }
-			if err := json.Unmarshal(b, &d); err != nil {
-				return nil, nil, fmt.Errorf("%s: not valid JSON: %v", filepath.Join(src, defaultsFile), err)
+	defaults := filepath.Join(src, defaultsFile)
+	if b, err := os.ReadFile(defaults); err == nil {
+		var d struct{ Public, Protected json.RawMessage }
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&d); err != nil {
+			return nil, nil, fmt.Errorf("%s: want {\"public\": {...}, \"protected\": {...}}: %v", defaults, err)
+		}
+		for _, r := range []json.RawMessage{d.Public, d.Protected} {
+			if err := settingsShape(defaults, r); err != nil {
+				return nil, nil, fmt.Errorf("%v", err)
 			}
-			return rawOrNil(d.Public), rawOrNil(d.Protected), nil
+		}
+		public, protected = rawOrNil(d.Public), rawOrNil(d.Protected)
+	} else if !os.IsNotExist(err) {
+		return nil, nil, err
+	}
+	if f.public != "" {
+		if public, err = jsonArg("--public", f.public); err != nil {
+			return nil, nil, err
 		}
 	}
-	if public, err = jsonArg("--public", f.public); err != nil {
-		return nil, nil, err
-	}
-	if protected, err = jsonArg("--protected", f.protected); err != nil {
-		return nil, nil, err
+	if f.protected != "" {
+		if protected, err = jsonArg("--protected", f.protected); err != nil {
+			return nil, nil, err
+		}
 	}
 	return public, protected, nil
 }
 
 func rawOrNil(r json.RawMessage) any {
-	if len(r) == 0 || string(r) == "null" {
+	if len(r) == 0 || string(bytes.TrimSpace(r)) == "null" {
 		return nil
 	}
 	return r
 }
 
-// jsonArg reads inline JSON or @file; "" is nil.
+// jsonArg reads inline JSON or @file: a JSON object, or null for none.
 func jsonArg(flagName, v string) (any, error) {
-	if v == "" {
-		return nil, nil
-	}
 	src := flagName
 	data := []byte(v)
 	if strings.HasPrefix(v, "@") {
-		src = v[1:]
+		src = flagName + " " + v[1:]
 		var err error
-		if data, err = os.ReadFile(src); err != nil {
-			return nil, fmt.Errorf("%s: %w", flagName, err)
+		if data, err = os.ReadFile(v[1:]); err != nil {
+			return nil, usagef("%s: %v", flagName, err)
 		}
 	}
 	if !json.Valid(data) {
 		var x any
 		err := json.Unmarshal(data, &x)
-		return nil, fmt.Errorf("%s: not valid JSON: %v", src, err)
+		return nil, usagef("%s: not valid JSON: %v", src, err)
 	}
-	return json.RawMessage(data), nil
+	if err := settingsShape(src, data); err != nil {
+		return nil, err
+	}
+	return rawOrNil(data), nil
 }
 
 // preparedPackage is a handler package folder ready for the fake agent.

@@ -1,5 +1,7 @@
 // Command hello is a handler for the vmext command's tests: it prints each operation and
-// its settings' message, and fails enable when the message is "fail".
+// its settings' message, and fails enable when the message is "fail" (install when
+// HELLO_FAIL_INSTALL=1); "substatus" reports a substatus, "progress" reports progress four
+// times, a second apart, "panic" panics.
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/status"
 )
 
 func main() {
@@ -18,7 +21,13 @@ func main() {
 		return nil
 	}
 	h := &handler.Handler{
-		Install: say, Disable: say, Update: say, Uninstall: say,
+		Install: func(ctx context.Context, x *handler.Context) error {
+			if os.Getenv("HELLO_FAIL_INSTALL") == "1" {
+				return errors.New("install told to fail")
+			}
+			return say(ctx, x)
+		},
+		Disable: say, Update: say, Uninstall: say,
 		Enable: func(ctx context.Context, x *handler.Context) error {
 			var pub struct {
 				Message string `json:"message"`
@@ -30,8 +39,20 @@ func main() {
 				return err
 			}
 			fmt.Printf("enable of version %s: %s (%s)\n", x.Agent.ExtensionVersion, pub.Message, x.Reason)
-			if pub.Message == "slow" {
+			x.Log.Log("event", "hello-enable", "message", pub.Message)
+			switch pub.Message {
+			case "slow":
 				time.Sleep(time.Second)
+			case "panic":
+				var m map[string]int
+				m["x"] = 1 // the panicking line
+			case "substatus":
+				x.Status.SetSubstatus(status.Substatus{Name: "step", State: status.Success, Message: "done"})
+			case "progress":
+				for i := 1; i <= 4; i++ {
+					x.Status.Progress(i*20, fmt.Sprintf("step %d of 4", i))
+					time.Sleep(time.Second)
+				}
 			}
 			if pub.Message == "fail" {
 				return errors.New("told to fail with " + prot.Secret)

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildVmext builds the vmext binary into a temporary folder.
+func buildVmext(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "vmext")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build vmext: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestRunLiveProgressPipe runs the built vmext with its stdout a pipe: the progress of a
+// detached enable's worker (four steps, a second apart) appears as timestamped lines while
+// the worker runs, before the enable's header, which prints when the worker has ended.
+func TestRunLiveProgressPipe(t *testing.T) {
+	bin := buildVmext(t)
+	cmd := exec.Command(bin, "run", "./testdata/hello", "--public", `{"message": "progress"}`)
+	cmd.Env = append(os.Environ(), "HELLO_DETACHED=1", "TMPDIR="+t.TempDir())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	var progressAt, headerAt time.Time
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		lines = append(lines, line)
+		switch {
+		case progressAt.IsZero() && strings.Contains(line, "enable 1.0.0: transitioning [20%] step 1 of 4"):
+			progressAt = time.Now()
+			// A timestamped line, and the worker still runs: the enable's header is not out.
+			if f := strings.Fields(line); len(f) == 0 || len(f[0]) != len("15:04:05") || strings.Count(f[0], ":") != 2 {
+				t.Errorf("progress line without a timestamp: %q", line)
+			}
+			if strings.Contains(strings.Join(lines, "\n"), "== enable") {
+				t.Errorf("the enable's header came before its progress:\n%s", strings.Join(lines, "\n"))
+			}
+		case strings.HasPrefix(line, "== enable"):
+			headerAt = time.Now()
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("vmext run: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	all := strings.Join(lines, "\n")
+	if progressAt.IsZero() || headerAt.IsZero() {
+		t.Fatalf("no progress line or no enable header:\n%s", all)
+	}
+	// The worker runs about 4 s after its first progress: the line was read while it ran.
+	if gap := headerAt.Sub(progressAt); gap < 2*time.Second {
+		t.Fatalf("the first progress line came only %s before the enable ended: not live\n%s", gap, all)
+	}
+	for _, want := range []string{"[40%] step 2 of 4", "[80%] step 4 of 4", "worker:   a detached worker ran", "message:  Enable succeeded"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("output lacks %q:\n%s", want, all)
+		}
+	}
+}
+
+// TestRunLogAndPanic: the handler's log lines show as it writes them (not with --quiet),
+// and a panic shows its value, the panicking frame's file:line and the stack's first lines.
+func TestRunLogAndPanic(t *testing.T) {
+	code, out, errs := runVmext(t, "", "run", "./testdata/hello", "--public", `{"message": "panic"}`)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"  log | ", "event=hello-enable message=panic",
+		`msg="callback panicked" panic="assignment to entry in nil map" (stack below)`,
+		"  panic:    assignment to entry in nil map\n            at main.main.func",
+		"testdata/hello/main.go:", "handler/run.go:",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// The frame is the line of the map assignment.
+	src, _ := os.ReadFile("testdata/hello/main.go")
+	line := 1 + strings.Count(string(src[:strings.Index(string(src), `m["x"] = 1`)]), "\n")
+	if want := fmt.Sprintf("main.go:%d)", line); !strings.Contains(out, want) {
+		t.Errorf("the panicking frame is not main.go:%d:\n%s", line, out)
+	}
+	// The log line shows before the enable's header: as written, not afterwards.
+	if strings.Index(out, "event=hello-enable") > strings.Index(out, "== enable") {
+		t.Errorf("the log line came after the header:\n%s", out)
+	}
+
+	_, out, _ = runVmext(t, "", "run", "./testdata/hello", "--quiet", "--public", `{"message": "panic"}`)
+	if strings.Contains(out, "log | ") || !strings.Contains(out, "  panic:    assignment to entry in nil map") {
+		t.Errorf("--quiet:\n%s", out)
+	}
+}
+
+// TestRunLiveProgressTerminal runs the built vmext in a pseudo-terminal (script(1)): the
+// progress is one line updated in place (carriage return, erase line), shown while the
+// worker runs and erased before the enable's header.
+func TestRunLiveProgressTerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil || runtime.GOOS != "linux" {
+		t.Skip("needs util-linux script(1)")
+	}
+	bin := buildVmext(t)
+	line := bin + ` run --ops enable --public '{"message": "progress"}' ./testdata/hello`
+	cmd := exec.Command(script, "-qfec", line, "/dev/null")
+	cmd.Env = append(os.Environ(), "HELLO_DETACHED=1", "TMPDIR="+t.TempDir(), "TERM=xterm", "NO_COLOR=")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Read as it comes: the first progress update must arrive well before the end.
+	var got []byte
+	var progressAt time.Time
+	buf := make([]byte, 4096)
+	for {
+		n, err := out.Read(buf)
+		got = append(got, buf[:n]...)
+		if progressAt.IsZero() && strings.Contains(string(got), "\r\x1b[K") && strings.Contains(string(got), "[20%] step 1 of 4") {
+			progressAt = time.Now()
+			if strings.Contains(string(got), "== enable") {
+				t.Errorf("the header came before the progress: %q", got)
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	cmd.Wait()
+	s := string(got)
+	if progressAt.IsZero() {
+		t.Fatalf("no in-place progress line: %q", s)
+	}
+	if end := time.Since(progressAt); end < 2*time.Second {
+		t.Errorf("the progress came only %s before the end: not live", end)
+	}
+	if strings.Contains(s, "step 1 of 4\r\n") || strings.Contains(s, "step 1 of 4\n") {
+		t.Errorf("progress printed as lines on a terminal: %q", s)
+	}
+	h := strings.Index(s, "== enable")
+	before := strings.TrimSuffix(s[:max(h, 0)], "\x1b[1m") // the header's bold
+	if h < 0 || !strings.HasSuffix(before, "\r\x1b[K") {
+		t.Errorf("the progress line is not erased before the header: %q", s)
+	}
+}
+
+// TestRunUpgradeLive: with --upgrade-from, the log shows while each scenario runs, before
+// its operations' blocks.
+func TestRunUpgradeLive(t *testing.T) {
+	code, out, errs := runVmext(t, "", "run", "--upgrade-from", "./testdata/hello", "./testdata/hello")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	first, install := strings.Index(out, "event=hello-enable message=hi"), strings.Index(out, "== install 0.0.1")
+	if first < 0 || install < 0 || first > install || !strings.Contains(out, "== enable 1.0.0 ok  success code 0") {
+		t.Fatalf("output:\n%s", out)
+	}
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNewBuildsTestsAndRuns: vmext new x writes a handler that passes its own tests (with a
+// replace directive to this checkout, as an unpublished module needs) and runs under
+// vmext run at once.
+func TestNewBuildsTestsAndRuns(t *testing.T) {
+	checkout, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	if code, out, errs := runVmext(t, "", "new", "x", "--module", "example.com/team/x"); code != 0 || !strings.Contains(out, "wrote ./x") {
+		t.Fatalf("vmext new: exit %d\n%s%s", code, out, errs)
+	}
+	for _, f := range []string{"go.mod", "go.sum", "main.go", "main_test.go", "HandlerManifest.json", "vmext-run.json", "README.md"} {
+		if _, err := os.Stat(filepath.Join("x", f)); err != nil {
+			t.Errorf("no %s: %v", f, err)
+		}
+	}
+	gomod, _ := os.ReadFile(filepath.Join("x", "go.mod"))
+	if !strings.HasPrefix(string(gomod), "module example.com/team/x\n") {
+		t.Errorf("go.mod:\n%s", gomod)
+	}
+	goCmd := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("go", args...)
+		cmd.Dir = "x"
+		// Offline, and go.mod and go.sum as written: the scaffold must be complete.
+		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly", "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	goCmd("mod", "edit", "-replace", "github.com/vmext/vmext="+checkout)
+	goCmd("vet", "./...")
+	goCmd("test", "./...")
+	if out, err := exec.Command("gofmt", "-l", "x").CombinedOutput(); err != nil || len(out) != 0 {
+		t.Errorf("gofmt -l: %v %s", err, out)
+	}
+
+	t.Chdir("x")
+	t.Setenv("GOPROXY", "off")
+	code, out, errs := runVmext(t, "", "run", ".")
+	if code != 0 || !strings.Contains(out, "enable: hello from x") || !strings.Contains(out, "== enable 1.0.0 ok  success code 0") {
+		t.Fatalf("vmext run .: exit %d\n%s%s", code, out, errs)
+	}
+
+	// Mistakes: one line, exit 2.
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"new"}, "vmext new: want one NAME, the new handler's folder, got 0"},
+		{[]string{"new", "a", "b"}, "vmext new: want one NAME, the new handler's folder, got 2"},
+		{[]string{"new", "1x"}, `vmext new: NAME "1x": want a letter`},
+		{[]string{"new", "../x"}, `vmext new: NAME "../x": want a letter`},
+		{[]string{"new", "bin"}, "vmext new: ./bin exists"},
+	} {
+		os.MkdirAll("bin", 0o755)
+		code, out, errs := runVmext(t, "", tt.args...)
+		if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, tt.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", tt.args, code, out, errs, tt.want)
+		}
+	}
+}
+
+// TestNewMultiConfig: vmext new --multi-config writes a multi-config handler that passes its
+// tests and runs under vmext run --extensions.
+func TestNewMultiConfig(t *testing.T) {
+	checkout, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	if code, out, errs := runVmext(t, "", "new", "--multi-config", "y"); code != 0 || !strings.Contains(out, "--extensions first,second") {
+		t.Fatalf("vmext new: exit %d\n%s%s", code, out, errs)
+	}
+	for _, args := range [][]string{{"mod", "edit", "-replace", "github.com/vmext/vmext=" + checkout}, {"test", "./..."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = "y"
+		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly", "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %v: %v\n%s", args, err, out)
+		}
+	}
+	t.Chdir("y")
+	t.Setenv("GOPROXY", "off")
+	code, out, errs := runVmext(t, "", "run", ".", "--extensions", "first,second")
+	if code != 0 || !strings.Contains(out, "message:  second: hello from y") {
+		t.Fatalf("vmext run: exit %d\n%s%s", code, out, errs)
+	}
+}
