@@ -56,10 +56,29 @@ else
 fi
 
 echo "== fuzz (${FUZZTIME:-5s} per target)"
+# Each target's output is kept and printed when it fails. A failure that wrote no failing
+# input (a fuzz worker that hung or died on a loaded machine) is tried once more, and says
+# so; a failing input (written under testdata/fuzz) fails the run at once.
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+fuzzfailed=0
 for pkg in $(go list ./...); do
 	dir=$(go list -f '{{.Dir}}' "$pkg")
 	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-		go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-5s}" "$pkg" >/dev/null
-		echo "[pass] $pkg $target (fuzzed ${FUZZTIME:-5s})"
+		fuzz() { go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-5s}" "$pkg" >"$out" 2>&1; }
+		if fuzz; then
+			echo "[pass] $pkg $target (fuzzed ${FUZZTIME:-5s})"
+		elif ! grep -q 'Failing input written to' "$out"; then
+			cat "$out"
+			echo "[retry] $pkg $target: the fuzzer failed without a failing input; trying once more"
+			if fuzz; then
+				echo "[pass] $pkg $target (fuzzed ${FUZZTIME:-5s}, on the second try)"
+			else
+				cat "$out"; echo "[FAIL] $pkg $target"; fuzzfailed=1
+			fi
+		else
+			cat "$out"; echo "[FAIL] $pkg $target"; fuzzfailed=1
+		fi
 	done
 done
+exit "$fuzzfailed"
