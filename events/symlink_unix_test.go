@@ -4,12 +4,12 @@ package events
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vmext/vmext/internal/atomicfile"
+	"github.com/vmext/vmext/internal/linktest"
 )
 
 // TestBudgetRefusesSymlinks (issue 13, defect 8): the budget state (which is also its lock
@@ -18,17 +18,9 @@ func TestBudgetRefusesSymlinks(t *testing.T) {
 	for _, name := range []string{stateFile, turnFile} {
 		t.Run(name, func(t *testing.T) {
 			w, _, _ := testWriter(t, Options{})
-			target := filepath.Join(t.TempDir(), "target")
-			if err := os.WriteFile(target, []byte("precious"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(target, filepath.Join(w.tempDir, name)); err != nil {
-				t.Fatal(err)
-			}
+			target := linktest.Plant(t, filepath.Join(w.tempDir, name))
 			err := w.Emit(Informational, "t", "through a link?")
-			if b, _ := os.ReadFile(target); string(b) != "precious" {
-				t.Fatalf("the link's target now holds %q: written through the link", b)
-			}
+			linktest.Untouched(t, target)
 			if !errors.Is(err, atomicfile.ErrSymlink) || !strings.Contains(err.Error(), "symbolic link") {
 				t.Fatalf("Emit with %s a symbolic link = %v, want an error that says so", name, err)
 			}

@@ -8,28 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vmext/vmext/internal/linktest"
 )
-
-// plantLink makes path a symbolic link to a file outside dir holding "precious", as an
-// attacker who can write into the folder would, and returns the target.
-func plantLink(t *testing.T, path string) (target string) {
-	t.Helper()
-	target = filepath.Join(t.TempDir(), "target")
-	if err := os.WriteFile(target, []byte("precious"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, path); err != nil {
-		t.Fatal(err)
-	}
-	return target
-}
-
-func assertUntouched(t *testing.T, target string) {
-	t.Helper()
-	if b, err := os.ReadFile(target); err != nil || string(b) != "precious" {
-		t.Fatalf("the link's target now holds %q (%v): written through the link", b, err)
-	}
-}
 
 func assertSymlinkError(t *testing.T, err error) {
 	t.Helper()
@@ -42,10 +23,10 @@ func assertSymlinkError(t *testing.T, err error) {
 // a link planted at the path, and says why.
 func TestOverwritePathRefusesSymlink(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mrseq")
-	target := plantLink(t, path)
+	target := linktest.Plant(t, path)
 	err := OverwritePath(path, []byte("7"), 0o600)
 	assertSymlinkError(t, err)
-	assertUntouched(t, target)
+	linktest.Untouched(t, target)
 }
 
 // TestOverwritePathRefusesDanglingSymlink: a link to a file that does not exist does not make
@@ -68,11 +49,11 @@ func TestWriteFileReplacesSymlink(t *testing.T) {
 	for name, write := range map[string]func(string, []byte, os.FileMode) error{"WriteFile": WriteFile, "WriteFileNoSync": WriteFileNoSync} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "0.status")
-			target := plantLink(t, path)
+			target := linktest.Plant(t, path)
 			if err := write(path, []byte("new"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			assertUntouched(t, target)
+			linktest.Untouched(t, target)
 			fi, err := os.Lstat(path)
 			if err != nil || !fi.Mode().IsRegular() {
 				t.Fatalf("after the write the path is %v (%v), want a regular file", fi.Mode(), err)

@@ -11,38 +11,20 @@ import (
 	"testing"
 
 	"github.com/vmext/vmext/internal/atomicfile"
+	"github.com/vmext/vmext/internal/linktest"
 )
-
-func plantLink(t *testing.T, path string) (target string) {
-	t.Helper()
-	target = filepath.Join(t.TempDir(), "target")
-	if err := os.WriteFile(target, []byte("precious"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, path); err != nil {
-		t.Fatal(err)
-	}
-	return target
-}
-
-func assertUntouched(t *testing.T, target string) {
-	t.Helper()
-	if b, err := os.ReadFile(target); err != nil || string(b) != "precious" {
-		t.Fatalf("the link's target now holds %q (%v): written through the link", b, err)
-	}
-}
 
 // TestOpenRefusesSymlink (issue 13, defect 8): the log is never appended to through a link
 // planted at its path.
 func TestOpenRefusesSymlink(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "handler.log")
-	target := plantLink(t, path)
+	target := linktest.Plant(t, path)
 	l, err := Open(path, 4096, 1)
 	if err == nil {
 		l.Write([]byte("a log line\n"))
 		l.Close()
 	}
-	assertUntouched(t, target)
+	linktest.Untouched(t, target)
 	if !errors.Is(err, atomicfile.ErrSymlink) || !strings.Contains(err.Error(), "symbolic link") {
 		t.Fatalf("Open of a symbolic link = %v, want an error that says so", err)
 	}
@@ -54,7 +36,7 @@ func TestOpenRefusesSymlink(t *testing.T) {
 func TestRotationDoesNotFollowSymlinks(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "handler.log")
-	one, two := plantLink(t, path+".1"), plantLink(t, path+".2")
+	one, two := linktest.Plant(t, path+".1"), linktest.Plant(t, path+".2")
 	l, err := Open(path, 4096, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -66,14 +48,14 @@ func TestRotationDoesNotFollowSymlinks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	assertUntouched(t, one)
-	assertUntouched(t, two)
+	linktest.Untouched(t, one)
+	linktest.Untouched(t, two)
 
 	// Another process rotated the log, and a link took its place before this one reopened.
 	os.Rename(path, path+".1")
-	target := plantLink(t, path)
+	target := linktest.Plant(t, path)
 	if _, err := l.Write([]byte("after\n")); !errors.Is(err, atomicfile.ErrSymlink) || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("a write after a link replaced the log = %v, want an error that says so", err)
 	}
-	assertUntouched(t, target)
+	linktest.Untouched(t, target)
 }

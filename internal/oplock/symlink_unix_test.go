@@ -11,38 +11,20 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/internal/atomicfile"
+	"github.com/vmext/vmext/internal/linktest"
 )
-
-func plantLink(t *testing.T, path string) (target string) {
-	t.Helper()
-	target = filepath.Join(t.TempDir(), "target")
-	if err := os.WriteFile(target, []byte("precious"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, path); err != nil {
-		t.Fatal(err)
-	}
-	return target
-}
-
-func assertUntouched(t *testing.T, target string) {
-	t.Helper()
-	if b, err := os.ReadFile(target); err != nil || string(b) != "precious" {
-		t.Fatalf("the link's target now holds %q (%v): written through the link", b, err)
-	}
-}
 
 // TestAcquireRefusesSymlink (issue 13, defect 8): a link planted at the lock file's path is
 // neither locked nor written through: Acquire fails and says why.
 func TestAcquireRefusesSymlink(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
-	target := plantLink(t, path)
+	target := linktest.Plant(t, path)
 	l, err := Acquire(t.Context(), path, time.Second)
 	if err == nil {
 		l.SetRecord(Holder{PID: os.Getpid(), Op: "enable", Seq: 1})
 		l.Release()
 	}
-	assertUntouched(t, target)
+	linktest.Untouched(t, target)
 	if !errors.Is(err, atomicfile.ErrSymlink) || !strings.Contains(err.Error(), "symbolic link") {
 		t.Fatalf("Acquire of a symbolic link = %v, want an error that says so", err)
 	}
@@ -52,11 +34,11 @@ func TestAcquireRefusesSymlink(t *testing.T) {
 // stop file's path, not into its target.
 func TestRequestStopReplacesSymlink(t *testing.T) {
 	root := t.TempDir()
-	target := plantLink(t, filepath.Join(root, StopFileName))
+	target := linktest.Plant(t, filepath.Join(root, StopFileName))
 	if err := RequestStop(root, "", 42); err != nil {
 		t.Fatal(err)
 	}
-	assertUntouched(t, target)
+	linktest.Untouched(t, target)
 	if !StopRequested(root, "", 42) {
 		t.Fatal("the request is not seen")
 	}
