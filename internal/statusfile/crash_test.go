@@ -19,7 +19,7 @@ import (
 	"github.com/vmext/vmext/status"
 )
 
-// helperEnv names the status file TestHelperWriter rewrites when the test binary runs as the
+// helperEnv names the status file writerChild rewrites when the test binary runs as the
 // crash test's child; helperBaseEnv is the code of its first write (the code counts writes).
 const (
 	helperEnv     = "VMEXT_STATUS_HELPER_WRITER"
@@ -29,17 +29,23 @@ const (
 
 var crashRounds = flag.Int("crash.rounds", 10, "how many times TestCrashSafety kills its writer")
 
-// helperFailed is the exit code of TestHelperWriter when it stops by itself. It is not 1,
+// helperFailed is the exit code of writerChild when it stops by itself. It is not 1,
 // which on Windows is the code of a process ended by Process.Kill (see killed).
 const helperFailed = 3
 
-// TestHelperWriter is not a test: run by TestCrashSafety as a child process, it rewrites one
-// status file in a loop with messages of 1 B to 100 KiB until it is killed.
-func TestHelperWriter(t *testing.T) {
-	path := os.Getenv(helperEnv)
-	if path == "" {
-		t.Skip("only runs as the child of TestCrashSafety")
+// TestMain runs the test binary as TestCrashSafety's child, a writer, when helperEnv is set,
+// and runs the tests otherwise. The child is not a test, so it is neither run nor counted as
+// a skipped test in the parent.
+func TestMain(m *testing.M) {
+	if path := os.Getenv(helperEnv); path != "" {
+		writerChild(path)
 	}
+	os.Exit(m.Run())
+}
+
+// writerChild is the child process of TestCrashSafety: it rewrites one status file in a loop
+// with messages of 1 B to 100 KiB until it is killed.
+func writerChild(path string) {
 	base, err := strconv.Atoi(os.Getenv(helperBaseEnv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -91,7 +97,7 @@ func TestCrashSafety(t *testing.T) {
 	rounds := *crashRounds
 	for round := range rounds {
 		base := (round + 1) * roundCodes
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$", "-test.count=1")
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), helperEnv+"="+path, helperBaseEnv+"="+strconv.Itoa(base))
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
@@ -128,7 +134,7 @@ func TestCrashSafety(t *testing.T) {
 // killed tells whether err, from Wait, says that Process.Kill ended the child. On Unix Kill
 // is SIGKILL: the child did not exit, a signal ended it. On Windows Kill is
 // TerminateProcess with exit code 1 and ProcessState.Exited is true, so the code tells it:
-// TestHelperWriter never exits with 1 by itself (it uses helperFailed; a panic is 2).
+// writerChild never exits with 1 by itself (it uses helperFailed; a panic is 2).
 func killed(err error) bool {
 	ee, ok := errors.AsType[*exec.ExitError](err)
 	if !ok {
