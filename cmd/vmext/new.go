@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -20,8 +22,10 @@ settings under handlertest, the fake guest agent), HandlerManifest.json, vmext-r
 settings vmext run uses), go.mod, go.sum and a README. It builds, passes its tests and runs
 under "vmext run ./NAME" at once.
 
-Until github.com/vmext/vmext is published at the version go.mod requires, point go.mod at a
-checkout of it:
+Until github.com/vmext/vmext is published at the version go.mod requires, go.mod needs a
+replace directive to a checkout of it. vmext new writes one to the checkout this vmext was
+built from (go run ./cmd/vmext, or go install in a checkout), or to the one --replace names;
+without either, add it yourself:
 
   go mod edit -replace github.com/vmext/vmext=/path/to/vmext
 
@@ -31,6 +35,7 @@ Flags:
 func newCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("new", "[flags] NAME", stderr)
 	module := fs.String("module", "", "the new module's `path` (default example.com/NAME)")
+	replace := fs.String("replace", "", "a `DIR` holding a checkout of github.com/vmext/vmext, for a replace directive in go.mod (default: the checkout this vmext was built from, if any; \"none\": no directive)")
 	multi := fs.Bool("multi-config", false, "a multi-config handler (its manifest sets supportsMultipleExtensions): several extensions of it on one VM, each with its own settings and status")
 	fs.Usage = func() { fmt.Fprint(stdout, newUsage); fs.SetOutput(stdout); fs.PrintDefaults(); fs.SetOutput(stderr) }
 	names, err := parseInterleaved(fs, args)
@@ -50,6 +55,18 @@ func newCmd(args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Lstat(name); err == nil {
 		return usagef("./%s exists: vmext new writes a new folder", name)
 	}
+	checkout := ""
+	switch *replace {
+	case "none":
+	case "":
+		checkout = builtFromCheckout()
+	default:
+		abs, err := filepath.Abs(*replace)
+		if err != nil || !isVmextCheckout(abs) {
+			return usagef("--replace %s: not a checkout of github.com/vmext/vmext (no go.mod whose module is github.com/vmext/vmext)", *replace)
+		}
+		checkout = abs
+	}
 	ver := version()
 	if !strings.HasPrefix(ver, "v") {
 		ver = "v" + ver
@@ -63,7 +80,11 @@ func newCmd(args []string, stdout, stderr io.Writer) error {
 		if m, ok := multiFiles[f.name]; ok && *multi {
 			text = m
 		}
-		if err := os.WriteFile(filepath.Join(name, f.name), []byte(r.Replace(text)), 0o644); err != nil {
+		text = r.Replace(text)
+		if f.name == "go.mod" && checkout != "" {
+			text += "\nreplace github.com/vmext/vmext => " + modPath(checkout) + "\n"
+		}
+		if err := os.WriteFile(filepath.Join(name, f.name), []byte(text), 0o644); err != nil {
 			os.RemoveAll(name)
 			return err
 		}
@@ -72,8 +93,51 @@ func newCmd(args []string, stdout, stderr io.Writer) error {
 	if *multi {
 		run = "vmext run . --extensions first,second"
 	}
-	fmt.Fprintf(stdout, "vmext new: wrote ./%s (module %s)\n\nNext:\n  cd %s\n  go mod edit -replace github.com/vmext/vmext=/path/to/vmext   # until vmext is published\n  go test ./...\n  %s\n", name, *module, name, run)
+	fmt.Fprintf(stdout, "vmext new: wrote ./%s (module %s)\n", name, *module)
+	edit := "\n  go mod edit -replace github.com/vmext/vmext=/path/to/vmext   # until vmext is published"
+	if checkout != "" {
+		fmt.Fprintf(stdout, "go.mod uses the vmext checkout %s (a replace directive: drop it once vmext is published)\n", checkout)
+		edit = ""
+	}
+	fmt.Fprintf(stdout, "\nNext:\n  cd %s%s\n  go test ./...\n  %s\n", name, edit, run)
 	return nil
+}
+
+// builtFromCheckout returns the vmext checkout this program was compiled from, or "" when it
+// cannot tell: built with -trimpath (the source paths are not file paths), from the module
+// cache (a published version, which needs no replace directive) or on another machine.
+func builtFromCheckout() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return ""
+	}
+	dir := filepath.Dir(filepath.Dir(filepath.Dir(file))) // <checkout>/cmd/vmext/new.go
+	if strings.Contains(dir, "@") || !isVmextCheckout(dir) {
+		return ""
+	}
+	return dir
+}
+
+// isVmextCheckout tells whether dir holds the go.mod of github.com/vmext/vmext.
+func isVmextCheckout(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			return strings.Trim(f[1], `"`) == "github.com/vmext/vmext"
+		}
+	}
+	return false
+}
+
+// modPath writes a file path as go.mod takes it: bare when it is plain, quoted otherwise.
+func modPath(p string) string {
+	if strings.ContainsAny(p, " \t\"'`\\") {
+		return strconv.Quote(p)
+	}
+	return p
 }
 
 var newFiles = []struct{ name, text string }{
@@ -247,8 +311,9 @@ An Azure VM extension handler built with [vmext](https://github.com/vmext/vmext)
 - {{BT}}HandlerManifest.json{{BT}}: the commands the guest agent runs ({{BT}}bin/{{NAME}} <operation>{{BT}}).
 - {{BT}}vmext-run.json{{BT}}: the settings {{BT}}vmext run{{BT}} uses.
 
-Until github.com/vmext/vmext is published at the version go.mod requires, point go.mod at a
-checkout: {{BT}}go mod edit -replace github.com/vmext/vmext=/path/to/vmext{{BT}}.
+Until github.com/vmext/vmext is published at the version go.mod requires, go.mod needs a
+replace directive to a checkout of it ({{BT}}vmext new{{BT}} writes one when it knows the checkout):
+{{BT}}go mod edit -replace github.com/vmext/vmext=/path/to/vmext{{BT}}.
 
     go test ./...     # the handler under the fake guest agent
     vmext run .       # build it and run install and enable as the agent would
@@ -394,8 +459,9 @@ several extensions of it can run on one VM, each with its own settings and statu
   {{BT}}supportsMultipleExtensions{{BT}}.
 - {{BT}}vmext-run.json{{BT}}: the settings {{BT}}vmext run{{BT}} gives each extension.
 
-Until github.com/vmext/vmext is published at the version go.mod requires, point go.mod at a
-checkout: {{BT}}go mod edit -replace github.com/vmext/vmext=/path/to/vmext{{BT}}.
+Until github.com/vmext/vmext is published at the version go.mod requires, go.mod needs a
+replace directive to a checkout of it ({{BT}}vmext new{{BT}} writes one when it knows the checkout):
+{{BT}}go mod edit -replace github.com/vmext/vmext=/path/to/vmext{{BT}}.
 
     go test ./...                              # the handler under the fake guest agent
     vmext run . --extensions first,second      # install, then enable for each extension

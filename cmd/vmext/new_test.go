@@ -21,7 +21,13 @@ func TestNewBuildsTestsAndRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(t.TempDir())
-	if code, out, errs := runVmext(t, "", "new", "x", "--module", "example.com/team/x"); code != 0 || !strings.Contains(out, "wrote ./x") {
+	args := []string{"new", "x", "--module", "example.com/team/x"}
+	if runtime.GOOS == "windows" {
+		// Cross-compiled, the test binary's source paths are Linux paths: vmext new cannot
+		// tell its checkout, and is told.
+		args = append(args, "--replace", checkout)
+	}
+	if code, out, errs := runVmext(t, "", args...); code != 0 || !strings.Contains(out, "wrote ./x") || !strings.Contains(out, "go.mod uses the vmext checkout "+checkout) {
 		t.Fatalf("vmext new: exit %d\n%s%s", code, out, errs)
 	}
 	for _, f := range []string{"go.mod", "go.sum", "main.go", "main_test.go", "HandlerManifest.json", "vmext-run.json", "README.md"} {
@@ -30,8 +36,8 @@ func TestNewBuildsTestsAndRuns(t *testing.T) {
 		}
 	}
 	gomod, _ := os.ReadFile(filepath.Join("x", "go.mod"))
-	if !strings.HasPrefix(string(gomod), "module example.com/team/x\n") {
-		t.Errorf("go.mod:\n%s", gomod)
+	if !strings.HasPrefix(string(gomod), "module example.com/team/x\n") || !strings.HasSuffix(string(gomod), "\nreplace github.com/vmext/vmext => "+modPath(checkout)+"\n") {
+		t.Errorf("go.mod, want the module and a replace directive to %s:\n%s", checkout, gomod)
 	}
 	goCmd := func(args ...string) {
 		t.Helper()
@@ -43,7 +49,6 @@ func TestNewBuildsTestsAndRuns(t *testing.T) {
 			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	goCmd("mod", "edit", "-replace", "github.com/vmext/vmext="+checkout)
 	goCmd("vet", "./...")
 	goCmd(goTestArgs()...)
 	gofmtClean(t, "x")
@@ -65,6 +70,7 @@ func TestNewBuildsTestsAndRuns(t *testing.T) {
 		{[]string{"new", "1x"}, `vmext new: NAME "1x": want a letter`},
 		{[]string{"new", "../x"}, `vmext new: NAME "../x": want a letter`},
 		{[]string{"new", "bin"}, "vmext new: ./bin exists"},
+		{[]string{"new", "z", "--replace", "bin"}, "vmext new: --replace bin: not a checkout of github.com/vmext/vmext"},
 	} {
 		os.MkdirAll("bin", 0o755)
 		code, out, errs := runVmext(t, "", tt.args...)
@@ -82,10 +88,10 @@ func TestNewMultiConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(t.TempDir())
-	if code, out, errs := runVmext(t, "", "new", "--multi-config", "y"); code != 0 || !strings.Contains(out, "--extensions first,second") {
+	if code, out, errs := runVmext(t, "", "new", "--multi-config", "y", "--replace", checkout); code != 0 || !strings.Contains(out, "--extensions first,second") {
 		t.Fatalf("vmext new: exit %d\n%s%s", code, out, errs)
 	}
-	for _, args := range [][]string{{"mod", "edit", "-replace", "github.com/vmext/vmext=" + checkout}, goTestArgs()} {
+	for _, args := range [][]string{goTestArgs()} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = "y"
 		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly", "GOWORK=off")

@@ -29,7 +29,12 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 echo "== go test -race"
 if [ -n "${VMEXT_TEST_JSON:-}" ]; then
 	# scripts/test sums the results up with the other modules'.
-	go test -race -count=1 -json ./... >"$VMEXT_TEST_JSON" || status=$?
+	# With VMEXT_TEST_PROGRESS (scripts/test's testsummary binary), one line per package as it ends.
+	if [ -n "${VMEXT_TEST_PROGRESS:-}" ]; then
+		go test -race -count=1 -json ./... 2>&1 | tee "$VMEXT_TEST_JSON" | "$VMEXT_TEST_PROGRESS" -progress || status=$?
+	else
+		go test -race -count=1 -json ./... >"$VMEXT_TEST_JSON" || status=$?
+	fi
 	[ "${status:-0}" = 0 ] || { echo "go test failed (details in the summary)"; exit "$status"; }
 else
 	go test -race -count=1 ./...
