@@ -7,6 +7,8 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/vmext/vmext/handler"
 	"github.com/vmext/vmext/handler/handlertest"
@@ -174,4 +176,59 @@ func ExampleContext_StartHeartbeat() {
 	}
 	// Output:
 	// [{"version":1.0,"heartbeat":{"status":"Ready","code":0,"formattedMessage":{"lang":"en-US","message":"serving on port 8080"}}}]
+}
+
+// commandPolicy is a handler's own schema for its runtime policy. RuntimePolicy refuses keys
+// it does not have and calls its Validate method.
+type commandPolicy struct {
+	AllowedCommands []string `json:"allowedCommands"`
+}
+
+func (p *commandPolicy) Validate() error {
+	if p.AllowedCommands == nil {
+		return errors.New("allowedCommands is missing")
+	}
+	return nil
+}
+
+// A handler whose manifest sets "supportsPolicy": true reads the runtime policy the VM's
+// administrator gave it and enforces it. Without a policy file it runs as usual.
+func ExampleContext_RuntimePolicy() {
+	h := &handler.Handler{Enable: func(ctx context.Context, x *handler.Context) error {
+		var s struct {
+			Command string `json:"command"`
+		}
+		if err := x.Settings.Decode(&s, nil); err != nil {
+			return err
+		}
+		var p commandPolicy
+		ok, err := x.RuntimePolicy(&p)
+		if err != nil {
+			return err // an invalid policy: code 53
+		}
+		if ok && !slices.Contains(p.AllowedCommands, s.Command) {
+			return handler.BadConfig(fmt.Errorf("the VM's extension policy does not allow the command %q", s.Command))
+		}
+		x.Log.Log("msg", "running", "command", s.Command)
+		return nil
+	}}
+	vm, cleanup := exampleVM(nil)
+	defer cleanup()
+	vm.AddHandler("1.0.0", h)
+	vm.Setup("1.0.0")
+	// The agent writes the policy before enable: the "runtimePolicy" of this extension in
+	// /etc/waagent_policy.json.
+	policy := filepath.Join(vm.ConfigDir("1.0.0"), "waagent_runtime_policy.json")
+	os.WriteFile(policy, []byte(`{"allowedCommands": ["date"]}`), 0o600)
+	results, _ := vm.FirstInstall("1.0.0", map[string]any{"command": "date"}, nil)
+	show(results[1])
+	r, _ := vm.NewSettings(map[string]any{"command": "reboot"}, nil)
+	show(r)
+	os.WriteFile(policy, []byte(`{"allowedCommand": ["date"]}`), 0o600)
+	r, _ = vm.NewSettings(map[string]any{"command": "date"}, nil)
+	fmt.Println(r.Status.Code, strings.Contains(r.Status.Message, `the key "allowedCommand", which this handler does not know`))
+	// Output:
+	// enable seq 0: exit 0, success 0 "Enable succeeded"
+	// enable seq 1: exit 53, error 53 "Enable failed: the VM's extension policy does not allow the command \"reboot\""
+	// 53 true
 }

@@ -292,6 +292,9 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 	}
 	if x.SeqNum < 0 {
 		x.Reason = "no sequence number: the agent has sent no settings"
+		if err := r.checkRuntimePolicy(x); err != nil {
+			return r.finish(x, err, nil)
+		}
 		return r.operation(ctx, x, r.h.Enable, nil)
 	}
 	interrupted := r.interrupted
@@ -330,6 +333,11 @@ func (r *run) enable(ctx context.Context, x *Context, store seqnum.Store, held *
 			}
 		}
 		return r.skip(x)
+	}
+	// A runtime policy that cannot be read or is no JSON object fails the enable before its
+	// work starts and before the number is recorded: the next enable runs the work.
+	if err := r.checkRuntimePolicy(x); err != nil {
+		return r.finish(x, err, nil)
 	}
 	if r.h.Policy == AtMostOnce {
 		// The point of no return: once the number is recorded, the work never runs again

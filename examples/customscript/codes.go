@@ -37,6 +37,7 @@ const (
 	CodeCommandAndScript   = 29 // commandToExecute and script both set
 	CodeIncompleteStorage  = 30 // only one of storageAccountName and storageAccountKey
 	CodeCannotCreateFolder = download.CodeCannotCreateFolder
+	CodePolicyLoadFailed   = 81 // the runtime policy cannot be read or is invalid (v2 2.1.19)
 )
 
 // clarificationNames are the names v2 gives the codes; they become the substatus message.
@@ -73,6 +74,7 @@ var clarificationNames = map[int]string{
 	CodeCommandAndScript:              "CustomerInput_commandToExecuteAndScriptBothSpecified",
 	CodeIncompleteStorage:             "CustomerInput_incompleteStorageCreds",
 	CodeCannotCreateFolder:            "FileDownload_unableToCreateDownloadDirectory",
+	CodePolicyLoadFailed:              "ExtensionPolicySettings_policyLoadFailed",
 }
 
 // failure is an operation's failure with v2's error clarification code.

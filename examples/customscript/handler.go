@@ -88,6 +88,10 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 		// which may come from the public settings, is also redacted wherever else it shows.
 		x.AddSecret(userInfoSecrets(u)...)
 	}
+	pol, f := loadPolicy(x)
+	if f != nil {
+		return report(x, f)
+	}
 	downloads := downloadsDir(x.Env)
 	dir := filepath.Join(downloads, strconv.Itoa(x.SeqNum))
 	defer func() {
@@ -98,7 +102,7 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return report(x, &failure{clarification: CodeCannotCreateFolder, user: true, err: fmt.Errorf("cannot create the download folder: %w", err)})
 	}
-	if f := cs.downloadAll(ctx, x, c, dir); f != nil {
+	if f := cs.downloadAll(ctx, x, c, pol, dir); f != nil {
 		return report(x, f)
 	}
 
@@ -113,6 +117,9 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 			if err := preprocess.File(path); err != nil {
 				return report(x, &failure{clarification: CodeSystem, err: fmt.Errorf("cannot convert the script: %w", err)})
 			}
+		}
+		if f := pol.check(path, "the script setting"); f != nil {
+			return report(x, f)
 		}
 		command = scriptCommand(path)
 	}
@@ -162,8 +169,9 @@ func (e *downloadTimeError) Error() string {
 }
 
 // downloadAll downloads the files in order into dir; the first failure ends it, and so does
-// the end of the time limit of all downloads.
-func (cs *customScript) downloadAll(ctx context.Context, x *handler.Context, c *config, dir string) *failure {
+// the end of the time limit of all downloads, and so does a file the runtime policy does not
+// allow (checked as converted, as v2 does, and removed).
+func (cs *customScript) downloadAll(ctx context.Context, x *handler.Context, c *config, pol *runtimePolicy, dir string) *failure {
 	if len(c.fileURIs) == 0 {
 		return nil
 	}
@@ -195,15 +203,17 @@ func (cs *customScript) downloadAll(ctx context.Context, x *handler.Context, c *
 			return f
 		}
 		level.Info(x.Log).Log("msg", "downloaded", "index", i, "file", filepath.Base(path), "bytes", n)
-		if c.skipDos2Unix {
-			continue
+		if !c.skipDos2Unix {
+			script, err := preprocess.IsScriptFile(path)
+			if err == nil && script {
+				err = preprocess.File(path)
+			}
+			if err != nil {
+				return &failure{clarification: CodeSystem, err: fmt.Errorf("cannot convert fileUris[%d] %s: %w", i, filepath.Base(path), err)}
+			}
 		}
-		script, err := preprocess.IsScriptFile(path)
-		if err == nil && script {
-			err = preprocess.File(path)
-		}
-		if err != nil {
-			return &failure{clarification: CodeSystem, err: fmt.Errorf("cannot convert fileUris[%d] %s: %w", i, filepath.Base(path), err)}
+		if f := pol.check(path, fmt.Sprintf("fileUris[%d] %s", i, download.RedactURL(u))); f != nil {
+			return f
 		}
 	}
 	return nil

@@ -11,10 +11,12 @@
 //   - enable runs at most once per sequence number (handler.AtMostOnce): a reboot does not
 //     run the command again, new settings (a new "timestamp" will do) do; it runs detached
 //     (handler.Detached), so the command may take longer than the agent's 5 minutes for
-//     enable; it decodes the settings strictly (settings.Options.DisallowUnknownFields), applies v2's rules,
-//     downloads fileUris into <data folder>/download/<seq>/ (package download), converts
-//     scripts there (package preprocess), runs the command in that folder, reports the tails
-//     of its output, and removes what older sequence numbers left behind.
+//     enable; it decodes the settings strictly (settings.Options.DisallowUnknownFields),
+//     applies v2's rules, reads the VM's runtime policy (policy.go: v2 2.1.19's
+//     allowedScripts), downloads fileUris into <data folder>/download/<seq>/ (package
+//     download), converts scripts there (package preprocess), runs the command in that
+//     folder, reports the tails of its output, and removes what older sequence numbers left
+//     behind.
 //
 // The data folder is "custom-script" beside the handler's own folder: on Linux the handler's
 // folder is /var/lib/waagent/<Name>-<Version>, so the data folder is
