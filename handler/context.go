@@ -4,6 +4,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/vmext/vmext/events"
+	"github.com/vmext/vmext/internal/cgroup"
 	"github.com/vmext/vmext/internal/redact"
 	"github.com/vmext/vmext/settings"
 )
@@ -25,7 +26,9 @@ type Context struct {
 	Reason string
 
 	redactor *redact.Redactor
-	end      *ending // set by Pending and SucceedWithExit
+	end      *ending       // set by Pending and SucceedWithExit
+	cgroup   cgroup.Limits // read when the operation started
+	run      *run          // for Transport: the environment and the system root
 }
 
 // AddSecret registers values to be redacted from the log, the status and events, for

@@ -174,6 +174,7 @@ func (r *run) run(ctx context.Context, op Operation) int {
 	store := seqnum.Store{Root: env.Root(), ExtensionName: ext}
 	x.Events = r.eventsWriter(env, version)
 	level.Info(r.log).Log("msg", "start", "pid", os.Getpid())
+	x.cgroup, x.run = r.readLimits(), r
 	if !r.worker {
 		r.copyLeftOutput(ctx, x)
 	}

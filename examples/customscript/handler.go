@@ -126,8 +126,12 @@ func (cs *customScript) enable(ctx context.Context, x *handler.Context) error {
 
 	x.Status.Progress(90, "running the command")
 	level.Info(x.Log).Log("msg", "running the command", "folder", dir)
+	oom := cs.watchOOM(x)
 	runErr := runCommand(ctx, dir, command)
 	output := outputTails(x.Log, dir)
+	if w := oom.warning(x); w != "" {
+		output = "\n" + w + output
+	}
 	if runErr != nil {
 		level.Warn(x.Log).Log("msg", "the command failed", "err", runErr)
 		runErr.err = fmt.Errorf("%w%s", runErr.err, output)
@@ -175,8 +179,12 @@ func (cs *customScript) downloadAll(ctx context.Context, x *handler.Context, c *
 	if len(c.fileURIs) == 0 {
 		return nil
 	}
+	client := cs.opts.client
+	if client == nil {
+		client = download.NewHTTPClient(x.Transport()) // the agent's proxy
+	}
 	d := &download.Downloader{
-		Client:   cs.opts.client,
+		Client:   client,
 		Sleep:    cs.opts.sleep,
 		MaxSize:  cs.opts.maxDownloadSize,
 		Log:      log.With(x.Log, "component", "download"),

@@ -39,7 +39,8 @@ func main() {
 
 // options are the seams of the handler for tests; the zero value is the real thing.
 type options struct {
-	// client sends the downloads' requests (nil: download.NewHTTPClient).
+	// client sends the downloads' requests (nil: download.NewHTTPClient of the SDK's
+	// handler.Context.Transport, whose proxy is the agent's).
 	client *http.Client
 	// sleep waits between download attempts (nil: real waits).
 	sleep func(ctx context.Context, d time.Duration) error
@@ -48,6 +49,9 @@ type options struct {
 	maxDownloadSize int64
 	downloadTime    time.Duration
 	maxScriptSize   int64
+	// oomKills counts the OOM kills of the handler's control group (nil:
+	// handler.Context.OOMKills).
+	oomKills func(x *handler.Context) (int64, bool)
 }
 
 // newHandler returns the handler.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -52,6 +53,19 @@ func (a *App) Handler() *handler.Handler {
 	}
 }
 
+// useAgentProxy makes the real downloader, when it was given no client, send its requests
+// through the agent's proxy (handler.Context.Transport: waagent.conf's HttpProxy, else the
+// proxy variables, with no_proxy), which the agent does not pass on to handlers.
+func (a *App) useAgentProxy(x *handler.Context) {
+	d := a.Effects.Downloader
+	if m, ok := d.(MirrorDownloader); ok {
+		d = m.Next
+	}
+	if h, ok := d.(*HTTPDownloader); ok && h.Client == nil {
+		h.Client = &http.Client{Transport: x.Transport()}
+	}
+}
+
 func (a *App) code(r Reason) int { return ExitCode(a.Effects.Platform, r) }
 
 func (a *App) fail(r Reason, err error) error {
@@ -66,6 +80,7 @@ func (a *App) enable(ctx context.Context, x *handler.Context) (err error) {
 			err = a.fail(Unexpected, fmt.Errorf("unexpected error: %v", v))
 		}
 	}()
+	a.useAgentProxy(x)
 	var s Settings
 	if err := x.Settings.Decode(&s, nil); err != nil {
 		return a.fail(BadSettings, fmt.Errorf("%w (the only public setting is catalogUrl)", err))

@@ -21,14 +21,14 @@ var ErrChecksum = errors.New("checksum mismatch")
 // maxDownload bounds a download; MLNX_OFED tarballs are a few hundred MiB.
 const maxDownload = 4 << 30
 
-// HTTPDownloader is the real Downloader: HTTP GET (through the proxy the environment names,
-// as the VM's other downloads), into dst+".part", resumed with a Range request when a
+// HTTPDownloader is the real Downloader: HTTP GET (through the agent's proxy: the enable
+// sets Client from handler.Context.Transport), into dst+".part", resumed with a Range request when a
 // partial file is there, checked against the SHA-256 when one is given, then renamed to dst.
 // Connection errors, cut transfers, 408, 429 and 5xx are retried with doubling waits (7
 // tries 3 s, 6 s, ... apart); other answers, and redirects to URLs that are not http or https,
 // fail at once.
 type HTTPDownloader struct {
-	Client    *http.Client  // nil: http.DefaultTransport (proxy from the environment)
+	Client    *http.Client  // nil: http.DefaultTransport (proxy from the variables only)
 	Sleeper   Sleeper       // waits between tries; RealSleeper when nil
 	Tries     int           // 7 when 0
 	FirstWait time.Duration // 3 s when 0

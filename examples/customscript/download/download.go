@@ -188,7 +188,7 @@ func (d *Downloader) httpClient() *http.Client {
 	d.once.Do(func() {
 		base := d.Client
 		if base == nil {
-			base = NewHTTPClient()
+			base = NewHTTPClient(nil)
 		}
 		c := *base
 		c.CheckRedirect = httpRedirectsOnly(base.CheckRedirect)

@@ -280,24 +280,32 @@ func newRequestID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// NewHTTPClient returns the client a Downloader uses by default, with v2's timeouts: 30 s to
+// NewHTTPClient returns the client a Downloader uses by default, made from base (nil: a
+// copy of http.DefaultTransport, proxies from the environment), with v2's timeouts: 30 s to
 // connect, 10 s for the TLS handshake, 20 s for the response headers, and none for the body
-// (the Downloader's idle timeout watches it instead). Proxies come from the environment
-// (HTTPS_PROXY, NO_PROXY, ...), except for IMDS, which is never reached through a proxy.
-func NewHTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		Proxy: func(req *http.Request) (*url.URL, error) {
-			if req.URL.Host == IMDSAddress || req.URL.Hostname() == "169.254.169.254" {
-				return nil, nil
-			}
-			return http.ProxyFromEnvironment(req)
-		},
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 20 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          10,
-		IdleConnTimeout:       90 * time.Second,
-	}}
+// (the Downloader's idle timeout watches it instead). The handler passes the SDK's
+// handler.Context.Transport, whose proxy is the agent's (waagent.conf, then the proxy
+// variables). IMDS is never reached through a proxy, whatever base says.
+func NewHTTPClient(base *http.Transport) *http.Client {
+	t := base
+	if t == nil {
+		t = http.DefaultTransport.(*http.Transport).Clone()
+		t.Proxy = http.ProxyFromEnvironment
+	}
+	t = t.Clone()
+	proxy := t.Proxy
+	t.Proxy = func(req *http.Request) (*url.URL, error) {
+		if req.URL.Host == IMDSAddress || req.URL.Hostname() == "169.254.169.254" || proxy == nil {
+			return nil, nil
+		}
+		return proxy(req)
+	}
+	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 20 * time.Second
+	t.ExpectContinueTimeout = time.Second
+	t.ForceAttemptHTTP2 = true
+	t.MaxIdleConns = 10
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: t}
 }
