@@ -34,7 +34,9 @@ type Decryptor interface {
 //
 // Errors: ErrBadCertificate, ErrBadKey or ErrKeyMismatch for unusable
 // arguments; ErrMalformed or ErrUnsupported for the blob;
-// ErrNoRecipient when no recipient matches cert; ErrDecrypt for every failure
+// ErrNoRecipient when no recipient matches cert; ErrFIPSRefused, in FIPS
+// 140-only mode, for an algorithm or key that mode refuses (see the package
+// documentation for the matrix); ErrDecrypt for every failure
 // from the RSA step on. The returned plaintext is a new slice that the caller
 // owns; der is not modified.
 func Decrypt(der []byte, cert *x509.Certificate, key stdcrypto.Decrypter) ([]byte, error) {
@@ -87,8 +89,8 @@ type plan struct {
 }
 
 // plan selects the recipient for cert and checks that every algorithm is
-// supported and every parameter well formed, before any private-key
-// operation.
+// supported, every parameter well formed and, in FIPS 140-only mode, every
+// algorithm approved, before any private-key operation.
 func (env *envelope) plan(cert *x509.Certificate) (*plan, error) {
 	var r *recipient
 	for i := range env.Recipients {
@@ -118,6 +120,10 @@ func (env *envelope) plan(cert *x509.Certificate) (*plan, error) {
 		return nil, malformed("detached content is not supported")
 	case len(ct) == 0 || len(ct)%spec.blockSize != 0:
 		return nil, malformed("%d-byte ciphertext is not a positive multiple of the %d-byte block", len(ct), spec.blockSize)
+	}
+	pub, _ := cert.PublicKey.(*rsa.PublicKey)
+	if err := checkFIPS(pub, kt, spec, false); err != nil {
+		return nil, err
 	}
 	return &plan{kt: kt, wrappedKey: r.EncryptedKey, spec: spec, iv: iv, ciphertext: ct}, nil
 }

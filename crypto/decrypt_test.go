@@ -32,6 +32,10 @@ func TestRoundTrip(t *testing.T) {
 				}
 				der := mustEncrypt(t, plain, cert, &v.opts)
 				got, err := Decrypt(der, cert, f.key)
+				if fipsOnly() && refusedInFIPSOnly(&v.opts) {
+					checkErr(t, err, ErrFIPSRefused)
+					continue
+				}
 				if err != nil {
 					t.Fatalf("size %d: %v", size, err)
 				}
@@ -47,7 +51,7 @@ func TestRoundTrip(t *testing.T) {
 // identifier is the SHA-1 of the public key, on both sides.
 func TestSubjectKeyIDComputed(t *testing.T) {
 	f := fx(t)
-	der := mustEncrypt(t, secretJSON(100), f.cert, &EncryptOptions{SubjectKeyID: true, Cipher: AES256CBC})
+	der := mustEncrypt(t, secretJSON(100), f.cert, &EncryptOptions{SubjectKeyID: true, Cipher: AES256CBC, OAEP: true, OAEPHash: stdcrypto.SHA256})
 	env, err := parseEnvelope(der)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +72,7 @@ func TestSubjectKeyIDComputed(t *testing.T) {
 func TestRecipientChosenByMatching(t *testing.T) {
 	f := fx(t)
 	plain := secretJSON(300)
-	ours := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES128CBC})
+	ours := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES128CBC, OAEP: true, OAEPHash: stdcrypto.SHA512})
 	env, err := parseEnvelope(ours)
 	if err != nil {
 		t.Fatal(err)
@@ -214,6 +218,10 @@ func TestDecryptErrors(t *testing.T) {
 	des3 := mustEncrypt(t, plain, f.cert, &EncryptOptions{rand: chacha(8)})
 	oaep := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES128CBC, OAEP: true, rand: chacha(9)})
 	small := mustEncrypt(t, []byte("{}"), f.cert, &EncryptOptions{Cipher: AES128CBC, rand: chacha(10)})
+	// Approved in FIPS 140-only mode, so that the failures after the RSA
+	// step are checked in that mode too.
+	approved := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES256CBC, OAEP: true, OAEPHash: stdcrypto.SHA256, rand: chacha(12)})
+	sha384Alg := pkix.AlgorithmIdentifier{Algorithm: oidSHA384}
 	flip := func(der []byte, edit func(env *envelope, r *recipient)) []byte { return rebuild(t, der, edit) }
 	sha224 := asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 4}
 	sha256Alg := pkix.AlgorithmIdentifier{Algorithm: oidSHA256}
@@ -304,20 +312,35 @@ func TestDecryptErrors(t *testing.T) {
 		{"oaep hash changed", flip(oaep, func(_ *envelope, r *recipient) { r.KeyParameters = oaepParams(t, &sha256Alg, nil, nil) }), ErrDecrypt, nil},
 		{"wrapped key too short", flip(aes, func(_ *envelope, r *recipient) { r.EncryptedKey = r.EncryptedKey[1:] }), ErrDecrypt, nil},
 		{"wrapped key = modulus", flip(aes, func(_ *envelope, r *recipient) { r.EncryptedKey = f.key.N.Bytes() }), ErrDecrypt, nil},
+		{"last block flipped (oaep-sha256)", flipByte(approved, -1, 0x01), ErrDecrypt, nil},
+		{"padding byte made > block (oaep-sha256)", flipByte(approved, -17, 0x80), ErrDecrypt, nil},
+		{"oaep-sha256 wrapped key flipped", flip(approved, func(_ *envelope, r *recipient) {
+			r.EncryptedKey = append([]byte{}, r.EncryptedKey...)
+			r.EncryptedKey[7] ^= 4
+		}), ErrDecrypt, nil},
+		{"oaep-sha256 hash changed to sha-384", flip(approved, func(_ *envelope, r *recipient) {
+			r.KeyParameters = oaepParams(t, &sha384Alg, &pkix.AlgorithmIdentifier{Algorithm: oidMGF1, Parameters: asn1.RawValue{FullBytes: mustMarshal(t, pkix.AlgorithmIdentifier{Algorithm: oidSHA256})}}, nil)
+		}), ErrDecrypt, nil},
+		{"oaep-sha256 wrapped key too short", flip(approved, func(_ *envelope, r *recipient) { r.EncryptedKey = r.EncryptedKey[1:] }), ErrDecrypt, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			want := tt.want
+			if want == ErrDecrypt && fipsOnly() && blobRefusedInFIPSOnly(t, tt.der, f.cert) {
+				// Refused before the RSA step.
+				want = ErrFIPSRefused
+			}
 			got, err := Decrypt(tt.der, f.cert, f.key)
 			if got != nil {
 				t.Errorf("plaintext returned with the error")
 			}
-			checkErr(t, err, tt.want)
-			for _, other := range []error{ErrMalformed, ErrUnsupported, ErrNoRecipient, ErrDecrypt} {
-				if other != tt.want && errors.Is(err, other) {
+			checkErr(t, err, want)
+			for _, other := range []error{ErrMalformed, ErrUnsupported, ErrNoRecipient, ErrDecrypt, ErrFIPSRefused} {
+				if other != want && errors.Is(err, other) {
 					t.Errorf("%v also matches %v", err, other)
 				}
 			}
-			if tt.want == ErrDecrypt && err != ErrDecrypt {
+			if want == ErrDecrypt && err != ErrDecrypt {
 				t.Errorf("got %q, want exactly ErrDecrypt (no detail)", err)
 			}
 			if strings.Contains(tt.name, "BER") && !strings.Contains(err.Error(), "constructed") {
@@ -361,6 +384,7 @@ func flipIV(tb testing.TB, der []byte, x byte) []byte {
 // never equal the plaintext). The global random source is fixed so the
 // outcome is reproducible.
 func TestImplicitRejection(t *testing.T) {
+	skipInFIPSOnly(t)
 	cryptotest.SetGlobalRandom(t, 42)
 	f := fx(t)
 	plain := secretJSON(64)
@@ -411,6 +435,13 @@ func TestGenericDecrypter(t *testing.T) {
 	for _, v := range []variant{{"3des", EncryptOptions{}}, {"aes192", EncryptOptions{Cipher: AES192CBC}}, {"oaep-sha384", EncryptOptions{Cipher: AES256CBC, OAEP: true, OAEPHash: stdcrypto.SHA384}}} {
 		k := &opaqueKey{k: f.key}
 		got, err := Decrypt(mustEncrypt(t, plain, f.cert, &v.opts), f.cert, k)
+		if fipsOnly() && refusedInFIPSOnly(&v.opts) {
+			checkErr(t, err, ErrFIPSRefused)
+			if k.calls != 0 {
+				t.Fatalf("%s: the key was used before the refusal", v.name)
+			}
+			continue
+		}
 		if err != nil || !bytes.Equal(got, plain) {
 			t.Fatalf("%s: %v", v.name, err)
 		}
@@ -433,7 +464,11 @@ func TestGenericDecrypter(t *testing.T) {
 		}
 	}
 	// A tampered message through a Decrypter gives the same generic error.
-	der := flipByte(mustEncrypt(t, plain, f.cert, &EncryptOptions{rand: chacha(3)}), -12, 0x80)
+	tamper := EncryptOptions{rand: chacha(3)}
+	if fipsOnly() {
+		tamper = EncryptOptions{Cipher: AES256CBC, OAEP: true, OAEPHash: stdcrypto.SHA256, rand: chacha(3)}
+	}
+	der := flipByte(mustEncrypt(t, plain, f.cert, &tamper), -12, 0x80)
 	_, err := Decrypt(der, f.cert, &opaqueKey{k: f.key})
 	checkErr(t, err, ErrDecrypt)
 }
@@ -470,7 +505,7 @@ func TestEncryptOptionsErrors(t *testing.T) {
 		{"unknown cipher", EncryptOptions{Cipher: 9}, ErrUnsupported},
 		{"sha224 oaep", EncryptOptions{OAEP: true, OAEPHash: stdcrypto.SHA224}, ErrUnsupported},
 		{"hash without oaep", EncryptOptions{OAEPHash: stdcrypto.SHA256}, nil},
-		{"failing rand", EncryptOptions{rand: strings.NewReader("short")}, io.ErrUnexpectedEOF},
+		{"failing rand", EncryptOptions{Cipher: AES256CBC, OAEP: true, OAEPHash: stdcrypto.SHA256, rand: strings.NewReader("short")}, io.ErrUnexpectedEOF},
 	} {
 		_, err := Encrypt([]byte("x"), f.cert, &tt.opts)
 		if err == nil || tt.want != nil && !errors.Is(err, tt.want) {

@@ -40,14 +40,15 @@
 // AES-GCM inside EnvelopedData), other key transport algorithms, OAEP with
 // other hashes, other mask generation functions or a non-empty label.
 // Detached content is ErrMalformed. Encrypted private key files are
-// ErrBadKey.
+// ErrBadKey. In Go's FIPS 140-only mode some supported algorithms are
+// refused (ErrFIPSRefused; see FIPS 140 below).
 //
 // # Errors
 //
 // Every error matches one sentinel with errors.Is: ErrNoThumbprint,
 // ErrBadThumbprint, ErrCertNotFound, ErrKeyNotFound, ErrThumbprintMismatch,
 // ErrKeyMismatch, ErrBadCertificate, ErrBadKey, ErrNoRecipient, ErrMalformed,
-// ErrUnsupported and ErrDecrypt. Messages name files, thumbprints, serial
+// ErrUnsupported, ErrFIPSRefused and ErrDecrypt. Messages name files, thumbprints, serial
 // numbers and OIDs; they never contain the plaintext, key material or the
 // blob. Plain file-system errors, such as permission denied for a handler not
 // running as root, are returned wrapped.
@@ -71,18 +72,55 @@
 //     folder. The certificate's SHA-1 must equal its thumbprint and the key
 //     must be the certificate's, so a mismatched pair is a clear error rather
 //     than a generic decryption failure.
-//   - Under GODEBUG=fips140=only, crypto/rsa refuses PKCS #1 v1.5 decryption
-//     and OAEP with SHA-1, and crypto/des refuses 3DES; Decrypt then returns
-//     ErrDecrypt carrying that policy message (it says nothing about the
-//     data). Only OAEP with SHA-2 and AES-CBC decrypt in that mode.
+//
+// # FIPS 140
+//
+// Go has its own FIPS 140-3 module, selected with GODEBUG (the environment
+// variable, or //go:debug fips140=only in a handler's main package): "on"
+// uses it, "only" also refuses every algorithm it does not approve. A VM's
+// own FIPS mode (/proc/sys/crypto/fips_enabled, OPENSSL_FIPS=1 set by the
+// agent) does not change Go's mode. Decrypt and Encrypt check the blob's (or
+// the options') algorithms against Go's rules before any private-key
+// operation and report a refusal as ErrFIPSRefused, naming each refused
+// algorithm and what to use instead:
+//
+//	algorithm                          default   fips140=on   fips140=only
+//	AES-128/192/256-CBC content        yes       yes          yes
+//	DES-EDE3-CBC content               yes       yes          ErrFIPSRefused
+//	RSAES-OAEP, SHA-256/384/512 (both) yes       yes          yes
+//	RSAES-OAEP, SHA-1 hash or MGF1     yes       yes          ErrFIPSRefused
+//	RSA PKCS #1 v1.5 key transport     yes       yes          ErrFIPSRefused
+//	RSA key < 2048 bits, odd size,
+//	  or exponent <= 65536 or even     yes       yes          ErrFIPSRefused
+//	RC2, DES, AES-GCM, other OIDs      ErrUnsupported in every mode
+//	SHA-1 thumbprint and computed
+//	  subjectKeyIdentifier             yes       yes          yes (an identifier)
+//
+// The thumbprint (how the agent names the certificate files and the
+// settings name the certificate) and a subjectKeyIdentifier computed per
+// RFC 5280 method 1 are SHA-1 identifiers fixed by the protocol, not
+// protection, so they are computed outside enforcement
+// (crypto/fips140.WithoutEnforcement); every security check uses only
+// approved algorithms. Encrypt needs crypto/rand.Reader in "only" mode.
+//
+// What Azure sends: the fabric's long-standing form is DES-EDE3-CBC with
+// PKCS #1 v1.5, which "only" mode refuses. A VM opted in to FIPS 140-3
+// encryption (additionalCapabilities.enableFips1403Encryption, Linux only)
+// receives protected settings that Microsoft describes as AES-256; the key
+// transport is not publicly documented. Microsoft's handlers decrypt them
+// with `openssl cms`, whose old `smime` fallback fails on them, which points
+// to RSAES-OAEP (smime handles AES with PKCS #1 v1.5 but not OAEP); the OAEP
+// hash is unknown. With SHA-256 or stronger they decrypt in every mode;
+// with SHA-1 a handler must run with fips140=on rather than "only".
+// doc/design.md lists the sources.
 //
 // # Windows
 //
 // On Windows the tenant certificates and their (possibly non-exportable)
 // private keys live in the LocalMachine\My store, and [Default] returns a
 // Store. Store checks the blob with the same parser as on Linux, so malformed
-// input, unsupported algorithms and a missing recipient produce the same
-// errors on both systems, and then lets Windows (CryptDecryptMessage) decrypt
+// input, unsupported algorithms, a missing recipient and (in FIPS 140-only
+// mode) refused algorithms produce the same errors on both systems, and then lets Windows (CryptDecryptMessage) decrypt
 // it with that one certificate. Reading the key needs LocalSystem or an
 // administrator; a key that is missing or not accessible is ErrKeyNotFound,
 // and every other failure of the Windows decryption is ErrDecrypt.

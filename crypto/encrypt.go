@@ -44,8 +44,12 @@ type EncryptOptions struct {
 // `vmext encrypt` command. opts may be nil.
 //
 // Encrypt is not a recommendation of the algorithms it defaults to: they are
-// what the fabric uses. For new uses prefer AES256CBC with OAEP and
-// crypto.SHA256.
+// what the fabric sends to VMs not opted in to FIPS 140-3 encryption. For new
+// uses prefer AES256CBC with OAEP and crypto.SHA256, the only combinations
+// that Decrypt accepts in FIPS 140-only mode. In that mode Encrypt itself
+// returns an error matching ErrFIPSRefused for options that mode refuses,
+// and an error for a custom random source (crypto/rsa accepts only
+// crypto/rand.Reader there).
 func Encrypt(plaintext []byte, cert *x509.Certificate, opts *EncryptOptions) ([]byte, error) {
 	var o EncryptOptions
 	if opts != nil {
@@ -67,6 +71,9 @@ func Encrypt(plaintext []byte, cert *x509.Certificate, opts *EncryptOptions) ([]
 	}
 	kt, err := keyTransportFor(o)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFIPS(pub, kt, spec, true); err != nil {
 		return nil, err
 	}
 

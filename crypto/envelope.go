@@ -2,7 +2,6 @@ package crypto
 
 import (
 	"bytes"
-	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -135,7 +134,7 @@ func subjectKeyID(cert *x509.Certificate) []byte {
 	if rest, err := asn1.Unmarshal(cert.RawSubjectPublicKeyInfo, &spki); err != nil || len(rest) != 0 {
 		return nil
 	}
-	sum := sha1.Sum(spki.PublicKey.Bytes)
+	sum := sha1Identifier(spki.PublicKey.Bytes)
 	return sum[:]
 }
 

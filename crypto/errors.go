@@ -63,6 +63,14 @@ var (
 	// found and its OID. Errors about unsupported options of Encrypt wrap it
 	// too.
 	ErrUnsupported = errors.New("vmext/crypto: unsupported algorithm")
+
+	// ErrFIPSRefused means the process runs in Go's FIPS 140-only mode
+	// (GODEBUG=fips140=only) and the protected settings (or the options of
+	// Encrypt) use an algorithm that mode refuses: RSA PKCS #1 v1.5 key
+	// transport, RSAES-OAEP with SHA-1, DES-EDE3-CBC, or an RSA key below
+	// 2048 bits. The message names each refused algorithm and what to use
+	// instead. It is reported before any private-key operation.
+	ErrFIPSRefused = errors.New("vmext/crypto: algorithm refused in FIPS 140-only mode")
 )
 
 // unsupportedAlgorithmError reports a well-formed input that uses an

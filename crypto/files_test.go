@@ -2,6 +2,7 @@ package crypto
 
 import (
 	"bytes"
+	stdcrypto "crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/x509"
@@ -20,7 +21,7 @@ func TestFilesKeyFormats(t *testing.T) {
 	f := fx(t)
 	thumb := Thumbprint(f.cert)
 	plain := secretJSON(500)
-	der := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES256CBC})
+	der := mustEncrypt(t, plain, f.cert, approvedOpts())
 	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), chacha(5))
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +99,10 @@ func TestFilesFromPKCS12(t *testing.T) {
 	plain := secretJSON(300)
 	for _, o := range []*EncryptOptions{nil, {Cipher: AES256CBC, OAEP: true, OAEPHash: 5}} {
 		got, err := Files{Dir: dir}.Decrypt(thumb, mustEncrypt(t, plain, f.cert, o))
+		if fipsOnly() && refusedInFIPSOnly(o) {
+			checkErr(t, err, ErrFIPSRefused)
+			continue
+		}
 		if err != nil || !bytes.Equal(got, plain) {
 			t.Fatalf("%+v: %v", o, err)
 		}
@@ -127,7 +132,7 @@ func TestFilesErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, notPEM+".crt"), []byte("hello"), 0o600)
 
 	plain := secretJSON(400)
-	good := mustEncrypt(t, plain, f.cert, &EncryptOptions{rand: chacha(11)})
+	good := mustEncrypt(t, plain, f.cert, &EncryptOptions{Cipher: AES256CBC, OAEP: true, OAEPHash: stdcrypto.SHA384, rand: chacha(11)})
 	for _, tt := range []struct {
 		name, thumb string
 		der         []byte
@@ -164,7 +169,7 @@ func TestFilesErrors(t *testing.T) {
 		})
 	}
 	// All sentinels are distinct.
-	all := []error{ErrNoThumbprint, ErrBadThumbprint, ErrCertNotFound, ErrKeyNotFound, ErrThumbprintMismatch, ErrKeyMismatch, ErrBadCertificate, ErrBadKey, ErrNoRecipient, ErrDecrypt, ErrMalformed, ErrUnsupported}
+	all := []error{ErrNoThumbprint, ErrBadThumbprint, ErrCertNotFound, ErrKeyNotFound, ErrThumbprintMismatch, ErrKeyMismatch, ErrBadCertificate, ErrBadKey, ErrNoRecipient, ErrDecrypt, ErrMalformed, ErrUnsupported, ErrFIPSRefused}
 	for i, a := range all {
 		for j, b := range all {
 			if i != j && (errors.Is(a, b) || a.Error() == b.Error()) {
@@ -179,7 +184,7 @@ func TestFilesThumbprintCase(t *testing.T) {
 	thumb := Thumbprint(f.cert)
 	lower := strings.ToLower(thumb)
 	plain := secretJSON(100)
-	der := mustEncrypt(t, plain, f.cert, nil)
+	der := mustEncrypt(t, plain, f.cert, approvedOpts())
 
 	// Upper-case files (as the agent writes them), lower-case thumbprint.
 	dir := t.TempDir()

@@ -3,6 +3,7 @@ package crypto
 import (
 	"bytes"
 	stdcrypto "crypto"
+	"crypto/fips140"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -170,13 +172,73 @@ func checkErr(tb testing.TB, err, want error) {
 	}
 }
 
+// mustEncrypt makes a fixture. It runs outside FIPS 140-only enforcement, so
+// that blobs with the algorithms that mode refuses can be made in it too, to
+// check that Decrypt refuses them.
 func mustEncrypt(tb testing.TB, plaintext []byte, cert *x509.Certificate, o *EncryptOptions) []byte {
 	tb.Helper()
-	der, err := Encrypt(plaintext, cert, o)
+	var der []byte
+	var err error
+	fips140.WithoutEnforcement(func() { der, err = Encrypt(plaintext, cert, o) })
 	if err != nil {
 		tb.Fatalf("Encrypt: %v", err)
 	}
 	return der
+}
+
+// fipsOnly reports whether the tests run in FIPS 140-only mode
+// (GODEBUG=fips140=only).
+func fipsOnly() bool { return fips140.Enforced() }
+
+// approvedOpts are options whose blobs Decrypt accepts in every mode: the
+// form expected on VMs opted in to FIPS 140-3 encryption. Tests about
+// anything but the algorithms use them.
+func approvedOpts() *EncryptOptions {
+	return &EncryptOptions{Cipher: AES256CBC, OAEP: true, OAEPHash: stdcrypto.SHA256}
+}
+
+// refusedInFIPSOnly is the test's own statement of the package
+// documentation's matrix: whether FIPS 140-only mode refuses a blob made
+// with o for an RSA-2048 key (PKCS #1 v1.5, OAEP with SHA-1, DES-EDE3-CBC).
+func refusedInFIPSOnly(o *EncryptOptions) bool {
+	if o == nil {
+		return true
+	}
+	switch o.OAEPHash {
+	case stdcrypto.SHA256, stdcrypto.SHA384, stdcrypto.SHA512:
+		return !o.OAEP || o.Cipher == DES3CBC
+	}
+	return true
+}
+
+// blobRefusedInFIPSOnly is refusedInFIPSOnly for a blob: whether the key
+// transport of its recipient for cert or its content encryption is one FIPS
+// 140-only mode refuses.
+func blobRefusedInFIPSOnly(tb testing.TB, der []byte, cert *x509.Certificate) bool {
+	tb.Helper()
+	env, err := parseEnvelope(der)
+	if err != nil {
+		return false
+	}
+	i := slices.IndexFunc(env.Recipients, func(r recipient) bool { return r.matches(cert) })
+	if i < 0 {
+		return false
+	}
+	kt, err := parseKeyTransport(env.Recipients[i].KeyAlgorithm, env.Recipients[i].KeyParameters)
+	if err != nil {
+		return false
+	}
+	approved := map[stdcrypto.Hash]bool{stdcrypto.SHA256: true, stdcrypto.SHA384: true, stdcrypto.SHA512: true}
+	return !kt.oaep || !approved[kt.hash] || !approved[kt.mgfHash] || env.ContentAlgorithm.Equal(oidDESEDE3CBC)
+}
+
+// skipInFIPSOnly skips a test about an algorithm that FIPS 140-only mode
+// refuses; TestFIPSMatrix checks the refusal.
+func skipInFIPSOnly(tb testing.TB) {
+	tb.Helper()
+	if fipsOnly() {
+		tb.Skip("FIPS 140-only mode refuses the algorithm this test is about (TestFIPSMatrix checks that)")
+	}
 }
 
 // variant is one combination of Encrypt options.

@@ -1,7 +1,6 @@
 package crypto
 
 import (
-	"crypto/sha1"
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
@@ -9,9 +8,10 @@ import (
 )
 
 // Thumbprint returns the certificate's thumbprint as the Azure agent writes
-// it: the SHA-1 of its DER encoding in 40 upper-case hexadecimal digits.
+// it: the SHA-1 of its DER encoding in 40 upper-case hexadecimal digits. The
+// thumbprint is an identifier, so it is computed in FIPS 140-only mode too.
 func Thumbprint(cert *x509.Certificate) string {
-	sum := sha1.Sum(cert.Raw)
+	sum := sha1Identifier(cert.Raw)
 	return strings.ToUpper(hex.EncodeToString(sum[:]))
 }
 

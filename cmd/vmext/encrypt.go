@@ -1,6 +1,7 @@
 package main
 
 import (
+	stdcrypto "crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -14,11 +15,12 @@ import (
 )
 
 func encryptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("encrypt", "--cert FILE [--aes256|--3des] [--oaep] < settings.json", stderr)
+	fs := newFlags("encrypt", "--cert FILE [--aes256|--3des] [--oaep] [--fips] < settings.json", stderr)
 	certFile := fs.String("cert", "", "the tenant `certificate` (PEM or DER) to encrypt to")
 	aes := fs.Bool("aes256", false, "encrypt with AES-256-CBC")
 	des := fs.Bool("3des", false, "encrypt with DES-EDE3-CBC (the default, what the fabric uses)")
-	oaep := fs.Bool("oaep", false, "RSAES-OAEP key transport instead of PKCS #1 v1.5")
+	oaep := fs.Bool("oaep", false, "RSAES-OAEP with SHA-256 key transport instead of PKCS #1 v1.5")
+	fips := fs.Bool("fips", false, "AES-256-CBC with RSAES-OAEP SHA-256: what a VM opted in to FIPS 140-3 encryption is expected to get, and the only form a handler under GODEBUG=fips140=only decrypts")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -26,8 +28,8 @@ func encryptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		fs.Usage()
 		return errUsage
 	}
-	if *aes && *des {
-		return errors.New("--aes256 and --3des exclude each other")
+	if *aes && *des || *fips && *des {
+		return errors.New("--aes256 (or --fips) and --3des exclude each other")
 	}
 	cert, err := readCertificate(*certFile)
 	if err != nil {
@@ -41,8 +43,13 @@ func encryptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err := json.Unmarshal(plain, &v); err != nil {
 		return fmt.Errorf("standard input: the protected settings must be a JSON object: %v", err)
 	}
-	opts := &crypto.EncryptOptions{OAEP: *oaep}
-	if *aes {
+	// The default is what the fabric sends to VMs not opted in to FIPS
+	// 140-3 encryption: 3DES with PKCS #1 v1.5.
+	opts := &crypto.EncryptOptions{OAEP: *oaep || *fips}
+	if opts.OAEP {
+		opts.OAEPHash = stdcrypto.SHA256
+	}
+	if *aes || *fips {
 		opts.Cipher = crypto.AES256CBC
 	}
 	der, err := crypto.Encrypt(plain, cert, opts)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -176,7 +177,7 @@ func TestBadInputs(t *testing.T) {
 func TestEncryptRoundTrip(t *testing.T) {
 	vm := handlertest.New(t, nil)
 	certFile := filepath.Join(vm.CertDir(), vm.Thumbprint+".crt")
-	for _, flags := range [][]string{nil, {"--aes256"}, {"--3des", "--oaep"}} {
+	for _, flags := range [][]string{nil, {"--aes256"}, {"--3des", "--oaep"}, {"--fips"}} {
 		code, out, errs := runVmext(t, `{"password": "pw"}`, append([]string{"encrypt", "--cert", certFile}, flags...)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d %s", flags, code, errs)
@@ -199,6 +200,22 @@ func TestEncryptRoundTrip(t *testing.T) {
 			"-recip", certFile, "-inkey", filepath.Join(vm.CertDir(), vm.Thumbprint+".prv")).CombinedOutput()
 		if err != nil || string(plain) != `{"password": "pw"}` {
 			t.Fatalf("%v: openssl decrypt: %v %q", flags, err, plain)
+		}
+		// The algorithms, as openssl reads them: --fips and --oaep mean
+		// OAEP with SHA-256 (approved in FIPS 140-only mode), never SHA-1.
+		dump, err := exec.Command("openssl", "asn1parse", "-inform", "DER", "-in", der).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: openssl asn1parse: %v", flags, err)
+		}
+		oaep := slices.Contains(flags, "--oaep") || slices.Contains(flags, "--fips")
+		aes := slices.Contains(flags, "--aes256") || slices.Contains(flags, "--fips")
+		for _, c := range []struct {
+			text string
+			want bool
+		}{{"rsaesOaep", oaep}, {"sha256", oaep}, {"rsaEncryption", !oaep}, {"aes-256-cbc", aes}, {"des-ede3-cbc", !aes}} {
+			if strings.Contains(string(dump), c.text) != c.want {
+				t.Errorf("%v: %s in the blob: %v, want %v", flags, c.text, !c.want, c.want)
+			}
 		}
 	}
 }

@@ -79,7 +79,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.version, "version", "1.0.0", "the handler's `version` (with --upgrade-from, the old one is 0.0.1)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "override the agent's timeout of every operation (e.g. 30s)")
 	fs.BoolVar(&f.aes256, "aes256", false, "encrypt protected settings with AES-256 instead of 3DES")
-	fs.BoolVar(&f.oaep, "oaep", false, "RSAES-OAEP key transport for protected settings")
+	fs.BoolVar(&f.oaep, "oaep", false, "RSAES-OAEP with SHA-256 key transport for protected settings (with --aes256: the FIPS 140-3 form)")
 	fs.BoolVar(&f.wait, "wait", true, "after each operation, wait for a detached worker it started and show the status after it")
 	fs.StringVar(&f.extensions, "extensions", "", "comma-separated extension `names` of a multi-config handler (its manifest sets supportsMultipleExtensions): each gets the settings, and enable and disable run for each; install, update and uninstall run once, naming the first")
 	fs.Usage = func() { fmt.Fprint(stdout, runUsage); fs.SetOutput(stdout); fs.PrintDefaults(); fs.SetOutput(stderr) }

@@ -1,6 +1,8 @@
 package handlertest
 
 import (
+	stdcrypto "crypto"
+	"crypto/fips140"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -72,7 +74,16 @@ func (vm *VM) WriteSettings(version, ext string, seq int, public, protected any)
 				return fmt.Errorf("protected settings: %w", err)
 			}
 		}
-		der, err := crypto.Encrypt(plain, vm.cert, &crypto.EncryptOptions{Cipher: vm.opts.Cipher, OAEP: vm.opts.OAEP})
+		opts := &crypto.EncryptOptions{Cipher: vm.opts.Cipher, OAEP: vm.opts.OAEP}
+		if opts.OAEP {
+			opts.OAEPHash = stdcrypto.SHA256
+		}
+		// The fake fabric encrypts as the real one would, whatever FIPS 140
+		// mode this process runs in: a handler in FIPS 140-only mode must be
+		// able to meet the legacy form and refuse it.
+		var der []byte
+		var err error
+		fips140.WithoutEnforcement(func() { der, err = crypto.Encrypt(plain, vm.cert, opts) })
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package handlertest_test
 
 import (
 	"context"
+	"crypto/fips140"
 	"fmt"
 	"strings"
 	"sync"
@@ -58,18 +59,29 @@ func TestScenarios(t *testing.T) {
 		name   string
 		layout handlertest.Layout
 		cipher crypto.Cipher
+		oaep   bool
 	}{
-		{"linux/3des", handlertest.Linux, crypto.DES3CBC},
-		{"linux/aes256", handlertest.Linux, crypto.AES256CBC},
-		{"windows/3des", handlertest.Windows, crypto.DES3CBC},
+		{"linux/3des", handlertest.Linux, crypto.DES3CBC, false},
+		{"linux/aes256", handlertest.Linux, crypto.AES256CBC, false},
+		{"linux/aes256-oaep", handlertest.Linux, crypto.AES256CBC, true},
+		{"windows/3des", handlertest.Windows, crypto.DES3CBC, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var j journal
-			vm := handlertest.New(t, &handlertest.Options{Cipher: tc.cipher, Layout: tc.layout})
+			vm := handlertest.New(t, &handlertest.Options{Cipher: tc.cipher, OAEP: tc.oaep, Layout: tc.layout})
 			vm.AddHandler("1.0", recording(&j, "1.0"))
 			vm.AddHandler("2.0", recording(&j, "2.0"))
 
 			results, err := vm.FirstInstall("1.0", map[string]any{"message": "m0"}, map[string]any{"password": "p0"})
+			if fips140.Enforced() && !(tc.cipher == crypto.AES256CBC && tc.oaep) {
+				// A handler in FIPS 140-only mode refuses the other forms,
+				// and its status says why.
+				if err != nil || len(results) != 2 || !results[1].Failed() ||
+					!strings.Contains(results[1].Status.Message, "refused in FIPS 140-only mode") {
+					t.Fatalf("first install in FIPS 140-only mode: %v %v", results, err)
+				}
+				return
+			}
 			if err != nil || len(results) != 2 || results[1].Failed() {
 				t.Fatalf("first install: %v %v", results, err)
 			}

@@ -31,12 +31,15 @@ const (
 )
 
 // Options configure a VM. The zero value is a Linux VM for Contoso.Test.Handler with the
-// agent's timeouts and 3DES protected settings, as the fabric sends today.
+// agent's timeouts and 3DES protected settings, as the fabric sends today. Cipher
+// crypto.AES256CBC with OAEP is the form a VM opted in to FIPS 140-3 encryption is expected
+// to receive, and the only one a handler in Go's FIPS 140-only mode (GODEBUG=fips140=only)
+// decrypts; the VM encrypts whatever the mode of the test process.
 type Options struct {
 	Name     string                              // handler name <Publisher>.<Type>; default "Contoso.Test.Handler"
 	Layout   Layout                              // default Linux
 	Cipher   crypto.Cipher                       // protected settings encryption; default crypto.DES3CBC
-	OAEP     bool                                // RSAES-OAEP key transport instead of PKCS #1 v1.5
+	OAEP     bool                                // RSAES-OAEP with SHA-256 key transport instead of PKCS #1 v1.5
 	Timeouts map[handler.Operation]time.Duration // overrides the agent's (install, update, disable 900 s; enable, uninstall 300 s)
 	Env      []string                            // extra variables for every command ("K=V")
 	// MultiConfig makes the handlers added with AddHandler multi-config handlers (their
