@@ -20,7 +20,7 @@ var zipLine = regexp.MustCompile(`(?m)^(\S+\.zip)  (\d+) bytes  sha256 ([0-9a-f]
 // the zip lines (path, size, sha256).
 func packageQuickstart(t *testing.T, out string, args ...string) (string, [][]string) {
 	t.Helper()
-	args = append(append([]string{"package", "--out", out}, args...), filepath.Join("..", "..", "examples", "quickstart"))
+	args = append(append([]string{"package", "--name", "Contoso.Test.QuickStart", "--version", "0.0.0.1", "--out", out}, args...), filepath.Join("..", "..", "examples", "quickstart"))
 	code, stdout, stderr := runVmext(t, "", args...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
@@ -44,7 +44,7 @@ func TestPackageReproducible(t *testing.T) {
 			t.Errorf("not reproducible:\n%s\n%s", z1[i][0], z2[i][0])
 		}
 	}
-	if !strings.HasSuffix(z1[0][1], "quickstart-linux.zip") || !strings.HasSuffix(z1[1][1], "quickstart-windows.zip") {
+	if !strings.HasSuffix(z1[0][1], filepath.Join("linux", "Contoso.Test.QuickStart__0.0.0.1.zip")) || !strings.HasSuffix(z1[1][1], filepath.Join("windows", "Contoso.Test.QuickStart__0.0.0.1.zip")) {
 		t.Errorf("zip names:\n%s", out1)
 	}
 	t.Log(out1)
@@ -104,12 +104,12 @@ func TestPackageRunsExtracted(t *testing.T) {
 func TestPackageBad(t *testing.T) {
 	src := writePackage(t, `{"handlerManifest": {}}`, map[string]string{"main.go": "package main\nfunc main() {}\n"})
 	out := t.TempDir()
-	code, stdout, _ := runVmext(t, "", "package", "--out", out, src)
+	code, stdout, _ := runVmext(t, "", "package", "--name", "A.B", "--version", "1.0", "--out", out, src)
 	if code != 1 || !strings.Contains(stdout, "must be a JSON array") {
 		t.Errorf("exit %d\n%s", code, stdout)
 	}
-	code, _, stderr := runVmext(t, "", "package", "--targets", "linux/386", src)
-	if code != 1 || !strings.Contains(stderr, `"linux/386" is not one of`) {
+	code, _, stderr := runVmext(t, "", "package", "--name", "A.B", "--version", "1.0", "--targets", "linux/386", src)
+	if code != 2 || !strings.Contains(stderr, `"linux/386" is not one of`) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 	if left, _ := os.ReadDir(out); len(left) != 0 {
