@@ -59,7 +59,8 @@ func lintCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// lintPackage lints dir's manifest and, when present, its windows/ manifest.
+// lintPackage lints dir's manifest and, when present, its windows/ manifest; in a Go source
+// folder, also the manifest against the code (lintCode).
 func lintPackage(dir string) ([]manifest.Finding, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -73,6 +74,11 @@ func lintPackage(dir string) ([]manifest.Finding, error) {
 	fs, err := lintManifest(dir, filepath.Join(dir, manifest.FileName), source, false)
 	if err != nil {
 		return nil, err
+	}
+	if source && !manifest.HasErrors(fs) {
+		if m, err := manifest.Read(dir); err == nil {
+			fs = append(fs, lintCode(dir, m)...)
+		}
 	}
 	win := filepath.Join(dir, "windows", manifest.FileName)
 	if _, err := os.Stat(win); err == nil {

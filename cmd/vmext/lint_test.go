@@ -86,6 +86,13 @@ func TestLintBad(t *testing.T) {
 			"error: windows/HandlerManifest.json: handlerManifest.disableCommand bin/h.sh: a Windows command must name a .exe, .cmd, .bat or .ps1 file", 1},
 		{"windows exe missing", hm(""), map[string]string{"bin/h": elf, "windows/HandlerManifest.json": strings.ReplaceAll(hm(""), "bin/h ", `bin\\h.exe `)},
 			"error: windows/HandlerManifest.json: handlerManifest.disableCommand bin/h.exe: the command's file is not in the package", 1},
+		// Against the handler's code (a Go source folder).
+		{"heartbeat without reportHeartbeat", hm(""), map[string]string{"main.go": codeUsing("x.StartHeartbeat(true, \"ready\")")},
+			"warning: handlerManifest.reportHeartbeat: the code starts a heartbeat (StartHeartbeat at main.go:6) but the manifest does not set reportHeartbeat: true", 0},
+		{"reportHeartbeat without heartbeat", hm(`"reportHeartbeat": true`), map[string]string{"main.go": codeUsing("")},
+			"warning: handlerManifest.reportHeartbeat: the manifest sets reportHeartbeat but the code never calls StartHeartbeat (agent: looks for the heartbeat file", 0},
+		{"multi-config code without supportsMultipleExtensions", hm(""), map[string]string{"main.go": codeUsing("_ = x.ExtensionName")},
+			"warning: handlerManifest.supportsMultipleExtensions: the code reads ExtensionName (at main.go:6), set only for a multi-config handler, but the manifest does not set supportsMultipleExtensions: true", 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writePackage(t, c.manifest, c.files)
@@ -138,5 +145,20 @@ func TestLintZip(t *testing.T) {
 	code, out, errs := runVmext(t, "", "lint", filepath.Join(zips, "bad.zip"))
 	if code != 1 || !strings.Contains(out, "error: handlerManifest.disableCommand bin/h: the command's file is not in the package") {
 		t.Errorf("bad.zip: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// codeUsing is a handler's main.go whose enable runs stmt, at line 6.
+func codeUsing(stmt string) string {
+	return "package main\n\nimport \"github.com/vmext/vmext/handler\"\n\nfunc enable(x *handler.Context) error {\n\t" + stmt + "\n\treturn nil\n}\n"
+}
+
+// TestLintCodeNeedsHandlerImport: a selector named like the handler's in a file that does
+// not import package handler is not taken for it.
+func TestLintCodeNeedsHandlerImport(t *testing.T) {
+	dir := writePackage(t, hm(""), map[string]string{"main.go": "package main\n\nfunc f(x struct{ ExtensionName string }) { _ = x.ExtensionName }\n"})
+	code, out, errs := runVmext(t, "", "lint", dir)
+	if code != 0 || strings.Contains(out, "warning") {
+		t.Errorf("exit %d\n%s%s", code, out, errs)
 	}
 }

@@ -93,10 +93,12 @@ func packageCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if manifest.HasErrors(findings) {
-		for _, f := range findings {
+	for _, f := range findings {
+		if f.Level > manifest.Info {
 			fmt.Fprintln(stdout, f)
 		}
+	}
+	if manifest.HasErrors(findings) {
 		return errFailed
 	}
 	manifestDir, err := findManifest(src, true)
