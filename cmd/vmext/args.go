@@ -100,17 +100,24 @@ func settingsShape(src string, data []byte) error {
 	return usagef("%s: settings must be a JSON object ({...}) or null, not %s", src, kind)
 }
 
-// packageDir returns the folder of PACKAGE: a folder, or a Go package path (of the module in
-// the current folder, or one it requires), found with go list.
+// packageDir returns the folder of PACKAGE: a folder, a package zip (returned as it is), or a
+// Go package path (of the module in the current folder, or one it requires), found with go
+// list.
 func packageDir(arg string) (string, error) {
 	if info, err := os.Stat(arg); err == nil {
 		if !info.IsDir() {
-			return "", usagef("%s: not a folder: PACKAGE is a handler's Go main package (a folder or a package path) or package folder", arg)
+			if isZip(arg) {
+				return arg, nil
+			}
+			return "", usagef("%s: not a folder nor a .zip: PACKAGE is a handler's Go main package (a folder or a package path), package folder or package zip", arg)
 		}
 		return arg, nil
 	}
+	if strings.EqualFold(filepath.Ext(arg), ".zip") {
+		return "", usagef("%s: no such zip file", arg)
+	}
 	if strings.HasPrefix(arg, ".") || filepath.IsAbs(arg) || !strings.Contains(arg, "/") {
-		return "", usagef("%s: no such folder: PACKAGE is a handler's Go main package (a folder or a package path) or package folder", arg)
+		return "", usagef("%s: no such folder: PACKAGE is a handler's Go main package (a folder or a package path), package folder or package zip", arg)
 	}
 	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", "--", arg).CombinedOutput()
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"fmt"
 	"io"
@@ -33,7 +32,7 @@ func lintCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	if info, err := os.Stat(dir); err == nil && !info.IsDir() && strings.EqualFold(filepath.Ext(dir), ".zip") {
+	if isZip(dir) {
 		tmp, err := os.MkdirTemp("", "vmext-lint-")
 		if err != nil {
 			return err
@@ -60,7 +59,8 @@ func lintCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// lintPackage lints dir's manifest and, when present, its windows/ manifest.
+// lintPackage lints dir's manifest and, when present, its windows/ manifest; in a Go source
+// folder, also the manifest against the code (lintCode).
 func lintPackage(dir string) ([]manifest.Finding, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -74,6 +74,11 @@ func lintPackage(dir string) ([]manifest.Finding, error) {
 	fs, err := lintManifest(dir, filepath.Join(dir, manifest.FileName), source, false)
 	if err != nil {
 		return nil, err
+	}
+	if source && !manifest.HasErrors(fs) {
+		if m, err := manifest.Read(dir); err == nil {
+			fs = append(fs, lintCode(dir, m)...)
+		}
 	}
 	win := filepath.Join(dir, "windows", manifest.FileName)
 	if _, err := os.Stat(win); err == nil {
@@ -224,45 +229,6 @@ func lintCommand(root, line string, windows, source bool, built string) []manife
 		add(manifest.Error, file, "neither an ELF executable nor a script with a #! line", "the shell cannot run it and the operation fails")
 	}
 	return fs
-}
-
-// extractZip extracts the files of a package zip into dir, as the agent's zipfile does
-// (folders made as needed); entries that would land outside dir are refused.
-func extractZip(file, dir string) error {
-	zr, err := zip.OpenReader(file)
-	if err != nil {
-		return err
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		name := path.Clean(strings.TrimLeft(f.Name, "/"))
-		if name == ".." || strings.HasPrefix(name, "../") {
-			return fmt.Errorf("%s: entry %q is outside the package", file, f.Name)
-		}
-		to := filepath.Join(dir, filepath.FromSlash(name))
-		if strings.HasSuffix(f.Name, "/") {
-			if err := os.MkdirAll(to, 0o755); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-			return err
-		}
-		r, err := f.Open()
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %s: %v", file, f.Name, err)
-		}
-		if err := os.WriteFile(to, b, 0o755); err != nil { // the agent gives every file u+x
-			return err
-		}
-	}
-	return nil
 }
 
 func exists(p string) bool {

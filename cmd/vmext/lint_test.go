@@ -63,11 +63,13 @@ func TestLintBad(t *testing.T) {
 		{"empty enable", strings.Replace(hm(""), "bin/h enable", " ", 1), bin, "error: handlerManifest.enableCommand: must not be empty", 1},
 		{"numeric disable", strings.Replace(hm(""), `"bin/h disable"`, "7", 1), bin, "error: handlerManifest.disableCommand: must be a string (found a number)", 1},
 		{"string boolean", hm(`"continueOnUpdateFailure": "true"`), bin,
-			`warning: handlerManifest.continueOnUpdateFailure: should be a JSON boolean, not the string "true" (agent: logs a warning and reads it as true)`, 0},
-		{"string heartbeat", hm(`"reportHeartbeat": "yes"`), bin, `warning: handlerManifest.reportHeartbeat: should be a JSON boolean, not the string "yes" (agent: logs a warning and reads it as false)`, 0},
-		{"numeric multi", hm(`"supportsMultipleExtensions": 1`), bin, "warning: handlerManifest.supportsMultipleExtensions: should be a JSON boolean (found a number) (agent: reads it as false)", 0},
+			`warning: handlerManifest.continueOnUpdateFailure: should be a JSON boolean, not the string "true" (agent: 2.13 and later log a warning and read it as true; older agents`, 0},
+		{"string heartbeat", hm(`"reportHeartbeat": "yes"`), bin, `warning: handlerManifest.reportHeartbeat: should be a JSON boolean, not the string "yes" (agent: 2.13 and later log a warning and read it as false; older agents (such as 2.7.3.0) read any non-empty string as true)`, 0},
+		{"numeric multi", hm(`"supportsMultipleExtensions": 1`), bin, "warning: handlerManifest.supportsMultipleExtensions: should be a JSON boolean (found a number) (agent: 2.13 and later read it as false; older agents take its Python truth", 0},
 		{"update without install", hm(`"updateMode": "UpdateWithoutInstall"`), bin, "info: handlerManifest.updateMode: UpdateWithoutInstall (agent: does not run install after update", 0},
 		{"unknown update mode", hm(`"updateMode": "Reinstall"`), bin, `warning: handlerManifest.updateMode: "Reinstall" is neither UpdateWithInstall nor UpdateWithoutInstall`, 0},
+		{"numeric update mode", hm(`"updateMode": 1`), bin, "error: handlerManifest.updateMode: must be a string (found a number) (agent: fails the update: it calls .lower() on the value)", 1},
+		{"string supportsPolicy", hm(`"supportsPolicy": "true"`), bin, `warning: handlerManifest.supportsPolicy: should be a JSON boolean, not the string "true" (agent: the Linux agent does not read it`, 0},
 		{"reboot after install", hm(`"rebootAfterInstall": true`), bin, "warning: handlerManifest.rebootAfterInstall: rebootAfterInstall is not supported on Linux", 0},
 		{"resourceLimits inside", hm(`"resourceLimits": {"services": []}`), bin, "error: handlerManifest.resourceLimits: resourceLimits belongs at the top level of element 0, beside handlerManifest, not inside it", 1},
 		{"signingInfo inside", hm(`"signingInfo": {"type": "T", "publisher": "P", "version": "1.0"}`), bin, "error: handlerManifest.signingInfo: signingInfo belongs at the top level", 1},
@@ -86,6 +88,13 @@ func TestLintBad(t *testing.T) {
 			"error: windows/HandlerManifest.json: handlerManifest.disableCommand bin/h.sh: a Windows command must name a .exe, .cmd, .bat or .ps1 file", 1},
 		{"windows exe missing", hm(""), map[string]string{"bin/h": elf, "windows/HandlerManifest.json": strings.ReplaceAll(hm(""), "bin/h ", `bin\\h.exe `)},
 			"error: windows/HandlerManifest.json: handlerManifest.disableCommand bin/h.exe: the command's file is not in the package", 1},
+		// Against the handler's code (a Go source folder).
+		{"heartbeat without reportHeartbeat", hm(""), map[string]string{"main.go": codeUsing("x.StartHeartbeat(true, \"ready\")")},
+			"warning: handlerManifest.reportHeartbeat: the code starts a heartbeat (StartHeartbeat at main.go:6) but the manifest does not set reportHeartbeat: true", 0},
+		{"reportHeartbeat without heartbeat", hm(`"reportHeartbeat": true`), map[string]string{"main.go": codeUsing("")},
+			"warning: handlerManifest.reportHeartbeat: the manifest sets reportHeartbeat but the code never calls StartHeartbeat (agent: looks for the heartbeat file", 0},
+		{"multi-config code without supportsMultipleExtensions", hm(""), map[string]string{"main.go": codeUsing("_ = x.ExtensionName")},
+			"warning: handlerManifest.supportsMultipleExtensions: the code reads ExtensionName (at main.go:6), set only for a multi-config handler, but the manifest does not set supportsMultipleExtensions: true", 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writePackage(t, c.manifest, c.files)
@@ -138,5 +147,20 @@ func TestLintZip(t *testing.T) {
 	code, out, errs := runVmext(t, "", "lint", filepath.Join(zips, "bad.zip"))
 	if code != 1 || !strings.Contains(out, "error: handlerManifest.disableCommand bin/h: the command's file is not in the package") {
 		t.Errorf("bad.zip: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// codeUsing is a handler's main.go whose enable runs stmt, at line 6.
+func codeUsing(stmt string) string {
+	return "package main\n\nimport \"github.com/vmext/vmext/handler\"\n\nfunc enable(x *handler.Context) error {\n\t" + stmt + "\n\treturn nil\n}\n"
+}
+
+// TestLintCodeNeedsHandlerImport: a selector named like the handler's in a file that does
+// not import package handler is not taken for it.
+func TestLintCodeNeedsHandlerImport(t *testing.T) {
+	dir := writePackage(t, hm(""), map[string]string{"main.go": "package main\n\nfunc f(x struct{ ExtensionName string }) { _ = x.ExtensionName }\n"})
+	code, out, errs := runVmext(t, "", "lint", dir)
+	if code != 0 || strings.Contains(out, "warning") {
+		t.Errorf("exit %d\n%s%s", code, out, errs)
 	}
 }

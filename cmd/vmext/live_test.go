@@ -177,3 +177,52 @@ func TestRunUpgradeLive(t *testing.T) {
 		t.Fatalf("output:\n%s", out)
 	}
 }
+
+// TestRunLiveProgressTmux runs the built vmext in a tmux pane, a terminal as a user has it,
+// and reads the screen while the detached worker runs: the progress shows on one line that
+// is updated in place, before the enable's header; at the end the header is on the screen
+// and no progress line is left.
+func TestRunLiveProgressTmux(t *testing.T) {
+	tmux, err := exec.LookPath("tmux")
+	if err != nil || runtime.GOOS != "linux" {
+		t.Skip("needs tmux")
+	}
+	bin := buildVmext(t)
+	socket := fmt.Sprintf("vmext-test-%d", os.Getpid()) // a tmux server of this test's own
+	tm := func(args ...string) (string, error) {
+		out, err := exec.Command(tmux, append([]string{"-L", socket}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	done := filepath.Join(t.TempDir(), "done")
+	line := fmt.Sprintf("HELLO_DETACHED=1 TMPDIR=%s %s run --ops enable --public '{\"message\": \"progress\"}' ./testdata/hello; touch %s; sleep 60",
+		t.TempDir(), bin, done)
+	if out, err := tm("new-session", "-d", "-s", "vmext", "-x", "160", "-y", "50", "sh", "-c", line); err != nil {
+		t.Fatalf("tmux: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { tm("kill-server") })
+	var sawProgress bool
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		screen, _ := tm("capture-pane", "-p", "-t", "vmext")
+		if !sawProgress && strings.Contains(screen, "... enable 1.0.0: [") {
+			sawProgress = true
+			if strings.Contains(screen, "== enable") {
+				t.Errorf("the header is on the screen with the first progress:\n%s", screen)
+			}
+			if strings.Count(screen, "... enable 1.0.0: [") != 1 {
+				t.Errorf("progress on more than one line:\n%s", screen)
+			}
+		}
+		if _, err := os.Stat(done); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	screen, _ := tm("capture-pane", "-p", "-t", "vmext")
+	if !sawProgress {
+		t.Errorf("no progress seen while the worker ran:\n%s", screen)
+	}
+	if !strings.Contains(screen, "== enable 1.0.0 ok  success code 0") || strings.Contains(screen, "... enable 1.0.0: [") {
+		t.Errorf("the final screen:\n%s", screen)
+	}
+}

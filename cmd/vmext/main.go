@@ -8,11 +8,12 @@
 //	vmext check-status FILE            what the agent would report for a status file
 //	vmext new NAME                     write a new handler into ./NAME
 //	vmext lint [PACKAGE_DIR|ZIP]       check a handler's manifest and package
-//	vmext package [flags] PACKAGE_DIR  build the zips Azure takes, one per OS
+//	vmext package [flags] PACKAGE_DIR  build the zips Azure takes (and publishing files)
 //	vmext version                      print the version
 //
-// PACKAGE is a handler package folder (HandlerManifest.json at its root) or a Go main
-// package, which is built for this machine and put where its manifest's commands expect it.
+// PACKAGE is a handler package folder (HandlerManifest.json at its root), a package zip
+// made by vmext package, or a Go main package, which is built for this machine and put where
+// its manifest's commands expect it.
 // Run "vmext COMMAND -h" for the flags of each command.
 package main
 
@@ -35,7 +36,7 @@ Usage:
   vmext check-status FILE            say what the agent would report for a status file
   vmext new NAME                     write a new handler into ./NAME
   vmext lint [PACKAGE_DIR|ZIP]       check a handler's manifest and package
-  vmext package [flags] PACKAGE_DIR  build the zips Azure takes, one per OS
+  vmext package [flags] PACKAGE_DIR  build the zips Azure takes (and publishing files)
   vmext version                      print the version
 
 Run "vmext COMMAND -h" for a command's flags.

@@ -19,9 +19,12 @@ import (
 
 const defaultTargets = "linux/amd64,linux/arm64,windows/amd64"
 
-// packageCmd is "vmext package [--out DIR] [--targets LIST] PACKAGE_DIR": it builds the Go
-// main package in PACKAGE_DIR for each target and writes one zip per OS into DIR, laid out
-// as the agent expects, then lints each package and prints its zip's name, size and SHA-256.
+// packageCmd is "vmext package --name NAME --version VERSION [--out DIR] [--targets LIST]
+// [--publish-files ...] PACKAGE_DIR": it builds the Go main package in PACKAGE_DIR for each
+// target and writes one zip per OS, DIR/<os>/<Publisher>.<Type>__<version>.zip (the name the
+// agent saves it under), laid out as the agent expects, then lints each package and prints
+// its zip's name, size and SHA-256. With --publish-files, each OS folder also gets the ARM
+// template (publish.json) and the ExtensionImage manifest.xml of that zip.
 //
 // One Linux zip serves every Linux architecture: with more than one, the binaries are
 // bin/<name>-<arch> and the manifest's command file is a POSIX sh shim that picks one by
@@ -29,35 +32,73 @@ const defaultTargets = "linux/amd64,linux/arm64,windows/amd64"
 // when the folder has one, else the Linux manifest with each command's file made
 // bin\<name>.exe.
 func packageCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("package", "[--out DIR] [--targets LIST] PACKAGE_DIR", stderr)
-	out := fs.String("out", "dist", "the `folder` the zips are written into")
+	fs := newFlags("package", "--name PUBLISHER.TYPE --version VERSION [flags] PACKAGE_DIR", stderr)
+	out := fs.String("out", "dist", "the `folder` the zips are written into, one sub-folder per OS")
 	targets := fs.String("targets", defaultTargets, "the `os/arch` list to build for, comma-separated")
-	if err := parseFlags(fs, args); err != nil {
+	var pub publishInfo
+	fs.StringVar(&pub.name, "name", "", "the handler's `name` <Publisher>.<Type> (required; the Linux one when --windows-name is given)")
+	fs.StringVar(&pub.windowsName, "windows-name", "", "the Windows handler's `name`, when it differs from --name (one extension type is for one OS)")
+	fs.StringVar(&pub.version, "version", "", "the handler's `version`: up to four dot-separated integers, such as 1.0.0 or 0.0.0.1 (required)")
+	fs.BoolVar(&pub.files, "publish-files", false, "also write each zip's publishing files beside it: publish.json (ARM template) and manifest.xml (ExtensionImage)")
+	fs.StringVar(&pub.regions, "regions", "", "publish-files: the default `regions`, comma-separated (the template's regions parameter; empty: given at deployment)")
+	fs.StringVar(&pub.label, "label", "", "publish-files: the extension's `label` (default: the name)")
+	fs.StringVar(&pub.description, "description", "", "publish-files: the extension's `description` (default: the label)")
+	fs.StringVar(&pub.company, "company", "", "publish-files: the publisher's company `name` (default: the publisher)")
+	fs.StringVar(&pub.eula, "eula", "", "publish-files: the license `URL`")
+	fs.StringVar(&pub.privacy, "privacy-uri", "", "publish-files: the privacy statement `URL`")
+	fs.StringVar(&pub.homepage, "homepage-uri", "", "publish-files: the home page `URL`")
+	fs.BoolVar(&pub.internal, "internal", true, "publish-files: an internal extension (seen only by the publisher's subscriptions); --internal=false to publish it to all")
+	fs.StringVar(&pub.safeDeployment, "safe-deployment-policy", "Minimal", "publish-files: the `policy` of the rollout across regions")
+	fs.Usage = func() {
+		fmt.Fprint(stdout, packageUsage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	switch len(pos) {
+	case 0:
+		return usagef("no PACKAGE_DIR: name the folder of a handler's Go main package, such as ./examples/quickstart")
+	case 1:
+	default:
+		return usagef("one PACKAGE_DIR, not %d: %s", len(pos), strings.Join(pos, " "))
+	}
+	if err := pub.check(); err != nil {
+		return err
 	}
 	byOS, err := parseTargets(*targets)
 	if err != nil {
-		return err
+		return usageError{err.Error()}
 	}
-	src, err := filepath.Abs(fs.Arg(0))
+	if pub.files && len(byOS) > 1 && pub.nameFor("windows") == pub.name {
+		return usagef("--publish-files: one extension type is published for one OS (supportedOS): give the Windows handler its own name with --windows-name, such as %s.Windows", pub.name)
+	}
+	src, err := filepath.Abs(pos[0])
 	if err != nil {
 		return err
 	}
+	if info, err := os.Stat(src); err != nil || !info.IsDir() {
+		return usagef("%s: no such folder: PACKAGE_DIR is the folder of a handler's Go main package", pos[0])
+	}
 	if goFiles, _ := filepath.Glob(filepath.Join(src, "*.go")); len(goFiles) == 0 {
-		return fmt.Errorf("%s: not a Go main package (no .go files)", fs.Arg(0))
+		return usagef("%s: not a Go main package (no .go files)", pos[0])
+	}
+	if err := checkMainPackage(src); err != nil {
+		return err
 	}
 	findings, err := lintPackage(src)
 	if err != nil {
 		return err
 	}
-	if manifest.HasErrors(findings) {
-		for _, f := range findings {
+	for _, f := range findings {
+		if f.Level > manifest.Info {
 			fmt.Fprintln(stdout, f)
 		}
+	}
+	if manifest.HasErrors(findings) {
 		return errFailed
 	}
 	manifestDir, err := findManifest(src, true)
@@ -69,10 +110,6 @@ func packageCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
-	name := filepath.Base(src)
 	oses := make([]string, 0, len(byOS))
 	for goos := range byOS {
 		oses = append(oses, goos)
@@ -94,15 +131,44 @@ func packageCmd(args []string, stdout, stderr io.Writer) error {
 			}
 			return errFailed
 		}
-		zipPath := filepath.Join(*out, name+"-"+goos+".zip")
+		dir := filepath.Join(*out, goos)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		zipName := pub.nameFor(goos) + "__" + pub.version + ".zip"
+		zipPath := filepath.Join(dir, zipName)
 		size, sum, err := writeZip(zipPath, stage, execs)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s  %d bytes  sha256 %s\n", zipPath, size, sum)
+		if pub.files {
+			files, err := pub.write(dir, goos, byOS[goos])
+			if err != nil {
+				return err
+			}
+			for _, f := range files {
+				fmt.Fprintln(stdout, f)
+			}
+		}
 	}
 	return nil
 }
+
+const packageUsage = `Usage: vmext package --name PUBLISHER.TYPE --version VERSION [flags] PACKAGE_DIR [flags]
+
+Builds the Go main package in PACKAGE_DIR for each target (static, stripped, reproducible)
+and writes one zip per OS, OUT/<os>/<Publisher>.<Type>__<version>.zip, laid out as the
+agent expects. Each package is linted first; each zip's size and SHA-256 are printed. The
+same sources, name and version give the same bytes.
+
+With --publish-files, each OS folder also gets publish.json, an ARM template of the
+Microsoft.Compute/sharedVMExtensions resource and its version (deploy it with the zip's
+URL as mediaLink and, unless --regions gave them, the regions), and manifest.xml, the
+ExtensionImage definition of the classic publishing API.
+
+Flags:
+`
 
 // parseTargets parses "linux/amd64,windows/amd64" into the architectures of each OS.
 func parseTargets(s string) (map[string][]string, error) {

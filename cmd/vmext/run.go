@@ -50,10 +50,11 @@ status), 2 for a mistake in the arguments. A failed install stops the run, as on
 PACKAGE is a handler's Go main package, a folder or a package path such as
 example.com/myhandler/cmd/handler (built for this machine where its manifest's commands
 expect it; HandlerManifest.json is looked for up to the module root), or a handler package
-folder (HandlerManifest.json at its root). Flags go before or after it.
+folder (HandlerManifest.json at its root), or a package zip made by vmext package (run as
+shipped: extracted as the agent extracts it). Flags go before or after it.
 
 Settings: PACKAGE's folder may hold vmext-run.json, the settings to run with when no flag
-says otherwise:
+says otherwise (a zip's settings come from the flags only):
 
   {"public": {"message": "hi"}, "protected": {"password": "s3cret"}}
 
@@ -348,7 +349,10 @@ func parseExtensions(s string) ([]string, error) {
 // kept); "null" for either means none.
 func settingsFor(f runFlags, src string) (public, protected any, err error) {
 	defaults := filepath.Join(src, defaultsFile)
-	if b, err := os.ReadFile(defaults); err == nil {
+	if src == "" {
+		defaults = "" // a package zip: settings from the flags only
+	}
+	if b, err := os.ReadFile(defaults); defaults != "" && err == nil {
 		var d struct{ Public, Protected json.RawMessage }
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
@@ -361,7 +365,7 @@ func settingsFor(f runFlags, src string) (public, protected any, err error) {
 			}
 		}
 		public, protected = rawOrNil(d.Public), rawOrNil(d.Protected)
-	} else if !os.IsNotExist(err) {
+	} else if defaults != "" && !os.IsNotExist(err) {
 		return nil, nil, err
 	}
 	if f.public != "" {
@@ -409,11 +413,12 @@ func jsonArg(flagName, v string) (any, error) {
 // preparedPackage is a handler package folder ready for the fake agent.
 type preparedPackage struct {
 	dir string // the package folder to install
-	src string // the folder the user named
+	src string // the folder the user named; "" for a zip
 }
 
 // preparePackage returns a package folder for arg: arg itself when it holds
-// HandlerManifest.json and no Go files; for a Go main package, a folder in out with the
+// HandlerManifest.json and no Go files; for a zip, out with the zip extracted into it; for
+// a Go main package, a folder in out with the
 // manifest and the binary built where the manifest's commands expect it.
 func preparePackage(arg, out string) (preparedPackage, error) {
 	info, err := os.Stat(arg)
@@ -421,7 +426,17 @@ func preparePackage(arg, out string) (preparedPackage, error) {
 		return preparedPackage{}, err
 	}
 	if !info.IsDir() {
-		return preparedPackage{}, fmt.Errorf("%s: not a folder", arg)
+		if !isZip(arg) {
+			return preparedPackage{}, fmt.Errorf("%s: not a folder nor a .zip", arg)
+		}
+		// A package zip runs as shipped: extracted as the agent extracts it.
+		if err := extractZip(arg, out); err != nil {
+			return preparedPackage{}, err
+		}
+		if _, err := manifest.Read(out); err != nil {
+			return preparedPackage{}, fmt.Errorf("%s: %v", arg, err)
+		}
+		return preparedPackage{dir: out}, nil
 	}
 	goFiles, _ := filepath.Glob(filepath.Join(arg, "*.go"))
 	manifestDir, err := findManifest(arg, len(goFiles) > 0)

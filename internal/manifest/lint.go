@@ -70,6 +70,19 @@ var topLevel = map[string]bool{"version": true, "name": true, "handlerManifest":
 // Lint checks the content of HandlerManifest.json against the rules the Linux guest agent
 // applies to it (the package's files are checked by the caller, from Parse's commands).
 // Findings are sorted by level (errors first), then field.
+//
+// The rules follow WALinuxAgent's azurelinuxagent/ga/exthandlers.py, checked in 2.7.3.0
+// (Debian 12's package) and in the current source (2.15): ExtHandlerInstance.load_manifest
+// (json.loads, then element [0] only), HandlerManifest.__init__ (handlerManifest required),
+// its get_*_command methods (each command looked up when it runs), is_update_with_install
+// (updateMode missing or null: install; otherwise .lower() == "updatewithinstall"),
+// _parse_boolean_value and report_invalid_boolean_properties (2.13 and later: a non-boolean
+// logged, "true" in any case read as true, anything else false; before 2.13 the raw value's
+// Python truth: any non-empty string is true), get_resource_limits (resourceLimits at the top
+// of element 0); signature_validation_util.py, validate_handler_manifest_signing_info
+// (signingInfo at the top of element 0, with type, publisher and version). The Linux agent
+// does not read rebootAfterInstall, resetStateCommand nor supportsPolicy (the platform and the
+// Windows agent do).
 func Lint(data []byte) []Finding {
 	fs := lint(data)
 	sort.SliceStable(fs, func(i, j int) bool {
@@ -151,9 +164,9 @@ func lint(data []byte) []Finding {
 		s, isStr := v.(string)
 		switch {
 		case !ok:
-			add(Error, f, "required: the "+string(r.op)+" command is missing", "rejects the manifest, the handler is not installed")
+			add(Error, f, "required: the "+string(r.op)+" command is missing", "fails the "+string(r.op)+" operation when it comes to it (it looks the command up then)")
 		case !isStr:
-			add(Error, f, fmt.Sprintf("must be a string (found %s)", jsonKind(v)), "rejects the manifest, the handler is not installed")
+			add(Error, f, fmt.Sprintf("must be a string (found %s)", jsonKind(v)), "fails the "+string(r.op)+" operation: it cannot make a command line of it")
 		case strings.TrimSpace(s) == "":
 			add(Error, f, "must not be empty", "has no command to run for "+string(r.op))
 		}
@@ -169,21 +182,31 @@ func lint(data []byte) []Finding {
 			continue
 		}
 		f := "handlerManifest." + k
+		linuxReads := k != "rebootAfterInstall" && k != "supportsPolicy"
 		switch b := v.(type) {
 		case bool:
 			if k == "rebootAfterInstall" && b {
 				add(Warning, f, "rebootAfterInstall is not supported on Linux", "ignores it on Linux: the VM is not rebooted")
 			}
 		case string:
-			add(Warning, f, fmt.Sprintf("should be a JSON boolean, not the string %q", b), fmt.Sprintf("logs a warning and reads it as %v", strings.EqualFold(b, "true")))
+			agent := "the Linux agent does not read it; the platform may not take a string"
+			if linuxReads {
+				agent = fmt.Sprintf("2.13 and later log a warning and read it as %v; older agents (such as 2.7.3.0) read any non-empty string as true", strings.EqualFold(b, "true"))
+			}
+			add(Warning, f, fmt.Sprintf("should be a JSON boolean, not the string %q", b), agent)
 		default:
-			add(Warning, f, fmt.Sprintf("should be a JSON boolean (found %s)", jsonKind(v)), "reads it as false")
+			agent := "the Linux agent does not read it; the platform may not take it"
+			if linuxReads {
+				agent = "2.13 and later read it as false; older agents take its Python truth (a non-zero number is true)"
+			}
+			add(Warning, f, fmt.Sprintf("should be a JSON boolean (found %s)", jsonKind(v)), agent)
 		}
 	}
 	if v, ok := hm["updateMode"]; ok {
 		switch s, isStr := v.(string); {
+		case v == nil: // null is read as missing: UpdateWithInstall
 		case !isStr:
-			add(Warning, "handlerManifest.updateMode", fmt.Sprintf("should be a string (found %s)", jsonKind(v)), "runs install after update only for UpdateWithInstall")
+			add(Error, "handlerManifest.updateMode", fmt.Sprintf("must be a string (found %s)", jsonKind(v)), "fails the update: it calls .lower() on the value")
 		case strings.EqualFold(s, "UpdateWithInstall"):
 		case strings.EqualFold(s, "UpdateWithoutInstall"):
 			add(Info, "handlerManifest.updateMode", "UpdateWithoutInstall", "does not run install after update: the new version's install is skipped")
