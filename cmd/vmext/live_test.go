@@ -165,16 +165,68 @@ func TestRunLiveProgressTerminal(t *testing.T) {
 	}
 }
 
-// TestRunUpgradeLive: with --upgrade-from, the log shows while each scenario runs, before
-// its operations' blocks.
+// TestRunUpgradeLive: with --upgrade-from, each operation's block prints as soon as the
+// operation ends, not when the scenario does: the update waits for a file that the test
+// creates only once it has read the block of the disable before it. The log shows too.
 func TestRunUpgradeLive(t *testing.T) {
-	code, out, errs := runVmext(t, "", "run", "--upgrade-from", "./testdata/hello", "./testdata/hello")
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	bin := buildVmext(t)
+	release := filepath.Join(t.TempDir(), "release")
+	cmd := exec.Command(bin, "run", "--upgrade-from", "./testdata/hello", "./testdata/hello")
+	cmd.Env = append(os.Environ(), "HELLO_UPDATE_WAITS="+release, "TMPDIR="+t.TempDir())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	first, install := strings.Index(out, "event=hello-enable message=hi"), strings.Index(out, "== install 0.0.1")
-	if first < 0 || install < 0 || first > install || !strings.Contains(out, "== enable 1.0.0 ok  success code 0") {
-		t.Fatalf("output:\n%s", out)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var seen []string
+	timeout := time.After(30 * time.Second)
+wait:
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("vmext ended before the disable's block was read:\n%s", strings.Join(seen, "\n"))
+			}
+			seen = append(seen, line)
+			if strings.HasPrefix(line, "== disable 0.0.1") {
+				if strings.Contains(strings.Join(seen, "\n"), "== update") {
+					t.Errorf("the update's block came before the update ended")
+				}
+				break wait
+			}
+		case <-timeout:
+			cmd.Process.Kill()
+			t.Fatalf("no disable block within 30 s while the update waited: the blocks are not live\n%s", strings.Join(seen, "\n"))
+		}
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for line := range lines {
+		seen = append(seen, line)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("vmext run: %v\n%s", err, strings.Join(seen, "\n"))
+	}
+	all := strings.Join(seen, "\n")
+	order := []string{"== install 0.0.1", "event=hello-enable message=hi", "== enable 0.0.1", "== disable 0.0.1", "== update 1.0.0", "== uninstall 0.0.1", "== install 1.0.0", "== enable 1.0.0 ok  success code 0"}
+	at := -1
+	for _, want := range order {
+		i := strings.Index(all, want)
+		if i < 0 || i < at {
+			t.Fatalf("output lacks %q or has it out of order %v:\n%s", want, order, all)
+		}
+		at = i
 	}
 }
 

@@ -163,6 +163,13 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	opts.OAEP = f.oaep
 	opts.WaitDetached = f.wait
+	// onResult, when set, sees each operation's result as it ends (in scenarios).
+	var onResult func(handlertest.Result)
+	opts.OnResult = func(r handlertest.Result) {
+		if onResult != nil {
+			onResult(r)
+		}
+	}
 	if f.timeout > 0 {
 		opts.Timeouts = map[handler.Operation]time.Duration{}
 		for _, op := range allOps {
@@ -197,8 +204,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		// Each scenario runs several operations: the log and the progress of the version it
-		// enables (of the first extension) show while it runs, the operations' blocks when it
-		// ends.
+		// enables (of the first extension) show while it runs, and each operation's block as
+		// soon as the operation ends.
 		watchScenario := func(version string) func() []panicInfo {
 			if f.asJSON {
 				return func() []panicInfo { return nil }
@@ -214,31 +221,32 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 				p.panic(pi)
 			}
 		}
-		stop := watchScenario("0.0.1")
+		// scenario runs one, printing each operation as it ends: the watch of the version's
+		// log and progress stops for the block and starts again after it.
+		scenario := func(version string, run func() ([]handlertest.Result, error)) error {
+			stop := watchScenario(version)
+			onResult = func(r handlertest.Result) {
+				pis := stop()
+				emit(r)
+				showPanics(pis)
+				stop = watchScenario(version)
+			}
+			_, err := run()
+			onResult = nil
+			showPanics(stop())
+			return err
+		}
 		if len(exts) > 0 {
 			goal := map[string]handlertest.Extension{}
 			for _, e := range exts {
 				goal[e] = handlertest.Extension{Public: public, Protected: protected}
 			}
-			first, err := vm.EnableExtensions("0.0.1", goal)
-			pis := stop()
-			emit(first...)
-			showPanics(pis)
-			scenarioErr = err
+			scenarioErr = scenario("0.0.1", func() ([]handlertest.Result, error) { return vm.EnableExtensions("0.0.1", goal) })
 		} else {
-			first, err := vm.FirstInstall("0.0.1", public, protected)
-			pis := stop()
-			emit(first...)
-			showPanics(pis)
-			scenarioErr = err
+			scenarioErr = scenario("0.0.1", func() ([]handlertest.Result, error) { return vm.FirstInstall("0.0.1", public, protected) })
 		}
 		if scenarioErr == nil {
-			stop := watchScenario(f.version)
-			more, err := vm.Upgrade(f.version)
-			pis := stop()
-			emit(more...)
-			showPanics(pis)
-			scenarioErr = err
+			scenarioErr = scenario(f.version, func() ([]handlertest.Result, error) { return vm.Upgrade(f.version) })
 		}
 	} else {
 		if err := vm.AddPackage(f.version, newPkg.dir); err != nil {

@@ -125,8 +125,16 @@ func hasVar(env []string, key string) bool {
 }
 
 // Run runs one command as the agent does and reads its result. The version must have been
-// set up by a scenario or by Setup.
+// set up by a scenario or by Setup. Options.OnResult, if set, gets the result first.
 func (vm *VM) Run(c Command) Result {
+	r := vm.run(c)
+	if vm.opts.OnResult != nil {
+		vm.opts.OnResult(r)
+	}
+	return r
+}
+
+func (vm *VM) run(c Command) Result {
 	r := Result{Command: c, ExitCode: -1}
 	p, ok := vm.packages[c.Version]
 	if !ok {

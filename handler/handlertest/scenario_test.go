@@ -210,3 +210,41 @@ func TestMultiConfigUpgrade(t *testing.T) {
 		t.Errorf("RunB's enable was told the uninstall's exit code: %s", env)
 	}
 }
+
+// TestOnResult: Options.OnResult sees each command's result as the command ends, before the
+// next command runs, in Run and in the scenarios, which return the same results.
+func TestOnResult(t *testing.T) {
+	j := &journal{}
+	var seen []string
+	vm := handlertest.New(t, &handlertest.Options{OnResult: func(r handlertest.Result) {
+		// The journal holds the operations run so far: this one is the last.
+		seen = append(seen, fmt.Sprintf("%s(%s) after %s", r.Command.Op, r.Command.Version, j))
+	}})
+	vm.AddHandler("1.0", recording(j, "1.0"))
+	vm.AddHandler("2.0", recording(j, "2.0"))
+	first, err := vm.FirstInstall("1.0", map[string]any{"message": "m"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := vm.Upgrade("2.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm.Run(handlertest.Command{Version: "2.0", Op: handler.Disable})
+	want := []string{
+		"install(1.0) after install(1.0)",
+		"enable(1.0) after install(1.0) enable(1.0,m,)",
+		"disable(1.0) after install(1.0) enable(1.0,m,) disable(1.0)",
+		"update(2.0) after install(1.0) enable(1.0,m,) disable(1.0) update(2.0)",
+		"uninstall(1.0) after install(1.0) enable(1.0,m,) disable(1.0) update(2.0) uninstall(1.0)",
+		"install(2.0) after install(1.0) enable(1.0,m,) disable(1.0) update(2.0) uninstall(1.0) install(2.0)",
+		"enable(2.0) after install(1.0) enable(1.0,m,) disable(1.0) update(2.0) uninstall(1.0) install(2.0) enable(2.0,m,)",
+		"disable(2.0) after install(1.0) enable(1.0,m,) disable(1.0) update(2.0) uninstall(1.0) install(2.0) enable(2.0,m,) disable(2.0)",
+	}
+	if strings.Join(seen, "\n") != strings.Join(want, "\n") {
+		t.Errorf("OnResult saw\n%s\nwant\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+	}
+	if n := len(first) + len(more) + 1; n != len(seen) {
+		t.Errorf("OnResult saw %d results, the scenarios and Run returned %d", len(seen), n)
+	}
+}

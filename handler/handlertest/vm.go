@@ -50,6 +50,11 @@ type Options struct {
 	// itself does not wait; this is for tools that show the outcome of the work.
 	WaitDetached bool
 	WaitLimit    time.Duration
+	// OnResult, when set, is called with each command's Result as soon as the command ends
+	// (after its detached worker, with WaitDetached), before the next command starts: in Run
+	// and in every scenario, such as FirstInstall and Upgrade, which return the same results
+	// when they end. A tool can show each operation as it happens.
+	OnResult func(Result)
 }
 
 // defaultTimeouts are the Linux agent's command timeouts.

@@ -1,7 +1,8 @@
 // Command hello is a handler for the vmext command's tests: it prints each operation and
 // its settings' message, and fails enable when the message is "fail" (install when
 // HELLO_FAIL_INSTALL=1); "substatus" reports a substatus, "progress" reports progress four
-// times, a second apart, "panic" panics.
+// times, a second apart, "panic" panics. With HELLO_UPDATE_WAITS=FILE, update waits (at most
+// a minute) until FILE exists.
 package main
 
 import (
@@ -27,7 +28,17 @@ func main() {
 			}
 			return say(ctx, x)
 		},
-		Disable: say, Update: say, Uninstall: say,
+		Disable: say, Uninstall: say,
+		Update: func(ctx context.Context, x *handler.Context) error {
+			if file := os.Getenv("HELLO_UPDATE_WAITS"); file != "" {
+				for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+					if _, err := os.Stat(file); err == nil {
+						break
+					}
+				}
+			}
+			return say(ctx, x)
+		},
 		Enable: func(ctx context.Context, x *handler.Context) error {
 			var pub struct {
 				Message string `json:"message"`
