@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -162,6 +163,9 @@ func TestTransportProxySources(t *testing.T) {
 		{name: "no proxy at all", url: plainURL, addr: target.Listener.Addr().String(), logSource: "proxy=none"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.conf != "" && tc.viaProxy != "" && runtime.GOOS == "windows" {
+				t.Skip("Windows has no waagent.conf: only the variables apply")
+			}
 			proxy := newTestProxy(t, tc.addr)
 			_, pport, _ := net.SplitHostPort(proxy.Listener.Addr().String())
 			vars := map[string]string{}
@@ -250,6 +254,9 @@ func TestProxyDecisions(t *testing.T) {
 // names the value; a variable that does not parse fails its requests naming the variable,
 // never showing the value.
 func TestProxyBadValues(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no waagent.conf: only the variables apply")
+	}
 	for _, tc := range []struct{ conf, warning string }{
 		{"HttpProxy.Host=proxy\n", "HttpProxy.Port is not set"},
 		{"HttpProxy.Host=proxy\nHttpProxy.Port=eighty\n", `HttpProxy.Port \"eighty\" is not a port number`},
