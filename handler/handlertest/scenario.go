@@ -194,6 +194,31 @@ func (vm *VM) Upgrade(version string) ([]Result, error) {
 	return results, nil
 }
 
+// Disable is a goal state that sets the handler's state to disabled: disable runs on the
+// current version when it is enabled (once, or per enabled extension of a multi-config
+// handler) and the version stays installed with its settings, so a later Remove only
+// uninstalls and a later NewSettings enables it again. A disabled handler is not disabled
+// again. A failed disable leaves the handler enabled.
+func (vm *VM) Disable() ([]Result, error) {
+	version := vm.current
+	if version == "" {
+		return nil, errors.New("nothing installed")
+	}
+	if vm.State(version) != Enabled {
+		return nil, nil
+	}
+	var results []Result
+	for _, ext := range vm.enabledExtensions(version) {
+		r := vm.Run(Command{Version: version, Op: handler.Disable, Seq: vm.seqOf(ext), Extension: ext})
+		results = append(results, r)
+		if r.Failed() {
+			return results, fmt.Errorf("%w: %s", ErrStopped, r)
+		}
+	}
+	vm.state[version] = Installed
+	return results, nil
+}
+
 // Remove is the removal of the handler: disable if it is enabled (per extension of
 // a multi-config handler); if a disable fails the agent stops there and leaves everything in
 // place. Otherwise uninstall runs (its failure is only logged) and the folder is deleted.

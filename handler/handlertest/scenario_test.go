@@ -198,3 +198,33 @@ func TestMultiConfigUpgrade(t *testing.T) {
 		t.Errorf("RunB's enable was told the uninstall's exit code: %s", env)
 	}
 }
+
+// A goal state that disables the handler runs disable once; the removal that follows only
+// uninstalls (the handler is no longer enabled), as the real agent does.
+func TestDisableThenRemove(t *testing.T) {
+	var j journal
+	vm := handlertest.New(t, nil)
+	vm.AddHandler("1.0", recording(&j, "1.0"))
+	if _, err := vm.FirstInstall("1.0", map[string]string{"message": "hi"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	results, err := vm.Disable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].Command.Op != handler.Disable || results[0].Failed() {
+		t.Fatalf("Disable ran %v, want one successful disable", results)
+	}
+	if got := vm.State("1.0"); got != handlertest.Installed {
+		t.Errorf("after Disable the state is %s, want %s", got, handlertest.Installed)
+	}
+	if again, err := vm.Disable(); err != nil || len(again) != 0 {
+		t.Errorf("a second Disable ran %v (%v), want nothing: the handler is already disabled", again, err)
+	}
+	if _, err := vm.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := j.String(), "install(1.0) enable(1.0,hi,) disable(1.0) uninstall(1.0)"; got != want {
+		t.Errorf("operations: %s\nwant:       %s", got, want)
+	}
+}

@@ -221,6 +221,14 @@ func (f *Fabric) wire(w http.ResponseWriter, r *http.Request) {
 		f.manifest(w, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/manifest/"), ".xml"))
 	case strings.HasPrefix(r.URL.Path, "/package/"):
 		f.pkg(w, r.URL.Path)
+	case r.URL.Path == "/metadata/instance/compute":
+		// The agent asks IMDS (169.254.169.254, unreachable here) and then the WireServer,
+		// which answers as IMDS does.
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, imdsCompute)
+	case r.URL.Path == "/metadata/instance":
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"compute":`+imdsCompute+`,"network":{"interface":[{"macAddress":"000D3A000000","ipv4":{"ipAddress":[{"privateIpAddress":"127.0.0.1","publicIpAddress":""}],"subnet":[]},"ipv6":{"ipAddress":[]}}]}}`)
 	case r.URL.Path == statusBlobPath && r.Method == http.MethodPut:
 		data, _ := io.ReadAll(r.Body)
 		if r.Header.Get("x-ms-blob-type") != "BlockBlob" {
@@ -466,6 +474,9 @@ func transportCert(h string) (*x509.Certificate, error) {
 	}
 	return cert, nil
 }
+
+// imdsCompute is the instance's compute metadata, as IMDS describes a VM.
+const imdsCompute = `{"location":"local","name":"vmext-local","offer":"","osType":"Linux","placementGroupId":"","platformFaultDomain":"0","platformUpdateDomain":"0","publisher":"","resourceGroupName":"vmext","sku":"","subscriptionId":"00000000-0000-0000-0000-000000000000","tags":"","version":"","vmId":"c0ffee00-0000-4000-8000-00000000beef","vmSize":"Standard_D2s_v3"}`
 
 const statusBlobPath = "/statusblob/vm.status"
 

@@ -4,12 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vmext/vmext/handler"
+	"github.com/vmext/vmext/handler/handlertest"
 )
 
 func TestMain(m *testing.M) {
@@ -123,33 +128,182 @@ func pub(v any) json.RawMessage {
 	return b
 }
 
+// agentOps lists "VERSION OP EXIT" for each command the agent ran for handler name.
+func agentOps(name string, cmds []Command) []string {
+	var out []string
+	for _, c := range cmds {
+		f := strings.Fields(c.Command)
+		out = append(out, fmt.Sprintf("%s %s %d", strings.TrimPrefix(c.Handler, name+"-"), f[len(f)-1], c.ExitCode))
+	}
+	return out
+}
+
+// modelOps lists the same for what handlertest predicts.
+func modelOps(rs []handlertest.Result) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%s %s %d", r.Command.Version, r.Command.Op, r.ExitCode))
+	}
+	return out
+}
+
+// extStatus is the status the agent uploaded for handler name (and extension ext of a
+// multi-config handler): "state code message", or "" when it reported none.
+func extStatus(t *testing.T, raw json.RawMessage, name, ext string) string {
+	for _, h := range handlers(t, raw) {
+		if h.Name != name || h.Runtime == nil || (ext != "" && h.Runtime.ExtensionName != ext) {
+			continue
+		}
+		s := h.Runtime.Settings.Status
+		return fmt.Sprintf("%s %d %s", s.Status, s.Code, s.Message.Message)
+	}
+	return ""
+}
+
+func modelStatus(r handlertest.Result) string {
+	if !r.Status.Present {
+		return ""
+	}
+	return fmt.Sprintf("%s %d %s", r.Status.State, r.Status.Code, r.Status.Message)
+}
+
+// keepWork is the run's folder: t.TempDir(), or a folder kept after the test when
+// VMEXT_REALAGENT_KEEP is set (for reading the agent's log).
+func keepWork(t *testing.T) string {
+	if os.Getenv("VMEXT_REALAGENT_KEEP") == "" {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp("", "vmext-realagent-"+t.Name()+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("keeping %s", dir)
+	return dir
+}
+
+// hostState records what the agent would change if it wrote outside its folder: the
+// paths' existence, size and modification time.
+func hostState() map[string]string {
+	m := map[string]string{}
+	for _, p := range []string{"/var/lib/waagent", "/etc/waagent.conf", "/var/log/waagent.log", "/var/log/azure", "/lib/systemd/system/azure.slice"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			m[p] = "absent"
+			continue
+		}
+		m[p] = fmt.Sprintf("%d %s", fi.Size(), fi.ModTime())
+	}
+	return m
+}
+
+func checkHostUntouched(t *testing.T, before map[string]string) {
+	t.Helper()
+	after := hostState()
+	for p, b := range before {
+		if after[p] != b {
+			t.Errorf("%s changed during the run: %s, now %s", p, b, after[p])
+		}
+	}
+}
+
+// compare reports each difference between the agent's commands and status for a step and
+// handlertest's prediction.
+func compare(t *testing.T, step StepResult, name, ext string, got []string, predicted []handlertest.Result) {
+	t.Helper()
+	if want := modelOps(predicted); !slices.Equal(got, want) {
+		t.Errorf("%s: the agent ran %q; handlertest predicts %q", step.Label, got, want)
+	}
+	if len(predicted) == 0 {
+		return
+	}
+	last := predicted[len(predicted)-1]
+	if last.Command.Op != handler.Enable {
+		return
+	}
+	if got, want := extStatus(t, step.Status, name, ext), modelStatus(last); got != want {
+		t.Errorf("%s: the agent reported %q; handlertest predicts %q", step.Label, got, want)
+	}
+}
+
 func TestQuickstartLifecycle(t *testing.T) {
 	root := agentRoot(t)
-	work := t.TempDir()
+	work := keepWork(t)
 	const name = "Vmext.Test.QuickStart"
+	versions := []string{"1.0.0", "1.1.0"}
 	var pkgs []Package
-	for _, v := range []string{"1.0.0", "1.1.0"} {
+	for _, v := range versions {
 		p, err := BuildPackage(filepath.Join(repoRoot(t), "examples", "quickstart"), filepath.Join(work, "stage-"+v), name, v)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pkgs = append(pkgs, p)
 	}
-	agentWork := filepath.Join(work, "agent")
-	os.Mkdir(agentWork, 0o755)
 	plugin := func(version, state string, seq int, msg string) Plugin {
 		return Plugin{Name: name, Version: version, State: state, Settings: []Setting{{SeqNo: seq, Public: pub(map[string]string{"message": msg})}}}
 	}
 	steps := []GoalState{
 		{Label: "install", Plugins: []Plugin{plugin("1.0.0", "enabled", 0, "hello")}},
 		{Label: "new settings", Plugins: []Plugin{plugin("1.0.0", "enabled", 1, "again")}},
-		{Label: "upgrade", Plugins: []Plugin{plugin("1.1.0", "enabled", 2, "upgraded")}},
-		{Label: "disable", Plugins: []Plugin{plugin("1.1.0", "disabled", 2, "upgraded")}},
-		{Label: "removal", Plugins: []Plugin{plugin("1.1.0", "uninstall", 2, "upgraded")}},
+		{Label: "upgrade", Plugins: []Plugin{plugin("1.1.0", "enabled", 1, "again")}},
+		{Label: "disable", Plugins: []Plugin{plugin("1.1.0", "disabled", 1, "again")}},
+		{Label: "removal", Plugins: []Plugin{plugin("1.1.0", "uninstall", 1, "again")}},
 	}
+	agentWork := filepath.Join(work, "agent")
+	os.Mkdir(agentWork, 0o755)
+	before := hostState()
 	res := run(t, Config{AgentRoot: root, Work: agentWork, Packages: pkgs, Steps: steps})
-	for _, s := range res.Steps {
-		t.Logf("%s: %+v", s.Label, s.Commands)
-		t.Logf("%s: %s", s.Label, s.Status)
+	checkHostUntouched(t, before)
+
+	// What handlertest predicts for the same goal states.
+	vm := handlertest.New(t, &handlertest.Options{Name: name})
+	for _, v := range versions {
+		if err := vm.AddPackage(v, filepath.Join(work, "stage-"+v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var predicted [][]handlertest.Result
+	must := func(rs []handlertest.Result, err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		predicted = append(predicted, rs)
+	}
+	must(vm.FirstInstall("1.0.0", map[string]string{"message": "hello"}, nil))
+	r, err := vm.NewSettings(map[string]string{"message": "again"}, nil)
+	must([]handlertest.Result{r}, err)
+	must(vm.Upgrade("1.1.0"))
+	must(vm.Disable())
+	must(vm.Remove())
+
+	for i, s := range res.Steps {
+		compare(t, s, name, "", agentOps(name, s.Commands), predicted[i])
+		for _, c := range s.Commands {
+			if c.ExitCode != 0 {
+				t.Errorf("%s: %s %s exited %d", s.Label, c.Handler, c.Command, c.ExitCode)
+			}
+		}
+	}
+	last := res.Steps[len(res.Steps)-1]
+	if len(last.Processes) > 0 {
+		t.Errorf("still running after the removal: %q", last.Processes)
+	}
+	if got := handlers(t, last.Status); len(got) != 0 {
+		t.Errorf("the agent still reports %d handlers after the removal: %+v", len(got), got)
+	}
+	checkEvents(t, res, name)
+}
+
+// checkEvents: the agent sent telemetry about the handler's commands.
+func checkEvents(t *testing.T, res *Result, name string) {
+	t.Helper()
+	n := 0
+	for _, e := range res.Events {
+		if strings.HasPrefix(e.Params["Name"], name) {
+			n++
+		}
+	}
+	t.Logf("%d events in all, %d about %s", len(res.Events), n, name)
+	if n == 0 {
+		t.Errorf("no telemetry event names %s", name)
 	}
 }
