@@ -259,7 +259,7 @@ type Extension struct {
 // state files deleted. As on a VM, every other enabled extension of the handler is enabled
 // again too, with its sequence number unchanged (the agent rewrites its settings file first):
 // the agent enables every extension of the handler in each goal state, one after the other,
-// in name order here. So EnableExtensions(version, nil) is a reboot, an agent restart or
+// in name order here, after the extensions it disables. So EnableExtensions(version, nil) is a reboot, an agent restart or
 // another handler's goal state. A first install runs install first, with the first
 // extension's name. The manifest must declare supportsMultipleExtensions.
 func (vm *VM) EnableExtensions(version string, exts map[string]Extension) ([]Result, error) {
@@ -280,7 +280,15 @@ func (vm *VM) EnableExtensions(version string, exts map[string]Extension) ([]Res
 			names = append(names, name)
 		}
 	}
-	sort.Strings(names)
+	// The agent processes the extensions it disables before those it enables, each group in
+	// order (of the goal state; of names here).
+	sort.SliceStable(names, func(i, j int) bool {
+		di, dj := exts[names[i]].Disabled, exts[names[j]].Disabled
+		if di != dj {
+			return di
+		}
+		return names[i] < names[j]
+	})
 	if vm.current != version {
 		if err := vm.setup(version); err != nil {
 			return nil, err

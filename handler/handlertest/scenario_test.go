@@ -228,3 +228,28 @@ func TestDisableThenRemove(t *testing.T) {
 		t.Errorf("operations: %s\nwant:       %s", got, want)
 	}
 }
+
+// The agent processes the extensions a goal state disables before those it enables
+// (WALinuxAgent sorts them so, 2.7 and 2.15 alike; seen under the real agent in
+// internal/realagent): disabling RunB comes before enabling RunA again, although RunA sorts
+// first by name.
+func TestMultiConfigDisablesFirst(t *testing.T) {
+	var j journal
+	vm := handlertest.New(t, &handlertest.Options{MultiConfig: true})
+	vm.AddHandler("1.0", recording(&j, "1.0"))
+	if _, err := vm.EnableExtensions("1.0", map[string]handlertest.Extension{
+		"RunA": {Public: map[string]any{"message": "a"}}, "RunB": {Public: map[string]any{"message": "b"}}}); err != nil {
+		t.Fatal(err)
+	}
+	results, err := vm.EnableExtensions("1.0", map[string]handlertest.Extension{"RunB": {Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range results {
+		got = append(got, string(r.Command.Op)+" "+r.Command.Extension)
+	}
+	if want := []string{"disable RunB", "enable RunA"}; strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("operations %q, want %q", got, want)
+	}
+}

@@ -47,7 +47,16 @@ func BuildPackage(srcDir, stage, name, version string) (Package, error) {
 	if err := os.WriteFile(filepath.Join(stage, "HandlerManifest.json"), man, 0o644); err != nil {
 		return Package{}, err
 	}
-	zipData, err := zipDir(stage)
+	return PackageFromDir(stage, name, version)
+}
+
+// PackageFromDir zips a handler package folder (HandlerManifest.json at its root) as the
+// given handler name and version.
+func PackageFromDir(dir, name, version string) (Package, error) {
+	if _, err := os.Stat(filepath.Join(dir, "HandlerManifest.json")); err != nil {
+		return Package{}, fmt.Errorf("%s: not a handler package folder: %v", dir, err)
+	}
+	zipData, err := zipDir(dir)
 	if err != nil {
 		return Package{}, err
 	}

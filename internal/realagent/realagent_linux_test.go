@@ -133,7 +133,11 @@ func agentOps(name string, cmds []Command) []string {
 	var out []string
 	for _, c := range cmds {
 		f := strings.Fields(c.Command)
-		out = append(out, fmt.Sprintf("%s %s %d", strings.TrimPrefix(c.Handler, name+"-"), f[len(f)-1], c.ExitCode))
+		op := fmt.Sprintf("%s %s %d", strings.TrimPrefix(c.Handler, name+"-"), f[len(f)-1], c.ExitCode)
+		if c.Extension != "" {
+			op += " " + c.Extension
+		}
+		out = append(out, op)
 	}
 	return out
 }
@@ -142,7 +146,11 @@ func agentOps(name string, cmds []Command) []string {
 func modelOps(rs []handlertest.Result) []string {
 	var out []string
 	for _, r := range rs {
-		out = append(out, fmt.Sprintf("%s %s %d", r.Command.Version, r.Command.Op, r.ExitCode))
+		op := fmt.Sprintf("%s %s %d", r.Command.Version, r.Command.Op, r.ExitCode)
+		if r.Command.Extension != "" {
+			op += " " + r.Command.Extension
+		}
+		out = append(out, op)
 	}
 	return out
 }
@@ -226,6 +234,7 @@ func compare(t *testing.T, step StepResult, name, ext string, got []string, pred
 }
 
 func TestQuickstartLifecycle(t *testing.T) {
+	t.Parallel()
 	root := agentRoot(t)
 	work := keepWork(t)
 	const name = "Vmext.Test.QuickStart"
@@ -306,4 +315,142 @@ func checkEvents(t *testing.T, res *Result, name string) {
 	if n == 0 {
 		t.Errorf("no telemetry event names %s", name)
 	}
+}
+
+// buildAll builds srcDir's handler once per version and adds each to a handlertest VM too.
+func buildAll(t *testing.T, work, srcDir, name string, vm *handlertest.VM, versions ...string) []Package {
+	t.Helper()
+	var pkgs []Package
+	for _, v := range versions {
+		stage := filepath.Join(work, "stage-"+v)
+		p, err := BuildPackage(srcDir, stage, name, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.AddPackage(v, stage); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func agentWork(t *testing.T, work string) string {
+	dir := filepath.Join(work, "agent")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// The custom script example under the real agent: a command in the public settings, then
+// one in the protected settings (which the agent's certificate handling must decrypt for the
+// handler), then removal.
+func TestCustomScriptLifecycle(t *testing.T) {
+	t.Parallel()
+	root := agentRoot(t)
+	work := keepWork(t)
+	const name = "Vmext.Test.CustomScript"
+	vm := handlertest.New(t, &handlertest.Options{Name: name})
+	pkgs := buildAll(t, work, filepath.Join(repoRoot(t), "examples", "customscript"), name, vm, "1.0.0")
+	public := map[string]string{"commandToExecute": "echo hello from public settings"}
+	protected := map[string]string{"commandToExecute": "echo hello from protected settings"}
+	steps := []GoalState{
+		{Label: "install", Plugins: []Plugin{{Name: name, Version: "1.0.0", State: "enabled", Settings: []Setting{{SeqNo: 0, Public: pub(public)}}}}},
+		{Label: "protected settings", Plugins: []Plugin{{Name: name, Version: "1.0.0", State: "enabled", Settings: []Setting{{SeqNo: 1, Protected: pub(protected)}}}}},
+		{Label: "removal", Plugins: []Plugin{{Name: name, Version: "1.0.0", State: "uninstall"}}},
+	}
+	before := hostState()
+	res := run(t, Config{AgentRoot: root, Work: agentWork(t, work), Packages: pkgs, Steps: steps})
+	checkHostUntouched(t, before)
+
+	var predicted [][]handlertest.Result
+	rs, err := vm.FirstInstall("1.0.0", public, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	predicted = append(predicted, rs)
+	r, err := vm.NewSettings(nil, protected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	predicted = append(predicted, []handlertest.Result{r})
+	rs, err = vm.Remove()
+	if err != nil {
+		t.Fatal(err)
+	}
+	predicted = append(predicted, rs)
+	for i, s := range res.Steps {
+		compare(t, s, name, "", agentOps(name, s.Commands), predicted[i])
+	}
+	if got := extStatus(t, res.Steps[1].Status, name, ""); !strings.Contains(got, "hello from protected settings") {
+		t.Errorf("after the protected settings the agent reported %q, want the protected command's output", got)
+	}
+	last := res.Steps[len(res.Steps)-1]
+	if len(last.Processes) > 0 {
+		t.Errorf("still running after the removal: %q", last.Processes)
+	}
+	checkEvents(t, res, name)
+}
+
+// The multi-config example under the real agent: two extensions, new settings for one, the
+// other disabled, then removal.
+func TestMultiConfigLifecycle(t *testing.T) {
+	t.Parallel()
+	root := agentRoot(t)
+	work := keepWork(t)
+	const name = "Vmext.Test.MultiConfig"
+	vm := handlertest.New(t, &handlertest.Options{Name: name, WaitDetached: true, WaitLimit: time.Minute})
+	pkgs := buildAll(t, work, filepath.Join(repoRoot(t), "examples", "multiconfig"), name, vm, "1.0.0")
+	msg := func(m string) map[string]any { return map[string]any{"message": m, "seconds": 1} }
+	setting := func(ext string, seq int, m, state string) Setting {
+		return Setting{Name: ext, SeqNo: seq, State: state, Public: pub(msg(m))}
+	}
+	plugin := func(state string, s ...Setting) Plugin {
+		return Plugin{Name: name, Version: "1.0.0", State: state, MultiConfig: true, Settings: s}
+	}
+	steps := []GoalState{
+		{Label: "install", Plugins: []Plugin{plugin("enabled", setting("first", 0, "one", ""), setting("second", 0, "two", ""))}},
+		{Label: "new settings", Plugins: []Plugin{plugin("enabled", setting("first", 1, "uno", ""), setting("second", 0, "two", ""))}},
+		{Label: "disable one", Plugins: []Plugin{plugin("enabled", setting("first", 1, "uno", ""), setting("second", 0, "two", "disabled"))}},
+		{Label: "removal", Plugins: []Plugin{plugin("uninstall")}},
+	}
+	before := hostState()
+	res := run(t, Config{AgentRoot: root, Work: agentWork(t, work), Packages: pkgs, Steps: steps})
+	checkHostUntouched(t, before)
+
+	var predicted [][]handlertest.Result
+	must := func(rs []handlertest.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		predicted = append(predicted, rs)
+	}
+	must(vm.EnableExtensions("1.0.0", map[string]handlertest.Extension{"first": {Public: msg("one")}, "second": {Public: msg("two")}}))
+	must(vm.EnableExtensions("1.0.0", map[string]handlertest.Extension{"first": {Public: msg("uno")}}))
+	must(vm.EnableExtensions("1.0.0", map[string]handlertest.Extension{"second": {Disabled: true}}))
+	must(vm.Remove())
+	for i, s := range res.Steps {
+		got := agentOps(name, s.Commands)
+		want := modelOps(predicted[i])
+		// Compare the operations (with the extension each names), then each extension's
+		// status.
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: the agent ran %q; handlertest predicts %q", s.Label, got, want)
+		}
+		for _, r := range predicted[i] {
+			if r.Command.Op != handler.Enable {
+				continue
+			}
+			if got, want := extStatus(t, s.Status, name, r.Command.Extension), modelStatus(r); got != want {
+				t.Errorf("%s: %s: the agent reported %q; handlertest predicts %q", s.Label, r.Command.Extension, got, want)
+			}
+		}
+	}
+	last := res.Steps[len(res.Steps)-1]
+	if len(last.Processes) > 0 {
+		t.Errorf("still running after the removal: %q", last.Processes)
+	}
+	checkEvents(t, res, name)
 }

@@ -29,9 +29,10 @@ type Config struct {
 
 // Command is one handler command the agent ran, read from its log.
 type Command struct {
-	Handler  string `json:"handler"` // "Name-Version" as the agent logs it
-	Command  string `json:"command"` // the manifest's command line, e.g. "bin/quickstart enable"
-	ExitCode int    `json:"exitCode"`
+	Handler   string `json:"handler"`             // "Name-Version", the handler's folder
+	Extension string `json:"extension,omitempty"` // a multi-config handler's extension
+	Command   string `json:"command"`             // the manifest's command line, e.g. "bin/quickstart enable"
+	ExitCode  int    `json:"exitCode"`            // -1 when the log does not say how it ended
 }
 
 // StepResult is what the agent did and reported for one goal state.
