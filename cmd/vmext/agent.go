@@ -74,8 +74,17 @@ func runRealAgent(f runFlags, dir string, exts []string, public, protected any, 
 		return err
 	}
 	plugin := realagent.Plugin{Name: f.name, Version: f.version, State: "enabled", Settings: settings, MultiConfig: len(exts) > 0}
+	// CRP removes a single-config handler with its settings, and a multi-config one with
+	// every extension disabled.
 	removal := plugin
-	removal.State, removal.Settings = "uninstall", nil
+	removal.State = "uninstall"
+	removal.Settings = nil
+	for _, s := range settings {
+		if plugin.MultiConfig {
+			s.State = "disabled"
+		}
+		removal.Settings = append(removal.Settings, s)
+	}
 	cfg := realagent.Config{
 		AgentRoot: root,
 		Work:      work,

@@ -351,7 +351,8 @@ func TestCustomScriptLifecycle(t *testing.T) {
 	root := agentRoot(t)
 	work := keepWork(t)
 	const name = "Vmext.Test.CustomScript"
-	vm := handlertest.New(t, &handlertest.Options{Name: name})
+	// Its enable works in a detached worker; the status to compare is the one after it.
+	vm := handlertest.New(t, &handlertest.Options{Name: name, WaitDetached: true, WaitLimit: time.Minute})
 	pkgs := buildAll(t, work, filepath.Join(repoRoot(t), "examples", "customscript"), name, vm, "1.0.0")
 	public := map[string]string{"commandToExecute": "echo hello from public settings"}
 	protected := map[string]string{"commandToExecute": "echo hello from protected settings"}
@@ -413,7 +414,8 @@ func TestMultiConfigLifecycle(t *testing.T) {
 		{Label: "install", Plugins: []Plugin{plugin("enabled", setting("first", 0, "one", ""), setting("second", 0, "two", ""))}},
 		{Label: "new settings", Plugins: []Plugin{plugin("enabled", setting("first", 1, "uno", ""), setting("second", 0, "two", ""))}},
 		{Label: "disable one", Plugins: []Plugin{plugin("enabled", setting("first", 1, "uno", ""), setting("second", 0, "two", "disabled"))}},
-		{Label: "removal", Plugins: []Plugin{plugin("uninstall")}},
+		// CRP removes a multi-config handler with every extension disabled.
+		{Label: "removal", Plugins: []Plugin{plugin("uninstall", setting("first", 1, "uno", "disabled"), setting("second", 0, "two", "disabled"))}},
 	}
 	before := hostState()
 	res := run(t, Config{AgentRoot: root, Work: agentWork(t, work), Packages: pkgs, Steps: steps})
