@@ -53,7 +53,7 @@ func runRealAgent(f runFlags, dir string, exts []string, public, protected any, 
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("--agent waagent needs root: the agent runs as root, in network, mount and PID namespaces of its own")
 	}
-	fmt.Fprintf(stdout, "vmext run: fetching the waagent package into %s (once)\n", cache)
+	fmt.Fprintf(stdout, "vmext run: the real agent: the waagent package unpacked in %s (fetched once)\n", cache)
 	root, err := realagent.FetchAgent(cache)
 	if err != nil {
 		return fmt.Errorf("--agent waagent: %v", err)

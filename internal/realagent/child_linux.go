@@ -205,9 +205,10 @@ func sentAfter(f *Fabric, steps []StepResult) bool {
 }
 
 // isolate checks that this process is in a network namespace with nothing but loopback and
-// brings it up, then makes every mount read-only except work (writable), /var/log and /run
-// (empty folders of work's, so the agent's fixed log path lands in work and no host daemon
-// socket is reachable), and a fresh /proc for this PID namespace.
+// brings it up, then makes every mount read-only except work (writable), /var/log, /run and
+// /dev/shm (empty folders of work's, so the agent's fixed log path lands in work and no host
+// daemon socket or shared memory is reachable), /dev (devices) and a fresh /proc for this PID
+// namespace, whose /proc/sys is read-only.
 func isolate(work string) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("making mounts private: %v", err)
@@ -227,24 +228,27 @@ func isolate(work string) error {
 	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mounting /proc: %v", err)
 	}
-	for _, d := range []string{"log", "run", "home", "lib", "extlog"} {
+	for _, d := range []string{"log", "run", "home", "lib", "extlog", "shm"} {
 		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
 			return err
 		}
 	}
-	binds := [][2]string{{work, work}, {filepath.Join(work, "log"), "/var/log"}, {filepath.Join(work, "run"), "/run"}}
+	// /dev/shm is the host's tmpfs: the run gets its own. /proc/sys is bound on itself to be
+	// made read-only below (kernel settings are not per namespace).
+	binds := [][2]string{{work, work}, {filepath.Join(work, "log"), "/var/log"}, {filepath.Join(work, "run"), "/run"},
+		{filepath.Join(work, "shm"), "/dev/shm"}, {"/proc/sys", "/proc/sys"}}
 	for _, b := range binds {
 		if err := unix.Mount(b[0], b[1], "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return fmt.Errorf("bind %s on %s: %v", b[0], b[1], err)
 		}
 	}
-	keep := map[string]bool{work: true, "/var/log": true, "/run": true, "/proc": true}
+	keep := map[string]bool{work: true, "/var/log": true, "/run": true, "/proc": true, "/dev": true, "/dev/pts": true, "/dev/shm": true}
 	mounts, err := mountPoints()
 	if err != nil {
 		return err
 	}
 	for _, m := range mounts {
-		if keep[m.point] || strings.HasPrefix(m.point, "/proc/") || m.point == "/dev" || strings.HasPrefix(m.point, "/dev/") ||
+		if keep[m.point] || (strings.HasPrefix(m.point, "/proc/") && m.point != "/proc/sys") ||
 			strings.HasPrefix(m.point, work+"/") || strings.HasPrefix(m.point, "/run/") || strings.HasPrefix(m.point, "/var/log/") {
 			continue
 		}
