@@ -180,7 +180,7 @@ func runChild(cfg Config, res *Result) {
 		say("[step] %s: processed in %s", g.Label, sr.Elapsed.Round(time.Millisecond))
 	}
 	// The agent sends the events it collected once a minute; wait for the last batch.
-	deadline := time.Now().Add(75 * time.Second)
+	deadline := time.Now().Add(cfg.EventWait)
 	for time.Now().Before(deadline) && !sentAfter(f, res.Steps) {
 		time.Sleep(time.Second)
 	}

@@ -5,10 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
-// FetchAgent returns a folder holding the Debian waagent package unpacked together with
-// python3-distro, which it needs: cacheDir/root, made with `apt-get download` and
+// FetchAgent returns a folder holding the Debian waagent package (Ubuntu's walinuxagent where
+// there is no waagent) unpacked together with python3-distro, which it needs: cacheDir/root, made with `apt-get download` and
 // `dpkg-deb -x` the first time (never `apt-get install`, whose post-install script starts the
 // agent's daemon). The error says why when the packages cannot be had here.
 func FetchAgent(cacheDir string) (string, error) {
@@ -27,10 +28,20 @@ func FetchAgent(cacheDir string) (string, error) {
 	if err := os.MkdirAll(dl, 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.Command("apt-get", "download", "waagent", "python3-distro")
-	cmd.Dir = dl
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%w: apt-get download waagent python3-distro: %v\n%s", ErrCannotRun, err, out)
+	// Debian names the package waagent, Ubuntu walinuxagent.
+	var tried []string
+	for _, name := range []string{"waagent", "walinuxagent"} {
+		cmd := exec.Command("apt-get", "download", name, "python3-distro")
+		cmd.Dir = dl
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			tried = nil
+			break
+		}
+		tried = append(tried, fmt.Sprintf("apt-get download %s python3-distro: %v: %s", name, err, strings.TrimSpace(string(out))))
+	}
+	if tried != nil {
+		return "", fmt.Errorf("%w: %s", ErrCannotRun, strings.Join(tried, "; "))
 	}
 	debs, _ := filepath.Glob(filepath.Join(dl, "*.deb"))
 	if len(debs) < 2 {

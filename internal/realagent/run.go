@@ -23,6 +23,9 @@ type Config struct {
 	Steps []GoalState
 	// StepTimeout bounds the wait for each step; 0 means 3 minutes.
 	StepTimeout time.Duration
+	// EventWait is how long to wait, after the last step, for the telemetry about it: the
+	// agent sends the events it collected once a minute. 0 does not wait.
+	EventWait time.Duration
 	// Progress, when not nil, receives a line per step as the run goes.
 	Progress func(line string) `json:"-"`
 }
