@@ -39,6 +39,7 @@ func MaybeChild() {
 	if err == nil {
 		err = json.Unmarshal(data, &p)
 	}
+	os.Remove(plan) // it holds the settings in clear
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "realagent child: plan: %v\n", err)
 		os.Exit(3)

@@ -100,7 +100,6 @@ type Fabric struct {
 	events      []Event
 	requests    []string
 	problems    []string
-	transport   *x509.Certificate
 }
 
 // NewFabric returns a fabric with the given tenant certificate and key (the certificate the
@@ -427,9 +426,6 @@ func (f *Fabric) certificates(w http.ResponseWriter, r *http.Request, inc int) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	f.mu.Lock()
-	f.transport = cert
-	f.mu.Unlock()
 	data, err := certificatesData(f.tenantCert, f.tenantKey, cert)
 	if err != nil {
 		f.problem("Certificates: %v", err)
