@@ -26,6 +26,7 @@ import (
 	"runtime/debug"
 
 	"github.com/vmext/vmext"
+	"github.com/vmext/vmext/internal/realagent"
 )
 
 const usage = `vmext runs Azure VM extension handlers under a fake guest agent.
@@ -43,6 +44,7 @@ Run "vmext COMMAND -h" for a command's flags.
 `
 
 func main() {
+	realagent.MaybeChild() // the namespace side of `vmext run --agent waagent`
 	os.Exit(realMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -38,6 +39,7 @@ type runFlags struct {
 	aes256, oaep      bool
 	wait              bool
 	extensions        string
+	agent             string
 }
 
 const runUsage = `Usage: vmext run [flags] PACKAGE [flags]
@@ -62,6 +64,10 @@ Both keys are optional; each is a JSON object or null. --public replaces the fil
 settings only and --protected its protected settings only: the other one is kept. Pass
 --protected null (or --public null) for none.
 
+With --agent waagent the real Linux guest agent (WALinuxAgent, from Debian's package) runs
+the handler instead, in namespaces of its own with a local fabric on 127.0.0.1: one goal
+state installs and enables it, the next removes it. It needs root.
+
 Flags:
 `
 
@@ -83,6 +89,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.oaep, "oaep", false, "RSAES-OAEP with SHA-256 key transport for protected settings (with --aes256: the FIPS 140-3 form)")
 	fs.BoolVar(&f.wait, "wait", true, "after each operation, wait for a detached worker it started and show the status after it")
 	fs.StringVar(&f.extensions, "extensions", "", "comma-separated extension `names` of a multi-config handler (its manifest sets supportsMultipleExtensions): each gets the settings, and enable and disable run for each; install, update and uninstall run once, naming the first")
+	fs.StringVar(&f.agent, "agent", "", "`fake` (the default: vmext's model of the agent) or waagent: the real Linux guest agent under a local fabric (root; README \"The real agent\")")
 	fs.Usage = func() { fmt.Fprint(stdout, runUsage); fs.SetOutput(stdout); fs.PrintDefaults(); fs.SetOutput(stderr) }
 	pkgs, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -94,6 +101,11 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	case 1:
 	default:
 		return usagef("one PACKAGE, not %d: %s (flags go before or after it)", len(pkgs), strings.Join(pkgs, " "))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if err := checkAgentFlags(f, set); err != nil {
+		return err
 	}
 	ops, err := parseOps(f.ops)
 	if err != nil {
@@ -154,6 +166,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		if m, err := manifest.Read(newPkg.dir); err != nil || !m.SupportsMultipleExtensions {
 			return fmt.Errorf("--extensions: the manifest of %s does not set supportsMultipleExtensions (the agent refuses a multi-config goal state for it)", pkgs[0])
 		}
+	}
+	if f.agent == agentWaagent {
+		return runRealAgent(f, newPkg.dir, exts, public, protected, stdout, stderr)
 	}
 	root := filepath.Join(work, "vm")
 	os.MkdirAll(root, 0o700)

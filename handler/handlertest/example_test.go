@@ -104,8 +104,9 @@ func ExampleVM_EnableExtensions() {
 		"Setup": {Public: map[string]any{"script": "setup.sh"}},
 		"Check": {Public: map[string]any{"script": "check.sh"}},
 	}))
-	// The next one changes Check's settings and removes Setup: the agent disables it, then
-	// deletes its settings and status files.
+	// The next one changes Check's settings and removes Setup: the agent disables Setup first
+	// (it processes disables before enables), deletes its settings and status files, then
+	// enables Check.
 	show(vm.EnableExtensions("1.0.0", map[string]handlertest.Extension{
 		"Check": {Public: map[string]any{"script": "check2.sh"}},
 		"Setup": {Disabled: true},
@@ -114,8 +115,8 @@ func ExampleVM_EnableExtensions() {
 	// install "Check" seq 0: exit 0, success "Install succeeded"
 	// enable "Check" seq 0: exit 0, success "Check ran check.sh"
 	// enable "Setup" seq 0: exit 0, success "Setup ran setup.sh"
-	// enable "Check" seq 1: exit 0, success "Check ran check2.sh"
 	// disable "Setup" seq 0: exit 0, success "Disable succeeded"
+	// enable "Check" seq 1: exit 0, success "Check ran check2.sh"
 }
 
 // ReadStatus judges a status file by the agent's rules at any time, not only after a command:

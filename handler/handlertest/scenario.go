@@ -194,6 +194,31 @@ func (vm *VM) Upgrade(version string) ([]Result, error) {
 	return results, nil
 }
 
+// Disable is a goal state that sets the handler's state to disabled: disable runs on the
+// current version when it is enabled (once, or per enabled extension of a multi-config
+// handler) and the version stays installed with its settings, so a later Remove only
+// uninstalls and a later NewSettings enables it again. A disabled handler is not disabled
+// again. A failed disable leaves the handler enabled.
+func (vm *VM) Disable() ([]Result, error) {
+	version := vm.current
+	if version == "" {
+		return nil, errors.New("nothing installed")
+	}
+	if vm.State(version) != Enabled {
+		return nil, nil
+	}
+	var results []Result
+	for _, ext := range vm.enabledExtensions(version) {
+		r := vm.Run(Command{Version: version, Op: handler.Disable, Seq: vm.seqOf(ext), Extension: ext})
+		results = append(results, r)
+		if r.Failed() {
+			return results, fmt.Errorf("%w: %s", ErrStopped, r)
+		}
+	}
+	vm.state[version] = Installed
+	return results, nil
+}
+
 // Remove is the removal of the handler: disable if it is enabled (per extension of
 // a multi-config handler); if a disable fails the agent stops there and leaves everything in
 // place. Otherwise uninstall runs (its failure is only logged) and the folder is deleted.
@@ -234,7 +259,7 @@ type Extension struct {
 // state files deleted. As on a VM, every other enabled extension of the handler is enabled
 // again too, with its sequence number unchanged (the agent rewrites its settings file first):
 // the agent enables every extension of the handler in each goal state, one after the other,
-// in name order here. So EnableExtensions(version, nil) is a reboot, an agent restart or
+// in name order here, after the extensions it disables. So EnableExtensions(version, nil) is a reboot, an agent restart or
 // another handler's goal state. A first install runs install first, with the first
 // extension's name. The manifest must declare supportsMultipleExtensions.
 func (vm *VM) EnableExtensions(version string, exts map[string]Extension) ([]Result, error) {
@@ -255,7 +280,15 @@ func (vm *VM) EnableExtensions(version string, exts map[string]Extension) ([]Res
 			names = append(names, name)
 		}
 	}
-	sort.Strings(names)
+	// The agent processes the extensions it disables before those it enables, each group in
+	// order (of the goal state; of names here).
+	sort.SliceStable(names, func(i, j int) bool {
+		di, dj := exts[names[i]].Disabled, exts[names[j]].Disabled
+		if di != dj {
+			return di
+		}
+		return names[i] < names[j]
+	})
 	if vm.current != version {
 		if err := vm.setup(version); err != nil {
 			return nil, err

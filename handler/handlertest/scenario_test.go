@@ -248,3 +248,58 @@ func TestOnResult(t *testing.T) {
 		t.Errorf("OnResult saw %d results, the scenarios and Run returned %d", len(seen), n)
 	}
 }
+
+// A goal state that disables the handler runs disable once; the removal that follows only
+// uninstalls (the handler is no longer enabled), as the real agent does.
+func TestDisableThenRemove(t *testing.T) {
+	var j journal
+	vm := handlertest.New(t, nil)
+	vm.AddHandler("1.0", recording(&j, "1.0"))
+	if _, err := vm.FirstInstall("1.0", map[string]string{"message": "hi"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	results, err := vm.Disable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].Command.Op != handler.Disable || results[0].Failed() {
+		t.Fatalf("Disable ran %v, want one successful disable", results)
+	}
+	if got := vm.State("1.0"); got != handlertest.Installed {
+		t.Errorf("after Disable the state is %s, want %s", got, handlertest.Installed)
+	}
+	if again, err := vm.Disable(); err != nil || len(again) != 0 {
+		t.Errorf("a second Disable ran %v (%v), want nothing: the handler is already disabled", again, err)
+	}
+	if _, err := vm.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := j.String(), "install(1.0) enable(1.0,hi,) disable(1.0) uninstall(1.0)"; got != want {
+		t.Errorf("operations: %s\nwant:       %s", got, want)
+	}
+}
+
+// The agent processes the extensions a goal state disables before those it enables
+// (WALinuxAgent sorts them so, 2.7 and 2.15 alike; seen under the real agent in
+// internal/realagent): disabling RunB comes before enabling RunA again, although RunA sorts
+// first by name.
+func TestMultiConfigDisablesFirst(t *testing.T) {
+	var j journal
+	vm := handlertest.New(t, &handlertest.Options{MultiConfig: true})
+	vm.AddHandler("1.0", recording(&j, "1.0"))
+	if _, err := vm.EnableExtensions("1.0", map[string]handlertest.Extension{
+		"RunA": {Public: map[string]any{"message": "a"}}, "RunB": {Public: map[string]any{"message": "b"}}}); err != nil {
+		t.Fatal(err)
+	}
+	results, err := vm.EnableExtensions("1.0", map[string]handlertest.Extension{"RunB": {Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range results {
+		got = append(got, string(r.Command.Op)+" "+r.Command.Extension)
+	}
+	if want := []string{"disable RunB", "enable RunA"}; strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("operations %q, want %q", got, want)
+	}
+}
