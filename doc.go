@@ -52,4 +52,4 @@
 package vmext
 
 // Version is the version of this module.
-const Version = "0.1.0-dev"
+const Version = "0.1.0"

@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/vmext/vmext"
 	"github.com/vmext/vmext/internal/realagent"
@@ -129,7 +130,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 func version() string {
 	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
+		return strings.TrimPrefix(info.Main.Version, "v")
 	}
 	return vmext.Version
 }

@@ -8,7 +8,7 @@ require (
 	github.com/Azure/azure-sdk-for-go/sdk/storage/azblob v1.8.3
 	github.com/go-kit/log v0.2.1
 	github.com/google/go-cmp v0.7.0
-	github.com/vmext/vmext v0.0.0
+	github.com/vmext/vmext v0.1.0
 )
 
 require (

@@ -3,7 +3,7 @@ module github.com/vmext/vmext/examples/infiniband
 go 1.26.0
 
 require (
-	github.com/vmext/vmext v0.0.0
+	github.com/vmext/vmext v0.1.0
 	golang.org/x/sys v0.49.0
 )
 
