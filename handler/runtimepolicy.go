@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/go-kit/log/level"
+	"github.com/vmext/vmext/internal/jsondesc"
 )
 
 // runtimePolicyFile is the name of the runtime policy in the config folder.
@@ -107,7 +108,7 @@ func decodePolicy(data []byte, v any) error {
 	var first json.RawMessage
 	lead := json.NewDecoder(bytes.NewReader(trimmed))
 	if err := lead.Decode(&first); err != nil {
-		return fmt.Errorf("it is not valid JSON: %s", jsonProblem(err))
+		return fmt.Errorf("it is not valid JSON: %s", jsondesc.Problem(err))
 	}
 	if first[0] != '{' {
 		return fmt.Errorf("it is %s, not an object", jsonKind(first[0]))
@@ -141,14 +142,14 @@ func decodeProblem(err error) error {
 	if errors.As(err, &te) {
 		field := te.Field
 		if field == "" {
-			return fmt.Errorf("it must be %s, not a JSON %s", describeType(te.Type.String()), te.Value)
+			return fmt.Errorf("it must be %s, not a JSON %s", jsondesc.GoType(te.Type.String()), te.Value)
 		}
-		return fmt.Errorf("%q must be %s, not a JSON %s", field, describeType(te.Type.String()), te.Value)
+		return fmt.Errorf("%q must be %s, not a JSON %s", field, jsondesc.GoType(te.Type.String()), te.Value)
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return fmt.Errorf("it has the key %s, which this handler does not know", name)
 	}
-	return errors.New(jsonProblem(err))
+	return errors.New(jsondesc.Problem(err))
 }
 
 // jsonKind names the JSON value that starts with b.
@@ -165,33 +166,6 @@ func jsonKind(b byte) string {
 	default:
 		return "a JSON number"
 	}
-}
-
-// jsonProblem describes a syntax error without quoting the input.
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return "unexpected end of JSON input"
-	}
-	return err.Error()
-}
-
-// describeType names what a Go type takes in JSON.
-func describeType(goType string) string {
-	switch {
-	case goType == "string":
-		return "a string"
-	case goType == "bool":
-		return "a boolean"
-	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"), strings.HasPrefix(goType, "float"):
-		return "a number"
-	case strings.HasPrefix(goType, "[]"):
-		return "an array"
-	}
-	return "an object"
 }
 
 // checkRuntimePolicy is the runtime's check of the runtime policy before an enable runs its

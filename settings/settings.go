@@ -22,7 +22,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"reflect"
 	"strconv"
@@ -30,6 +29,7 @@ import (
 	"time"
 
 	"github.com/vmext/vmext/crypto"
+	"github.com/vmext/vmext/internal/jsondesc"
 	"github.com/vmext/vmext/internal/retry"
 	"github.com/vmext/vmext/internal/seam"
 )
@@ -163,7 +163,7 @@ func Parse(data []byte, opts Options) (*Settings, error) {
 func fileProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
-		return "not valid JSON: " + jsonProblem(err)
+		return "not valid JSON: " + jsondesc.Problem(err)
 	}
 	switch te.Type {
 	case reflect.TypeFor[file]():
@@ -340,41 +340,11 @@ func (s *Settings) decode(data []byte, v any) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		if te.Field == "" {
-			return fmt.Errorf("are a JSON %s, not %s", te.Value, describe(te.Type.String()))
+			return fmt.Errorf("are a JSON %s, not %s", te.Value, jsondesc.GoType(te.Type.String()))
 		}
-		return fmt.Errorf("field %q must be %s, not a JSON %s", te.Field, describe(te.Type.String()), te.Value)
+		return fmt.Errorf("field %q must be %s, not a JSON %s", te.Field, jsondesc.GoType(te.Type.String()), te.Value)
 	}
-	return errors.New(jsonProblem(err))
-}
-
-// jsonProblem describes a decoding error without quoting the input.
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return "unexpected end of JSON input"
-	}
-	return err.Error()
-}
-
-func describe(goType string) string {
-	switch goType {
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
-		return "a number"
-	}
-	if len(goType) > 2 && goType[:2] == "[]" {
-		return "an array"
-	}
-	if len(goType) > 4 && goType[:4] == "map[" {
-		return "an object"
-	}
-	return "an object"
+	return errors.New(jsondesc.Problem(err))
 }
 
 // unwrapString returns the object inside a JSON string that holds one (how publicSettings can
