@@ -28,17 +28,29 @@ func FetchAgent(cacheDir string) (string, error) {
 	if err := os.MkdirAll(dl, 0o755); err != nil {
 		return "", err
 	}
-	// Debian names the package waagent, Ubuntu walinuxagent.
-	var tried []string
-	for _, name := range []string{"waagent", "walinuxagent"} {
-		cmd := exec.Command("apt-get", "download", name, "python3-distro")
-		cmd.Dir = dl
-		out, err := cmd.CombinedOutput()
-		if err == nil {
-			tried = nil
-			break
+	// Debian names the package waagent, Ubuntu walinuxagent. A machine whose package lists
+	// were never fetched (a fresh container) knows neither: as root, fetch them once
+	// (apt-get update changes no installed package) and try again.
+	download := func() []string {
+		var tried []string
+		for _, name := range []string{"waagent", "walinuxagent"} {
+			cmd := exec.Command("apt-get", "download", name, "python3-distro")
+			cmd.Dir = dl
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				return nil
+			}
+			tried = append(tried, fmt.Sprintf("apt-get download %s python3-distro: %v: %s", name, err, strings.TrimSpace(string(out))))
 		}
-		tried = append(tried, fmt.Sprintf("apt-get download %s python3-distro: %v: %s", name, err, strings.TrimSpace(string(out))))
+		return tried
+	}
+	tried := download()
+	if tried != nil && os.Geteuid() == 0 {
+		if out, err := exec.Command("apt-get", "update", "-qq").CombinedOutput(); err != nil {
+			tried = append(tried, fmt.Sprintf("apt-get update: %v: %s", err, strings.TrimSpace(string(out))))
+		} else {
+			tried = download()
+		}
 	}
 	if tried != nil {
 		return "", fmt.Errorf("%w: %s", ErrCannotRun, strings.Join(tried, "; "))
