@@ -12,12 +12,30 @@ import (
 // there is no waagent) unpacked together with python3-distro, which it needs: cacheDir/root, made with `apt-get download` and
 // `dpkg-deb -x` the first time (never `apt-get install`, whose post-install script starts the
 // agent's daemon). The error says why when the packages cannot be had here.
+//
+// Several processes may ask at once (the real-agent leg runs its packages and lifecycles side
+// by side): the first fetches, holding cacheDir/.lock, and the others wait and find the
+// folder made.
 func FetchAgent(cacheDir string) (string, error) {
 	root := filepath.Join(cacheDir, "root")
-	if _, err := os.Stat(filepath.Join(root, "usr", "sbin", "waagent")); err == nil {
-		if _, err := os.Stat(filepath.Join(root, "usr", "lib", "python3", "dist-packages", "distro")); err == nil {
-			return root, nil
-		}
+	unpacked := func() bool {
+		_, err1 := os.Stat(filepath.Join(root, "usr", "sbin", "waagent"))
+		_, err2 := os.Stat(filepath.Join(root, "usr", "lib", "python3", "dist-packages", "distro"))
+		return err1 == nil && err2 == nil
+	}
+	if unpacked() {
+		return root, nil
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return "", err
+	}
+	unlock, err := lockFile(filepath.Join(cacheDir, ".lock"))
+	if err != nil {
+		return "", fmt.Errorf("locking the waagent cache %s: %w", cacheDir, err)
+	}
+	defer unlock()
+	if unpacked() {
+		return root, nil
 	}
 	for _, tool := range []string{"apt-get", "dpkg-deb"} {
 		if _, err := exec.LookPath(tool); err != nil {
