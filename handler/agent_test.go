@@ -71,6 +71,9 @@ type vm struct {
 	lib  string
 	logs string
 	bin  string // the handler binary copied into each version's bin/
+	// sys, when set, stands for / in runInProcess (internal/seam's Root): where the runtime
+	// reads waagent.conf and the cgroup files.
+	sys string
 }
 
 func newVM(t testing.TB, bin string) *vm {
@@ -141,6 +144,7 @@ func (v *vm) runInProcess(h *handler.Handler, version string, op string, seq int
 		WorkDir:    func() (string, error) { return v.base(version), nil },
 		Stderr:     &errb,
 		RetryWait:  time.Millisecond,
+		Root:       v.sys,
 	})
 	exit := h.Run(ctx, []string{op})
 	return result{exit: exit, stderr: errb.String()}

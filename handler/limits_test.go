@@ -7,10 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vmext/vmext/handler"
-	"github.com/vmext/vmext/internal/seam"
 )
 
 // TestLimitsFromTheSystemRoot: an operation reads its limits from the cgroup files under the
@@ -46,20 +44,9 @@ func TestLimitsFromTheSystemRoot(t *testing.T) {
 		kills, killsOK = x.OOMKills()
 		return nil
 	}}
-	vars := map[string]string{}
-	for _, kv := range v.agentEnv("1.0.0", 0) {
-		k, val, _ := strings.Cut(kv, "=")
-		vars[k] = val
-	}
-	ctx := seam.With(context.Background(), &seam.Seams{
-		LookupEnv: func(k string) (string, bool) { val, ok := vars[k]; return val, ok },
-		WorkDir:   func() (string, error) { return v.base("1.0.0"), nil },
-		Stderr:    new(strings.Builder),
-		RetryWait: time.Millisecond,
-		Root:      sys,
-	})
-	if code := h.Run(ctx, []string{"enable"}); code != 0 {
-		t.Fatalf("exit %d", code)
+	v.sys = sys
+	if r := v.runInProcess(h, "1.0.0", "enable", 0); r.exit != 0 {
+		t.Fatalf("exit %d: %s", r.exit, r.stderr)
 	}
 	if got.CPU != 0.25 || got.Memory != 100<<20 {
 		t.Errorf("limits %+v, want 0.25 cores and 100 MiB", got)
@@ -89,20 +76,9 @@ func TestLimitsNone(t *testing.T) {
 		_, killsOK = x.OOMKills()
 		return nil
 	}}
-	vars := map[string]string{}
-	for _, kv := range v.agentEnv("1.0.0", 0) {
-		k, val, _ := strings.Cut(kv, "=")
-		vars[k] = val
-	}
-	ctx := seam.With(context.Background(), &seam.Seams{
-		LookupEnv: func(k string) (string, bool) { val, ok := vars[k]; return val, ok },
-		WorkDir:   func() (string, error) { return v.base("1.0.0"), nil },
-		Stderr:    new(strings.Builder),
-		RetryWait: time.Millisecond,
-		Root:      t.TempDir(),
-	})
-	if code := h.Run(ctx, []string{"enable"}); code != 0 {
-		t.Fatalf("exit %d", code)
+	v.sys = t.TempDir()
+	if r := v.runInProcess(h, "1.0.0", "enable", 0); r.exit != 0 {
+		t.Fatalf("exit %d: %s", r.exit, r.stderr)
 	}
 	b, _ := os.ReadFile(filepath.Join(v.logs, "handler.log"))
 	if got != (handler.Limits{}) || killsOK || !strings.Contains(string(b), `msg="resource limits" cpu_cores=none memory_bytes=none`) {

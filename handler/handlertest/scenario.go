@@ -227,17 +227,10 @@ func (vm *VM) Remove() ([]Result, error) {
 	if version == "" {
 		return nil, errors.New("nothing installed")
 	}
-	var results []Result
 	trigger := vm.extensionsToEnable(version)[0] // a multi-config handler's uninstall names one extension
-	if vm.State(version) == Enabled {
-		for _, ext := range vm.enabledExtensions(version) {
-			r := vm.Run(Command{Version: version, Op: handler.Disable, Seq: vm.seqOf(ext), Extension: ext})
-			results = append(results, r)
-			if r.Failed() {
-				return results, fmt.Errorf("%w: %s", ErrStopped, r)
-			}
-		}
-		vm.state[version] = Installed
+	results, err := vm.Disable()
+	if err != nil {
+		return results, err
 	}
 	results = append(results, vm.Run(Command{Version: version, Op: handler.Uninstall, Seq: vm.seqOf(trigger), Extension: trigger}))
 	os.RemoveAll(vm.Base(version))
